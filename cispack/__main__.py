@@ -1,0 +1,5 @@
+import sys
+
+from cispack.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""Command line of the pack: ``./pack <command>`` (``python -m cispack <command>``)."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from cispack import ROOT, RULES_DIR, TEMPLATES_DIR
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _run(title: str, argv: Sequence[str], cwd: str | None = None) -> bool:
+    print(f"\n=== {title}: {' '.join(argv)}", flush=True)
+    return subprocess.run(argv, cwd=cwd or ROOT, check=False).returncode == 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Every check CI runs; exits non-zero when any fails (pytest's "no tests" included)."""
+    py = sys.executable
+    templates = sorted(str(p) for p in TEMPLATES_DIR.glob("*.yaml"))
+    pack = ROOT / "conformance-pack.yaml"
+    if pack.exists():
+        templates.append(str(pack))
+    steps: list[tuple[str, list[str], str | None]] = [
+        ("ruff lint", [py, "-m", "ruff", "check", "."], None),
+        ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
+        ("mypy (shared code)", [py, "-m", "mypy"], None),
+    ]
+    if templates:
+        steps.append(("cfn-lint", [py, "-m", "cfnlint", *templates], None))
+    steps += [
+        ("pytest", [py, "-m", "pytest", *args.pytest_args], None),
+        ("rdk test-local --all", [str(Path(py).parent / "rdk"), "test-local", "--all"], str(RULES_DIR)),
+    ]
+    failed = [title for title, argv, cwd in steps if not _run(title, argv, cwd)]
+    print()
+    if failed:
+        print(f"FAILED: {', '.join(failed)}")
+        return 1
+    print(f"all {len(steps)} checks passed")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./pack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("test", help="lint, type-check, cfn-lint, pytest and rdk test-local --all")
+    p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
+    p.set_defaults(func=cmd_test)
+    from cispack import commands
+
+    commands.register(sub)
+    args = parser.parse_args(argv)
+    func: Command = args.func
+    return func(args)

@@ -1,0 +1,237 @@
+"""The thin seam between the pack's rules and a local AWS (moto) that lacks two Config behaviours.
+
+moto's AWS Config (i) does not implement ``GetComplianceDetailsByConfigRule``, which rdklib calls
+after every periodic run to retire evaluations of resources the rule no longer reports, and
+(ii) rejects ``PutEvaluations`` with an empty list, which AWS accepts (0-100 items) and rdklib
+sends when a rule has nothing to report. :class:`ComplianceLedger` supplies exactly those two
+answers, from the evaluations that earlier ``PutEvaluations`` calls carried; every other call,
+``PutEvaluations`` with evaluations included, still goes to moto.
+
+It hooks botocore's ``before-call``/``after-call`` events on boto3's default session, the one
+``rdklib.ClientFactory`` builds its clients from, so the rules run unmodified.
+:func:`respond` uses the same mechanism to answer one operation with a recorded response or
+error (validated against the service model), for APIs moto lacks (the root user's row of the
+credential report, for instance) and for failures moto cannot produce (AccessDenied, throttling).
+:class:`MotoReportClock` corrects moto's fixed credential-report timestamp.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.model import OperationModel
+from botocore.validate import ParamValidator
+
+Handler = Callable[..., Any]
+_responder_ids = itertools.count()
+
+
+def _default_session() -> Any:
+    return boto3._get_default_session()
+
+
+# Where the API parameters of a call wait for the before-call handlers: botocore hands those
+# handlers the serialized request, and hands the parameters only to before-parameter-build.
+_PARAMS = "cis_api_params"
+# Set on a call that respond() answered, so that no other seam rewrites its recorded answer.
+_RECORDED = "cis_recorded_response"
+
+
+def _capture_params(params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context[_PARAMS] = dict(params)
+
+
+def _event(session: Any, stage: str, service: str, operation: str) -> str:
+    """botocore names events by the service's hyphenated ID ("config-service"), not its client name."""
+    service_id = session._session.get_service_model(service).service_id.hyphenize()
+    return f"{stage}.{service_id}.{operation}"
+
+
+def _ok(parsed: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": 200, "RetryAttempts": 0})
+    return AWSResponse("https://local", 200, {}, None), parsed
+
+
+def _error(code: str, message: str, status: int) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status, "RetryAttempts": 0},
+    }
+    return AWSResponse("https://local", status, {}, None), parsed
+
+
+@dataclass
+class ComplianceLedger:
+    """Evaluations sent through ``PutEvaluations``, by rule name, latest per resource."""
+
+    results: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    #: The rule being run. Local result tokens are all "TESTMODE" (rdklib's test mode, which moto
+    #: needs), so the harness names the rule whose PutEvaluations calls follow.
+    current_rule: str = ""
+    _handlers: list[tuple[str, Handler]] = field(default_factory=list)
+
+    def _put(self, context: dict[str, Any], **_: Any) -> Any:
+        self.calls.append("PutEvaluations")
+        context["cis_rule_name"] = self.current_rule
+        if not context[_PARAMS].get("Evaluations"):
+            return _ok({"FailedEvaluations": []})
+        return None
+
+    def _after_put(self, context: Mapping[str, Any], http_response: Any, **_: Any) -> None:
+        if http_response.status_code >= 300:
+            return
+        store = self.results.setdefault(context.get("cis_rule_name") or "", {})
+        for evaluation in context[_PARAMS].get("Evaluations", []):
+            key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+            store[key] = dict(evaluation)
+
+    def _details(self, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        self.calls.append("GetComplianceDetailsByConfigRule")
+        wanted = set(params.get("ComplianceTypes") or ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"))
+        rows = [
+            {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {
+                        "ConfigRuleName": params["ConfigRuleName"],
+                        "ResourceType": resource_type,
+                        "ResourceId": resource_id,
+                    }
+                },
+                "ComplianceType": evaluation["ComplianceType"],
+            }
+            for (resource_type, resource_id), evaluation in sorted(
+                self.results.get(params["ConfigRuleName"], {}).items()
+            )
+            if evaluation["ComplianceType"] in wanted
+        ]
+        limit = int(params.get("Limit") or 100) or 100
+        start = int(params.get("NextToken") or 0)
+        page: dict[str, Any] = {"EvaluationResults": rows[start : start + limit]}
+        if start + limit < len(rows):
+            page["NextToken"] = str(start + limit)
+        return _ok(page)
+
+    def install(self, session: Any = None) -> ComplianceLedger:
+        session = session or _default_session()
+        events = session.events
+        for name, handler in (
+            (_event(session, "before-parameter-build", "config", "PutEvaluations"), _capture_params),
+            (_event(session, "before-parameter-build", "config", "GetComplianceDetailsByConfigRule"), _capture_params),
+            (_event(session, "before-call", "config", "PutEvaluations"), self._put),
+            (_event(session, "after-call", "config", "PutEvaluations"), self._after_put),
+            (_event(session, "before-call", "config", "GetComplianceDetailsByConfigRule"), self._details),
+        ):
+            events.register(name, handler)
+            self._handlers.append((name, handler))
+        return self
+
+    def uninstall(self, session: Any = None) -> None:
+        events = (session or _default_session()).events
+        for name, handler in self._handlers:
+            events.unregister(name, handler)
+        self._handlers.clear()
+
+
+def _fresh_report_time(parsed: dict[str, Any], context: Mapping[str, Any], **_: Any) -> None:
+    if "GeneratedTime" in parsed and not context.get(_RECORDED):
+        parsed["GeneratedTime"] = datetime.now(UTC)
+
+
+@dataclass
+class MotoReportClock:
+    """moto stamps every credential report "2015-02-02T20:02:02Z" although it builds the content
+    on each call; the rules rightly refuse a report that old. This stamps it with the time of the
+    call, which is when moto built it."""
+
+    _unique: str = field(default_factory=lambda: f"cis-report-clock-{next(_responder_ids)}")
+
+    def install(self, session: Any = None) -> MotoReportClock:
+        session = session or _default_session()
+        session.events.register(
+            _event(session, "after-call", "iam", "GetCredentialReport"), _fresh_report_time, unique_id=self._unique
+        )
+        return self
+
+    def uninstall(self, session: Any = None) -> None:
+        session = session or _default_session()
+        session.events.unregister(_event(session, "after-call", "iam", "GetCredentialReport"), unique_id=self._unique)
+
+
+@contextmanager
+def respond(
+    service: str,
+    operation: str,
+    response: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    *,
+    error: str | None = None,
+    message: str = "",
+    status: int = 400,
+    session: Any = None,
+) -> Iterator[list[Mapping[str, Any]]]:
+    """Answer ``service.operation`` with ``response`` (validated against the service model's
+    output shape) or with the error ``error``, instead of sending it. A list of responses answers
+    successive calls with successive pages (and raises on a call past the last). Yields the list
+    of the request parameters it answered, for assertions."""
+    if (response is None) == (error is None):
+        raise ValueError("give exactly one of response and error")
+    session = session or _default_session()
+    events = session.events
+    seen: list[Mapping[str, Any]] = []
+
+    def handler(model: OperationModel, context: dict[str, Any], **_: Any) -> Any:
+        seen.append(context[_PARAMS])
+        context[_RECORDED] = True
+        if error is not None:
+            return _error(error, message or error, status)
+        assert response is not None
+        if isinstance(response, Mapping):
+            body = dict(response)
+        elif len(seen) <= len(response):
+            body = dict(response[len(seen) - 1])
+        else:
+            raise AssertionError(f"{operation} called {len(seen)} times; {len(response)} pages were recorded")
+        if model.output_shape is not None:
+            report = ParamValidator().validate(body, model.output_shape)
+            if report.has_errors():
+                raise AssertionError(
+                    f"recorded {operation} response does not fit the model: {report.generate_report()}"
+                )
+        return _ok(body)
+
+    event = _event(session, "before-call", service, operation)
+    capture = _event(session, "before-parameter-build", service, operation)
+    unique = f"cis-respond-{next(_responder_ids)}"
+    events.register(capture, _capture_params, unique_id=unique + "-params")
+    events.register(event, handler, unique_id=unique)
+    try:
+        yield seen
+    finally:
+        events.unregister(event, unique_id=unique)
+        events.unregister(capture, unique_id=unique + "-params")
+
+
+@contextmanager
+def observe(service: str, operation: str, *, session: Any = None) -> Iterator[list[Mapping[str, Any]]]:
+    """Record the parameters of every ``service.operation`` call; the calls still go out."""
+    session = session or _default_session()
+    seen: list[Mapping[str, Any]] = []
+
+    def handler(params: Mapping[str, Any], **_: Any) -> None:
+        seen.append(dict(params))
+
+    event = _event(session, "before-parameter-build", service, operation)
+    unique = f"cis-observe-{next(_responder_ids)}"
+    session.events.register(event, handler, unique_id=unique)
+    try:
+        yield seen
+    finally:
+        session.events.unregister(event, unique_id=unique)

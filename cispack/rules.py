@@ -1,0 +1,117 @@
+"""The pack's rules as ``rules/*/parameters.json`` describe them: the one source of truth that the
+conformance pack, the templates, the README's control table and the tests are built from."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cispack import RULELIB_DIR, RULES_DIR
+from cispack.benchmark import BY_ID, Control
+
+CUSTOM_RUNTIME = "python3.12-lib"
+LAMBDA_RUNTIME = "python3.12"
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+GLOBAL_RULESET = "global-resources"
+CONTROL_PREFIX = "cis-1.2.0:"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    folder: Path
+    parameters: dict[str, Any]
+
+    @property
+    def is_custom(self) -> bool:
+        return not self.parameters.get("SourceIdentifier")
+
+    @property
+    def source_identifier(self) -> str:
+        return str(self.parameters.get("SourceIdentifier") or "")
+
+    @property
+    def rulesets(self) -> tuple[str, ...]:
+        return tuple(self.parameters.get("RuleSets") or ())
+
+    @property
+    def controls(self) -> tuple[Control, ...]:
+        ids = [r.removeprefix(CONTROL_PREFIX) for r in self.rulesets if r.startswith(CONTROL_PREFIX)]
+        return tuple(BY_ID[i] for i in ids)
+
+    @property
+    def level(self) -> int:
+        """The lowest profile level among its controls (Level 2 includes Level 1)."""
+        return min(control.level for control in self.controls)
+
+    @property
+    def is_global(self) -> bool:
+        """Evaluates IAM/account-wide state: deploy it in one region only."""
+        return GLOBAL_RULESET in self.rulesets
+
+    @property
+    def input_parameters(self) -> dict[str, str]:
+        """The values the pack deploys: InputParameters, then optional defaults for custom rules."""
+        values = dict(json.loads(self.parameters.get("InputParameters") or "{}"))
+        return values
+
+    @property
+    def periodic(self) -> str | None:
+        value = self.parameters.get("SourcePeriodic")
+        return str(value) if value else None
+
+    @property
+    def source_events(self) -> tuple[str, ...]:
+        value = self.parameters.get("SourceEvents") or ""
+        return tuple(v.strip() for v in str(value).split(",") if v.strip())
+
+    @property
+    def description(self) -> str:
+        return str(self.parameters.get("Description") or "")
+
+    def module(self) -> ModuleType:
+        """Import the custom rule's module as ``rdk test-local`` would (its folder on sys.path)."""
+        return import_rule_module(self.name)
+
+    def rule_class(self) -> Any:
+        return getattr(self.module(), self.name)
+
+    def required_actions(self) -> tuple[str, ...]:
+        """IAM actions the rule's Lambda needs (custom rules only)."""
+        return tuple(self.rule_class().required_actions())
+
+
+@cache
+def import_rule_module(name: str) -> ModuleType:
+    folder = RULES_DIR / name
+    for path in (str(RULELIB_DIR), str(folder)):
+        if path not in sys.path:
+            sys.path.append(path)
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load rule module {name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
+    """Every rule folder (any folder holding parameters.json), sorted by first control."""
+    rules = []
+    for params_file in sorted(rules_dir.glob("*/parameters.json")):
+        document = json.loads(params_file.read_text())
+        rules.append(Rule(params_file.parent.name, params_file.parent, document["Parameters"]))
+    return sorted(rules, key=lambda r: (r.controls[0].sort_key if r.controls else (99, 99), r.name))
+
+
+def custom_rules() -> list[Rule]:
+    return [rule for rule in load_rules() if rule.is_custom]

@@ -1,0 +1,239 @@
+"""Test harness for the rules: AWS Config's events, a moto account, data-driven cases.
+
+Each rule's ``<NAME>_test.py`` (run by pytest and by ``rdk test-local --all``, which loads it
+with unittest) builds a :class:`RuleTestCase` subclass from a table of :class:`Case` rows;
+:func:`data_driven` turns each row into a ``test_<id>`` method, so both runners see one test
+per scenario.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import unittest
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+from moto import mock_aws
+
+from cispack.localconfig import ComplianceLedger, MotoReportClock, respond
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def scheduled_event(
+    rule_name: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+    account: str = ACCOUNT_ID,
+    region: str = REGION,
+    result_token: str = "TESTMODE",
+) -> dict[str, Any]:
+    """The event AWS Config sends a periodic custom rule's Lambda."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "version": "1.0",
+        "invokingEvent": json.dumps(
+            {
+                "awsAccountId": account,
+                "notificationCreationTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                "messageType": "ScheduledNotification",
+                "recordVersion": "1.0",
+            }
+        ),
+        "ruleParameters": json.dumps(dict(parameters or {})),
+        "resultToken": result_token,
+        "eventLeftScope": False,
+        "executionRoleArn": f"arn:aws:iam::{account}:role/rdk/config-role",
+        "configRuleArn": f"arn:aws:config:{region}:{account}:config-rule/config-rule-{rule_name.lower()[:12]}",
+        "configRuleName": rule_name,
+        "configRuleId": f"config-rule-{rule_name.lower()[:12]}",
+        "accountId": account,
+    }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One evaluation as the tests compare it."""
+
+    resource_type: str
+    resource_id: str
+    compliance: str
+    annotation: str = ""
+
+    @classmethod
+    def from_json(cls, evaluation: Mapping[str, Any]) -> Verdict:
+        return cls(
+            evaluation["ComplianceResourceType"],
+            evaluation["ComplianceResourceId"],
+            evaluation["ComplianceType"],
+            evaluation.get("Annotation", ""),
+        )
+
+
+@dataclass
+class Run:
+    """What one invocation of a rule's handler gave back: evaluations, or rdklib's error."""
+
+    raw: Any
+    ledger: ComplianceLedger
+
+    @property
+    def error(self) -> Mapping[str, Any] | None:
+        return self.raw if isinstance(self.raw, dict) else None
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        if self.error is not None:
+            raise AssertionError(f"the rule reported an error, not evaluations: {self.error}")
+        return sorted((Verdict.from_json(e) for e in self.raw), key=lambda v: (v.resource_type, v.resource_id))
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of a rule's test table.
+
+    ``given`` builds the account state (it runs inside moto and may use :func:`respond` through
+    ``test.respond``); ``expect`` is the exact list of verdicts (or a function of the test that
+    gives it, for IDs that moto assigns during ``given``), or ``error`` a substring of the error
+    rdklib reports (then no evaluation may have been sent)."""
+
+    id: str
+    given: Callable[[RuleTestCase], None] = lambda test: None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    expect: Sequence[Verdict] | Callable[[RuleTestCase], Sequence[Verdict]] | None = None
+    error: str | None = None
+    now: datetime | None = None
+
+
+class RuleTestCase(unittest.TestCase):
+    """A moto account per test, with the local Config seam installed."""
+
+    rule_module: ModuleType
+    rule_name: str
+
+    def setUp(self) -> None:
+        self._saved_env = {key: os.environ.get(key) for key in _FAKE_ENV}
+        os.environ.update(_FAKE_ENV)
+        self._mock = mock_aws()
+        self._mock.start()
+        self.ledger = ComplianceLedger(current_rule=self.rule_name).install()
+        self._clock = MotoReportClock().install()
+        self._responders: list[Any] = []
+
+    def tearDown(self) -> None:
+        for responder in reversed(self._responders):
+            responder.__exit__(None, None, None)
+        self.ledger.uninstall()
+        self._clock.uninstall()
+        self._mock.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def respond(self, service: str, operation: str, response: Mapping[str, Any] | None = None, **kw: Any) -> None:
+        """Answer one operation with a recorded response or error for the rest of the test."""
+        responder = respond(service, operation, response, **kw)
+        responder.__enter__()
+        self._responders.append(responder)
+
+    def count_calls(self, service: str, operation: str) -> list[Mapping[str, Any]]:
+        """The parameters of every ``service.operation`` call from now on (calls still go to moto)."""
+        import boto3
+
+        from cispack.localconfig import observe
+
+        observer = observe(service, operation, session=boto3._get_default_session())
+        seen = observer.__enter__()
+        self._responders.append(observer)
+        return seen
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=region)
+
+    def run_rule(self, parameters: Mapping[str, Any] | None = None, now: datetime | None = None) -> Run:
+        event = scheduled_event(self.rule_name, parameters, now=now)
+        return Run(self.rule_module.lambda_handler(event, None), self.ledger)
+
+    def check(self, case: Case) -> None:
+        case.given(self)
+        sent_before = len(self.ledger.calls)
+        run = self.run_rule(case.parameters, case.now)
+        if case.error is not None:
+            self.assertIsNotNone(run.error, f"expected an error containing {case.error!r}, got {run.raw!r}")
+            assert run.error is not None
+            text = json.dumps(run.error)
+            self.assertIn(case.error, text)
+            self.assertNotIn("PutEvaluations", self.ledger.calls[sent_before:], "an error must send no evaluation")
+            return
+        expected = case.expect(self) if callable(case.expect) else case.expect
+        self.assertEqual(sorted(expected or [], key=lambda v: (v.resource_type, v.resource_id)), run.verdicts)
+        for verdict in run.verdicts:
+            self.assertLessEqual(len(verdict.annotation), 256)
+            if verdict.compliance == "NON_COMPLIANT":
+                self.assertTrue(verdict.annotation.endswith("."), verdict.annotation)
+
+
+def data_driven(cases: Iterable[Case]) -> Callable[[type[RuleTestCase]], type[RuleTestCase]]:
+    """Class decorator: one ``test_<id>`` method per case."""
+
+    def decorate(cls: type[RuleTestCase]) -> type[RuleTestCase]:
+        for case in cases:
+            name = f"test_{case.id}"
+            if hasattr(cls, name):
+                raise ValueError(f"duplicate case id {case.id}")
+
+            def method(self: RuleTestCase, case: Case = case) -> None:
+                self.check(case)
+
+            method.__name__ = name
+            method.__doc__ = case.id.replace("_", " ")
+            setattr(cls, name, method)
+        return cls
+
+    return decorate
+
+
+def credential_report_csv(rows: Iterable[Mapping[str, str]]) -> bytes:
+    """A credential report CSV with the columns AWS writes, unspecified cells as AWS fills them."""
+    columns = (
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+        "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+        "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+        "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+        "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+        "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+    ).split(",")
+    defaults = {
+        "user_creation_time": "2020-01-01T00:00:00+00:00",
+        "password_enabled": "false",
+        "mfa_active": "false",
+        "access_key_1_active": "false",
+        "access_key_2_active": "false",
+        "cert_1_active": "false",
+        "cert_2_active": "false",
+    }
+    lines = [",".join(columns)]
+    for row in rows:
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise ValueError(f"not credential report columns: {sorted(unknown)}")
+        lines.append(",".join(row.get(c, defaults.get(c, "N/A")) for c in columns))
+    return ("\n".join(lines) + "\n").encode()

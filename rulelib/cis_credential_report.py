@@ -1,0 +1,164 @@
+"""The IAM credential report: generate it, wait for it, parse it.
+
+Symlinked into the rule folders that read it (CIS 1.1, 1.21). AWS regenerates the report at most
+every four hours; ``GenerateCredentialReport`` answers ``COMPLETE`` while a fresh one exists and
+``STARTED``/``INPROGRESS`` while it builds one. A report that is still being built, or that is older
+than four hours when the rule reads it, is not judged: :class:`cis_rule.EvaluationError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cis_rule import EvaluationError
+
+ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+
+ROOT_USER = "<root_account>"
+MAX_REPORT_AGE = timedelta(hours=4)
+# Values the report uses for "no date": never used, not tracked, or not applicable to the row.
+NO_DATE = frozenset({"N/A", "no_information", "not_supported", ""})
+# Errors GetCredentialReport gives while no usable report exists yet; worth another wait.
+NOT_READY = frozenset({"ReportNotPresent", "ReportInProgress", "ReportExpired"})
+
+REQUIRED_COLUMNS = (
+    "user",
+    "arn",
+    "password_enabled",
+    "password_last_used",
+    "access_key_1_active",
+    "access_key_1_last_used_date",
+    "access_key_2_active",
+    "access_key_2_last_used_date",
+)
+
+
+@dataclass(frozen=True)
+class CredentialRow:
+    """One row of the report, with the columns the pack reads, typed."""
+
+    user: str
+    arn: str
+    password_enabled: bool
+    password_last_used: datetime | None
+    access_keys: tuple[AccessKeyColumns, AccessKeyColumns]
+
+    @property
+    def is_root(self) -> bool:
+        return self.user == ROOT_USER
+
+
+@dataclass(frozen=True)
+class AccessKeyColumns:
+    number: int
+    active: bool
+    last_used: datetime | None
+
+
+@dataclass(frozen=True)
+class CredentialReport:
+    generated: datetime
+    rows: tuple[CredentialRow, ...]
+
+    @property
+    def root(self) -> CredentialRow | None:
+        return next((row for row in self.rows if row.is_root), None)
+
+    def users(self) -> Iterator[CredentialRow]:
+        return (row for row in self.rows if not row.is_root)
+
+
+def _parse_date(column: str, value: str) -> datetime | None:
+    value = value.strip()
+    if value in NO_DATE:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise EvaluationError(f"The credential report has an unreadable {column} value {value[:40]!r}.") from None
+    if parsed.tzinfo is None:
+        raise EvaluationError(f"The credential report's {column} value {value[:40]!r} has no time zone.")
+    return parsed
+
+
+def _parse_bool(column: str, value: str) -> bool:
+    value = value.strip().lower()
+    # The root row says "not_supported" for password_enabled: root always has a password.
+    if value in ("true", "not_supported"):
+        return True
+    if value == "false":
+        return False
+    raise EvaluationError(f"The credential report has an unreadable {column} value {value[:40]!r}.")
+
+
+def parse_report(content: bytes | str, generated: datetime) -> CredentialReport:
+    """Parse the CSV of ``GetCredentialReport`` (bytes as boto3 returns them)."""
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or ())]
+    if missing:
+        raise EvaluationError(f"The credential report lacks the column(s) {', '.join(missing)}.")
+    rows = []
+    for record in reader:
+        keys = tuple(
+            AccessKeyColumns(
+                number=n,
+                active=_parse_bool(f"access_key_{n}_active", record[f"access_key_{n}_active"] or ""),
+                last_used=_parse_date(f"access_key_{n}_last_used_date", record[f"access_key_{n}_last_used_date"] or ""),
+            )
+            for n in (1, 2)
+        )
+        rows.append(
+            CredentialRow(
+                user=record["user"] or "",
+                arn=record["arn"] or "",
+                password_enabled=_parse_bool("password_enabled", record["password_enabled"] or ""),
+                password_last_used=_parse_date("password_last_used", record["password_last_used"] or ""),
+                access_keys=(keys[0], keys[1]),
+            )
+        )
+    return CredentialReport(generated=generated, rows=tuple(rows))
+
+
+def get_credential_report(
+    iam: Any,
+    now: datetime,
+    *,
+    attempts: int = 6,
+    first_delay: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CredentialReport:
+    """Generate (or reuse) the report and return it parsed.
+
+    Polls with exponential backoff (1, 2, 4, 8, 16 s by default: within a Lambda's minute) while
+    AWS builds the report. Any other ``ClientError`` (AccessDenied...) propagates to rdklib.
+    """
+    delay = first_delay
+    for attempt in range(attempts):
+        state = iam.generate_credential_report().get("State")
+        if state == "COMPLETE":
+            try:
+                response = iam.get_credential_report()
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") not in NOT_READY:
+                    raise
+            else:
+                generated: datetime = response["GeneratedTime"]
+                if now - generated > MAX_REPORT_AGE:
+                    raise EvaluationError(
+                        f"The IAM credential report was generated at {generated:%Y-%m-%d %H:%M} UTC, "
+                        "more than four hours ago; it is not judged."
+                    )
+                return parse_report(response["Content"], generated)
+        if attempt + 1 < attempts:
+            sleep(delay)
+            delay *= 2
+    raise EvaluationError("The IAM credential report is still being generated; the rule will judge on its next run.")

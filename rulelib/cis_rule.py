@@ -1,0 +1,213 @@
+"""What every custom rule of the pack shares: parameters, role mode, time, annotations.
+
+This module is symlinked into each custom rule folder, so ``rdk deploy`` zips it with the rule;
+it may import only the standard library, boto3/botocore and rdklib.
+
+Decisions that hold for every rule:
+
+* **Role mode.** rdklib assumes the role in the event's ``executionRoleArn`` unless the rule
+  parameter ``AssumeRoleMode`` is ``"false"``. That role is the Config recorder's role, which is
+  often the service-linked ``AWSServiceRoleForConfig`` and cannot be assumed at all. The pack's
+  rules therefore default to their own Lambda execution role (least privilege, granted exactly
+  the actions each rule declares in ``ACTIONS``); ``AssumeRoleMode`` ``"true"`` restores rdklib's
+  behaviour, and ``ExecutionRoleName`` / ``ExecutionRoleRegion`` keep their rdklib meaning.
+* **Fail closed.** An API error is never a verdict: ``ClientError`` reaches rdklib, which reports
+  it as an error and sends no evaluation. A state the rule cannot judge (a report still being
+  generated, a malformed answer) raises :class:`EvaluationError`, which rdklib also reports as an
+  error. Throttling is retried first (botocore "standard" retry mode, see below).
+* **Time** comes from the event's ``notificationCreationTime``, so tests freeze it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+
+# Throttling that survives retries must reach rdklib as an error, so retry it first. botocore
+# reads these when a client is built; the Lambda's own environment still wins when it sets them.
+os.environ.setdefault("AWS_RETRY_MODE", "standard")
+os.environ.setdefault("AWS_MAX_ATTEMPTS", "8")
+
+ACCOUNT = "AWS::::Account"
+IAM_USER = "AWS::IAM::User"
+S3_BUCKET = "AWS::S3::Bucket"
+ROUTE_TABLE = "AWS::EC2::RouteTable"
+
+MAX_ANNOTATION = 256
+
+# Rule parameters that rdklib itself reads; every rule accepts them.
+RDKLIB_PARAMETERS = frozenset({"ExecutionRoleName", "ExecutionRoleRegion", "AssumeRoleMode"})
+
+# The action every rule needs to report, and the one rdklib needs to retire evaluations of
+# resources that a periodic rule no longer reports (see CisRule.delete_old_evaluations...).
+PUT_EVALUATIONS = "config:PutEvaluations"
+GET_COMPLIANCE_DETAILS = "config:GetComplianceDetailsByConfigRule"
+
+
+class EvaluationError(ValueError):
+    """The rule could not look, so it must not judge. rdklib turns a ValueError into an error
+    response and sends no evaluation; the message is the reason, shown in the Lambda's log."""
+
+
+class Parameter(Protocol):
+    def parse(self, name: str, raw: str) -> Any: ...
+
+    @property
+    def default(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class IntParameter:
+    """An integer parameter with inclusive bounds."""
+
+    default: int
+    minimum: int
+    maximum: int | None = None
+
+    def parse(self, name: str, raw: str) -> int:
+        text = raw.strip()
+        bounds = (
+            f"an integer >= {self.minimum}"
+            if self.maximum is None
+            else (f"an integer from {self.minimum} to {self.maximum}")
+        )
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise InvalidParametersError(f"{name} must be {bounds}, not {raw!r}.") from None
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            raise InvalidParametersError(f"{name} must be {bounds}, not {value}.")
+        return value
+
+
+@dataclass(frozen=True)
+class ListParameter:
+    """A comma-separated list; each item must satisfy ``item_pattern`` when one is given."""
+
+    default: tuple[str, ...] = ()
+    item_pattern: str | None = None
+    item_description: str = "a value"
+
+    def parse(self, name: str, raw: str) -> tuple[str, ...]:
+        import re
+
+        items = tuple(item.strip() for item in raw.split(",") if item.strip())
+        if self.item_pattern is not None:
+            for item in items:
+                if not re.fullmatch(self.item_pattern, item):
+                    raise InvalidParametersError(
+                        f"{name} must be a comma-separated list of {self.item_description}; {item!r} is not one."
+                    )
+        return items
+
+
+class CisRule(ConfigRule):  # type: ignore[misc]  # rdklib ships no type information
+    """Base of every custom rule. Subclasses set the class attributes and implement
+    ``evaluate_periodic``; the docstring of each subclass is its specification."""
+
+    #: Rule parameters this rule accepts (all optional), with their parsers and defaults.
+    PARAMETERS: ClassVar[Mapping[str, Parameter]] = {}
+    #: IAM actions the rule's code calls. The execution role grants exactly their union.
+    ACTIONS: ClassVar[tuple[str, ...]] = ()
+    #: The resource type the rule reports on.
+    RESOURCE_TYPE: ClassVar[str] = ACCOUNT
+
+    # rdklib marks resources that a periodic run no longer reports as NOT_APPLICABLE, which
+    # costs a GetComplianceDetailsByConfigRule call. A rule that only ever reports the account
+    # has nothing to retire; per-resource rules keep the clean-up (and declare the action).
+    delete_old_evaluations_on_scheduled_notification: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.RESOURCE_TYPE == ACCOUNT:
+            cls.delete_old_evaluations_on_scheduled_notification = False
+
+    @classmethod
+    def required_actions(cls) -> tuple[str, ...]:
+        """Every IAM action a deployment of this rule needs, rdklib's own calls included."""
+        actions = {PUT_EVALUATIONS, *cls.ACTIONS}
+        if cls.delete_old_evaluations_on_scheduled_notification:
+            actions.add(GET_COMPLIANCE_DETAILS)
+        return tuple(sorted(actions))
+
+    def evaluate_parameters(self, rule_parameters: Mapping[str, Any]) -> dict[str, Any]:
+        valid: dict[str, Any] = {}
+        unknown = sorted(set(rule_parameters) - set(self.PARAMETERS) - RDKLIB_PARAMETERS)
+        if unknown:
+            accepted = ", ".join(sorted(self.PARAMETERS)) or "none"
+            raise InvalidParametersError(f"Unknown rule parameter {', '.join(unknown)}; this rule accepts: {accepted}.")
+        for name, spec in self.PARAMETERS.items():
+            raw = rule_parameters.get(name)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                valid[name] = spec.default
+            elif not isinstance(raw, str | int):
+                raise InvalidParametersError(f"{name} must be a string, not {type(raw).__name__}.")
+            else:
+                valid[name] = spec.parse(name, str(raw))
+        return valid
+
+    def get_assume_role_mode(self, event: Mapping[str, Any]) -> bool:
+        params = json.loads(event.get("ruleParameters") or "{}")
+        return str(params.get("AssumeRoleMode", "false")).strip().lower() == "true"
+
+
+def notification_time(event: Mapping[str, Any]) -> datetime:
+    """When AWS Config sent the event: the rule's "now"."""
+    invoking = json.loads(event["invokingEvent"])
+    return datetime.fromisoformat(invoking["notificationCreationTime"].replace("Z", "+00:00"))
+
+
+def account_id(event: Mapping[str, Any]) -> str:
+    return str(event["accountId"])
+
+
+def event_region(event: Mapping[str, Any]) -> str:
+    """The region the rule runs in: AWS_REGION in Lambda, else the region of the rule's ARN."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        return region
+    arn = str(event.get("configRuleArn", ""))
+    parts = arn.split(":")
+    if len(parts) > 3 and parts[3]:
+        return parts[3]
+    raise EvaluationError("The rule cannot tell which region it runs in: AWS_REGION is not set.")
+
+
+def annotation(text: str) -> str:
+    """One sentence, ending with a period, within AWS Config's 256 characters."""
+    text = " ".join(text.split())
+    if not text.endswith("."):
+        text += "."
+    if len(text) > MAX_ANNOTATION:
+        text = text[: MAX_ANNOTATION - 4].rstrip() + "...."
+    return text
+
+
+def compliant(resource_id: str, resource_type: str, text: str = "") -> Evaluation:
+    return Evaluation(ComplianceType.COMPLIANT, resource_id, resource_type, annotation(text) if text else "")
+
+
+def non_compliant(resource_id: str, resource_type: str, text: str) -> Evaluation:
+    return Evaluation(ComplianceType.NON_COMPLIANT, resource_id, resource_type, annotation(text))
+
+
+def not_applicable(resource_id: str, resource_type: str, text: str) -> Evaluation:
+    return Evaluation(ComplianceType.NOT_APPLICABLE, resource_id, resource_type, annotation(text))
+
+
+def join_names(names: Iterable[str], limit: int = 8) -> str:
+    """``a, b and c`` (at most ``limit`` names, then ``and N more``) for annotations."""
+    items = list(names)
+    shown = items[:limit]
+    rest = len(items) - len(shown)
+    if rest:
+        return ", ".join(shown) + f" and {rest} more"
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]

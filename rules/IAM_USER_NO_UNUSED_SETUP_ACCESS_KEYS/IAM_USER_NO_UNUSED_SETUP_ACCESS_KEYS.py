@@ -1,0 +1,71 @@
+"""CIS 1.21 — Do not setup access keys during initial user setup for all IAM users that have a
+console password (Level 1, not scored).
+
+Trigger: periodic. Reports on: each ``AWS::IAM::User``, by its unique ID (``AIDA...``), the ID
+AWS Config records. Parameters: none.
+
+Reads the IAM credential report, as the benchmark's CLI audit does (``password_enabled``,
+``access_key_N_active``, ``access_key_N_last_used_date``), and ListUsers for the users' IDs.
+
+Scenarios:
+1. No IAM users: no evaluations (rdklib retires earlier ones as NOT_APPLICABLE).
+2. A user without a console password, or whose active keys have all been used: COMPLIANT.
+3. A user with a console password and an active access key never used: NON_COMPLIANT, naming
+   the user and the key.
+4. Several users, listed over several pages: one evaluation each.
+5. A user created after the report was generated: NOT_APPLICABLE until the next report.
+6. The report is still being generated, AccessDenied, throttling: error, no evaluation.
+7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
+"""
+
+from rdklib import Evaluator
+
+from cis_credential_report import ACTIONS as REPORT_ACTIONS
+from cis_credential_report import get_credential_report
+from cis_rule import IAM_USER, CisRule, compliant, join_names, non_compliant, not_applicable, notification_time
+
+
+class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
+    ACTIONS = (*REPORT_ACTIONS, "iam:ListUsers")
+    RESOURCE_TYPE = IAM_USER
+
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        iam = client_factory.build_client("iam")
+        report = get_credential_report(iam, notification_time(event))
+        rows = {row.arn: row for row in report.users()}
+        evaluations = []
+        for page in iam.get_paginator("list_users").paginate():
+            for user in page["Users"]:
+                name, user_id = user["UserName"], user["UserId"]
+                row = rows.get(user["Arn"])
+                if row is None:
+                    evaluations.append(
+                        not_applicable(
+                            user_id,
+                            IAM_USER,
+                            f"IAM user {name} is newer than the credential report of "
+                            f"{report.generated:%Y-%m-%d %H:%M} UTC; it is judged on the next run.",
+                        )
+                    )
+                    continue
+                unused = [f"access key {key.number}" for key in row.access_keys if key.active and key.last_used is None]
+                if row.password_enabled and unused:
+                    evaluations.append(
+                        non_compliant(
+                            user_id,
+                            IAM_USER,
+                            f"IAM user {name} has a console password and an active {join_names(unused)} "
+                            f"that {'has' if len(unused) == 1 else 'have'} never been used.",
+                        )
+                    )
+                elif row.password_enabled:
+                    evaluations.append(
+                        compliant(user_id, IAM_USER, f"IAM user {name} has no active access key that was never used.")
+                    )
+                else:
+                    evaluations.append(compliant(user_id, IAM_USER, f"IAM user {name} has no console password."))
+        return evaluations
+
+
+def lambda_handler(event, context):
+    return Evaluator(IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS()).handle(event, context)

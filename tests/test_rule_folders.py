@@ -1,0 +1,138 @@
+"""Every rule folder is well formed, named like its rule, and matches the public contract."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from cispack import RULELIB_DIR, RULES_DIR
+from cispack.benchmark import BY_ID
+from cispack.rules import CUSTOM_RUNTIME, load_rules
+
+SCHEMA = json.loads((Path(__file__).parent.parent / "cispack" / "parameters.schema.json").read_text())
+RULES = load_rules()
+CUSTOM = [r for r in RULES if r.is_custom]
+MANAGED = [r for r in RULES if not r.is_custom]
+CONTROLS_MD = Path(__file__).resolve().parents[2] / "shared" / "CONTROLS.md"
+
+
+def ids(rules):
+    return [r.name for r in rules]
+
+
+def test_every_folder_in_rules_is_a_rule():
+    # rdk treats any folder holding parameters.json or <name>/<name>.py as a rule; nothing else may live there.
+    folders = sorted(p.name for p in RULES_DIR.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert folders == sorted(r.name for r in RULES)
+    assert not [p.name for p in RULES_DIR.iterdir() if p.is_file()]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=ids(RULES))
+def test_parameters_json_is_valid_and_named_like_its_folder(rule):
+    document = json.loads((rule.folder / "parameters.json").read_text())
+    jsonschema.validate(document, SCHEMA)
+    assert document["Parameters"]["RuleName"] == rule.folder.name
+    assert rule.controls, "RuleSets must map the rule to its CIS control(s)"
+    level = f"cis-level{min(c.level for c in rule.controls)}"
+    assert level in rule.rulesets, f"{rule.name}: expected {level} from the benchmark's profile levels"
+    assert not ({"cis-level1", "cis-level2"} - {level}) & set(rule.rulesets)
+    json.loads(document["Parameters"]["InputParameters"])
+    json.loads(document["Parameters"]["OptionalParameters"])
+
+
+@pytest.mark.parametrize("rule", MANAGED, ids=ids(MANAGED))
+def test_managed_rule_folder_holds_only_parameters(rule):
+    assert sorted(p.name for p in rule.folder.iterdir()) == ["parameters.json"]
+    assert rule.parameters["SourceRuntime"] is None
+    assert rule.source_identifier == rule.name
+
+
+@pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))
+def test_custom_rule_folder_module_class_and_test_agree(rule):
+    assert rule.parameters["SourceRuntime"] == CUSTOM_RUNTIME
+    assert rule.periodic, "every custom rule is periodic"
+    assert (rule.folder / f"{rule.name}.py").is_file()
+    assert (rule.folder / f"{rule.name}_test.py").is_file()
+    module = rule.module()
+    assert callable(module.lambda_handler)
+    cls = getattr(module, rule.name)
+    assert module.__doc__ and "Scenarios:" in module.__doc__, "the module docstring is the rule's specification"
+    optional = json.loads(rule.parameters["OptionalParameters"])
+    assert set(optional) == set(cls.PARAMETERS), "OptionalParameters lists exactly the parameters the rule accepts"
+    for name, default in optional.items():
+        assert cls.PARAMETERS[name].parse(name, default) == cls.PARAMETERS[name].default
+
+
+@pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))
+def test_custom_rule_shares_code_only_through_symlinks_to_rulelib(rule):
+    for path in rule.folder.iterdir():
+        if path.name in (f"{rule.name}.py", f"{rule.name}_test.py", "parameters.json") or path.suffix == ".zip":
+            continue
+        assert path.is_symlink(), f"{path.name} must be a symlink into rulelib/ (shared logic lives once)"
+        assert path.resolve().parent == RULELIB_DIR.resolve()
+        assert path.resolve().is_file(), "rdk zips a symlinked directory as an empty one: link files only"
+
+
+@pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))
+def test_declared_actions_are_iam_actions(rule):
+    actions = rule.required_actions()
+    assert "config:PutEvaluations" in actions
+    for action in actions:
+        assert re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", action), f"{action}: no wildcards, one action each"
+
+
+def _contract_rows():
+    """The tables of ../shared/CONTROLS.md, the pack's public interface."""
+    text = CONTROLS_MD.read_text()
+    custom, managed = {}, {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not re.match(r"^[1-4]\.\d+", cells[0]):
+            continue
+        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[1])
+        if not names:
+            continue
+        if "Managed rules" in text[: text.index(line)].rsplit("## ", 1)[-1][:20]:
+            managed[names[0]] = (cells[0], cells[2] if len(cells) > 2 else "")
+        else:
+            custom[names[0]] = cells[0]
+    return custom, managed
+
+
+def _contract_parameters(text):
+    """``maxAccessKeyAge 90``, ``a X, b Y``, or ``A, B, C `true` (note); D 14`` as a dict."""
+    values = {}
+    for part in text.split(";"):
+        shared = re.fullmatch(r"\s*((?:\w+,\s*)+\w+)\s+`?([^`\s]+)`?.*", part)
+        if shared:
+            values.update({name.strip(): shared.group(2) for name in shared.group(1).split(",")})
+            continue
+        for chunk in part.split(","):
+            pair = re.match(r"\s*(\w+)\s+`?([^`\s]+)`?", chunk)
+            if pair:
+                values[pair.group(1)] = pair.group(2)
+    return values
+
+
+@pytest.mark.skipif(not CONTROLS_MD.exists(), reason="../shared/CONTROLS.md is not beside this clone")
+def test_rules_match_the_contract():
+    custom, managed = _contract_rows()
+    assert len(managed) == 21 and "IAM_ROOT_ACCOUNT_UNUSED" in custom, "CONTROLS.md tables not read"
+    deployed = {r.name: r for r in RULES}
+    for name in managed:
+        assert name in deployed and not deployed[name].is_custom, f"managed rule {name} missing"
+    for name, (_controls, params_text) in managed.items():
+        assert deployed[name].input_parameters == _contract_parameters(params_text), name
+    for name in custom:
+        if name.startswith("METRIC_FILTER_ALARM_<"):
+            continue
+        if (RULES_DIR / name).exists():
+            assert deployed[name].is_custom
+
+
+def test_benchmark_has_49_controls():
+    assert len(BY_ID) == 49
