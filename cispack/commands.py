@@ -1,10 +1,17 @@
-"""Subcommands beyond ``test``; each feature module registers its own parser here."""
+"""Subcommands beyond ``test``: every module ``cispack/cmd_<name>.py`` defines
+``register(sub)``, which adds its parser(s) to ``sub`` (an argparse subparsers action) with
+``set_defaults(func=...)``; ``func(args) -> int`` is the exit code."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
+
+import cispack
 
 
 def register(sub: Any) -> None:
-    """Add the feature subcommands to ``sub`` (an argparse subparsers action)."""
-    del sub
+    for info in sorted(pkgutil.iter_modules(cispack.__path__), key=lambda i: i.name):
+        if info.name.startswith("cmd_"):
+            importlib.import_module(f"cispack.{info.name}").register(sub)
