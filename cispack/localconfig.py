@@ -8,11 +8,14 @@ answers, from the evaluations that earlier ``PutEvaluations`` calls carried; eve
 ``PutEvaluations`` with evaluations included, still goes to moto.
 
 It hooks botocore's ``before-call``/``after-call`` events on boto3's default session, the one
-``rdklib.ClientFactory`` builds its clients from, so the rules run unmodified.
+``rdklib.ClientFactory`` builds its clients from, so the rules run unmodified. botocore copies
+the hooks into each client it builds: they reach the clients built after they are installed,
+which is every client a rule builds (inside ``evaluate_*``).
 :func:`respond` uses the same mechanism to answer one operation with a recorded response or
 error (validated against the service model), for APIs moto lacks (the root user's row of the
 credential report, for instance) and for failures moto cannot produce (AccessDenied, throttling).
-:class:`MotoReportClock` corrects moto's fixed credential-report timestamp.
+:class:`MotoCredentialReport` corrects moto's credential report (its fixed timestamp, its
+missing root row).
 """
 
 from __future__ import annotations
@@ -141,29 +144,40 @@ class ComplianceLedger:
         self._handlers.clear()
 
 
-def _fresh_report_time(parsed: dict[str, Any], context: Mapping[str, Any], **_: Any) -> None:
-    if "GeneratedTime" in parsed and not context.get(_RECORDED):
-        parsed["GeneratedTime"] = datetime.now(UTC)
-
-
 @dataclass
-class MotoReportClock:
-    """moto stamps every credential report "2015-02-02T20:02:02Z" although it builds the content
-    on each call; the rules rightly refuse a report that old. This stamps it with the time of the
-    call, which is when moto built it."""
+class MotoCredentialReport:
+    """Two gaps of moto's IAM credential report. moto stamps every report "2015-02-02T20:02:02Z"
+    although it builds the content on each call (the rules rightly refuse a report that old):
+    this stamps it with the time of the call. moto has no root user, so its report has no
+    ``<root_account>`` row: given ``root_row`` (column -> value), this adds one, as AWS always does.
+    Responses recorded with :func:`respond` are left as recorded."""
 
-    _unique: str = field(default_factory=lambda: f"cis-report-clock-{next(_responder_ids)}")
+    root_row: Mapping[str, str] | None = None
+    _unique: str = field(default_factory=lambda: f"cis-credential-report-{next(_responder_ids)}")
 
-    def install(self, session: Any = None) -> MotoReportClock:
+    def _fix(self, parsed: dict[str, Any], context: Mapping[str, Any], **_: Any) -> None:
+        if context.get(_RECORDED) or "GeneratedTime" not in parsed:
+            return
+        parsed["GeneratedTime"] = datetime.now(UTC)
+        content = parsed.get("Content", b"")
+        if self.root_row is not None and b"<root_account>" not in content:
+            header, _, rest = content.decode().partition("\n")
+            columns = header.split(",")
+            row = {"user": "<root_account>", **self.root_row}
+            root_line = ",".join(row.get(column, "N/A") for column in columns)
+            parsed["Content"] = f"{header}\n{root_line}\n{rest}".encode()
+
+    def _event_name(self, session: Any) -> str:
+        return _event(session, "after-call", "iam", "GetCredentialReport")
+
+    def install(self, session: Any = None) -> MotoCredentialReport:
         session = session or _default_session()
-        session.events.register(
-            _event(session, "after-call", "iam", "GetCredentialReport"), _fresh_report_time, unique_id=self._unique
-        )
+        session.events.register(self._event_name(session), self._fix, unique_id=self._unique)
         return self
 
     def uninstall(self, session: Any = None) -> None:
         session = session or _default_session()
-        session.events.unregister(_event(session, "after-call", "iam", "GetCredentialReport"), unique_id=self._unique)
+        session.events.unregister(self._event_name(session), unique_id=self._unique)
 
 
 @contextmanager

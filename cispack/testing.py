@@ -13,13 +13,14 @@ import os
 import unittest
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import ModuleType
 from typing import Any
 
 from moto import mock_aws
 
-from cispack.localconfig import ComplianceLedger, MotoReportClock, respond
+from cispack.events import scheduled_event
+from cispack.localconfig import ComplianceLedger, MotoCredentialReport, observe, respond
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -31,38 +32,6 @@ _FAKE_ENV = {
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
 }
-
-
-def scheduled_event(
-    rule_name: str,
-    parameters: Mapping[str, Any] | None = None,
-    *,
-    now: datetime | None = None,
-    account: str = ACCOUNT_ID,
-    region: str = REGION,
-    result_token: str = "TESTMODE",
-) -> dict[str, Any]:
-    """The event AWS Config sends a periodic custom rule's Lambda."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
-    return {
-        "version": "1.0",
-        "invokingEvent": json.dumps(
-            {
-                "awsAccountId": account,
-                "notificationCreationTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "messageType": "ScheduledNotification",
-                "recordVersion": "1.0",
-            }
-        ),
-        "ruleParameters": json.dumps(dict(parameters or {})),
-        "resultToken": result_token,
-        "eventLeftScope": False,
-        "executionRoleArn": f"arn:aws:iam::{account}:role/rdk/config-role",
-        "configRuleArn": f"arn:aws:config:{region}:{account}:config-rule/config-rule-{rule_name.lower()[:12]}",
-        "configRuleName": rule_name,
-        "configRuleId": f"config-rule-{rule_name.lower()[:12]}",
-        "accountId": account,
-    }
 
 
 @dataclass(frozen=True)
@@ -131,7 +100,7 @@ class RuleTestCase(unittest.TestCase):
         self._mock = mock_aws()
         self._mock.start()
         self.ledger = ComplianceLedger(current_rule=self.rule_name).install()
-        self._clock = MotoReportClock().install()
+        self._clock = MotoCredentialReport().install()
         self._responders: list[Any] = []
 
     def tearDown(self) -> None:
@@ -154,11 +123,7 @@ class RuleTestCase(unittest.TestCase):
 
     def count_calls(self, service: str, operation: str) -> list[Mapping[str, Any]]:
         """The parameters of every ``service.operation`` call from now on (calls still go to moto)."""
-        import boto3
-
-        from cispack.localconfig import observe
-
-        observer = observe(service, operation, session=boto3._get_default_session())
+        observer = observe(service, operation)
         seen = observer.__enter__()
         self._responders.append(observer)
         return seen
@@ -169,7 +134,7 @@ class RuleTestCase(unittest.TestCase):
         return boto3.client(service, region_name=region)
 
     def run_rule(self, parameters: Mapping[str, Any] | None = None, now: datetime | None = None) -> Run:
-        event = scheduled_event(self.rule_name, parameters, now=now)
+        event = scheduled_event(self.rule_name, parameters, now=now, account=ACCOUNT_ID, region=REGION)
         return Run(self.rule_module.lambda_handler(event, None), self.ledger)
 
     def check(self, case: Case) -> None:
