@@ -24,7 +24,11 @@ LAMBDA_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "u
 
 
 def rule_zip(rule: Rule, dest_dir: Path) -> Path:
-    """The rule's deployment package, as rdk makes it: ``<dest_dir>/<NAME>.zip``."""
+    """The rule's deployment package, as rdk makes it: ``<dest_dir>/<NAME>.zip``.
+
+    Like rdk, it first deletes the ``<NAME>.zip`` that an earlier ``rdk deploy`` left in the
+    rule folder, so that no package contains the previous one."""
+    (rule.folder / f"{rule.name}.zip").unlink(missing_ok=True)
     base = dest_dir / rule.name
     archive = shutil.make_archive(str(base), "zip", str(rule.folder))
     return Path(archive)
