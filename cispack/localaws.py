@@ -45,7 +45,7 @@ def moto_server(region: str = "us-east-1", log: Path | None = None, timeout: flo
     port = _free_port()
     env: Mapping[str, str] = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     executable = Path(sys.executable).with_name("moto_server")
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    out = open(log, "w") if log else subprocess.DEVNULL  # closed in the finally below
     process = subprocess.Popen(
         [str(executable), "-H", "127.0.0.1", "-p", str(port)], env=dict(env), stdout=out, stderr=subprocess.STDOUT
     )
