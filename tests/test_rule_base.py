@@ -1,0 +1,118 @@
+"""The base every custom rule shares: parameters, role mode, annotations, declared actions."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import boto3
+import pytest
+from rdklib import InvalidParametersError
+
+from cis_rule import (
+    ACCOUNT,
+    IAM_USER,
+    CisRule,
+    IntParameter,
+    ListParameter,
+    annotation,
+    join_names,
+    notification_time,
+)
+
+
+class AccountRule(CisRule):
+    PARAMETERS = {"days": IntParameter(default=90, minimum=1), "skip": ListParameter(item_pattern=r"[a-z]+")}
+    ACTIONS = ("iam:ListUsers",)
+
+
+class UserRule(CisRule):
+    RESOURCE_TYPE = IAM_USER
+    ACTIONS = ("iam:ListUsers",)
+
+
+@pytest.mark.parametrize(
+    ("case", "params", "expected"),
+    [
+        ("defaults", {}, {"days": 90, "skip": ()}),
+        ("blank_is_default", {"days": "  ", "skip": ""}, {"days": 90, "skip": ()}),
+        ("values", {"days": " 30 ", "skip": "a, b ,,c"}, {"days": 30, "skip": ("a", "b", "c")}),
+        ("json_integer", {"days": 7}, {"days": 7, "skip": ()}),
+        ("rdklib_parameters_pass", {"AssumeRoleMode": "true", "ExecutionRoleName": "x"}, {"days": 90, "skip": ()}),
+    ],
+)
+def test_parameters_parse(case, params, expected):
+    assert AccountRule().evaluate_parameters(params) == expected
+
+
+@pytest.mark.parametrize(
+    ("case", "params", "message"),
+    [
+        ("not_integer", {"days": "1.5"}, "days must be an integer >= 1, not '1.5'."),
+        ("below_minimum", {"days": "0"}, "days must be an integer >= 1, not 0."),
+        ("bad_item", {"skip": "ok,NOT-OK"}, "skip must be a comma-separated list of a value; 'NOT-OK' is not one."),
+        ("unknown", {"dayz": "3"}, "Unknown rule parameter dayz; this rule accepts: days, skip."),
+        ("not_string", {"days": ["3"]}, "days must be a string, not list."),
+    ],
+)
+def test_malformed_parameters_raise_naming_the_parameter(case, params, message):
+    with pytest.raises(InvalidParametersError) as err:
+        AccountRule().evaluate_parameters(params)
+    assert str(err.value) == message
+
+
+def test_bounded_integer():
+    spec = IntParameter(default=0, minimum=0, maximum=32)
+    assert spec.parse("len", "32") == 32
+    with pytest.raises(InvalidParametersError, match=r"len must be an integer from 0 to 32, not 33\."):
+        spec.parse("len", "33")
+
+
+@pytest.mark.parametrize(
+    ("case", "params", "assume"),
+    [
+        ("default_own_role", {}, False),
+        ("explicit_true", {"AssumeRoleMode": "TRUE"}, True),
+        ("false", {"AssumeRoleMode": "false"}, False),
+    ],
+)
+def test_role_mode_defaults_to_the_lambda_role(case, params, assume):
+    assert AccountRule().get_assume_role_mode({"ruleParameters": json.dumps(params)}) is assume
+
+
+def test_account_rules_skip_the_cleanup_call_and_resource_rules_declare_it():
+    assert AccountRule.delete_old_evaluations_on_scheduled_notification is False
+    assert AccountRule.required_actions() == ("config:PutEvaluations", "iam:ListUsers")
+    assert UserRule.delete_old_evaluations_on_scheduled_notification is True
+    assert UserRule.required_actions() == (
+        "config:GetComplianceDetailsByConfigRule",
+        "config:PutEvaluations",
+        "iam:ListUsers",
+    )
+    assert AccountRule.RESOURCE_TYPE == ACCOUNT
+
+
+def test_throttling_is_retried_before_it_reaches_rdklib(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert os.environ["AWS_RETRY_MODE"] == "standard"
+    client = boto3.client("iam", aws_access_key_id="x", aws_secret_access_key="x")
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 8}
+
+
+def test_annotation_is_one_sentence_within_limits():
+    assert annotation("two\n  lines") == "two lines."
+    long = annotation("x" * 400)
+    assert len(long) == 256 and long.endswith(".")
+    assert annotation("done.") == "done."
+
+
+def test_join_names():
+    assert join_names([]) == ""
+    assert join_names(["a"]) == "a"
+    assert join_names(["a", "b", "c"]) == "a, b and c"
+    assert join_names([str(n) for n in range(10)], limit=3) == "0, 1, 2 and 7 more"
+
+
+def test_notification_time_is_the_events_time():
+    event = {"invokingEvent": json.dumps({"notificationCreationTime": "2026-01-02T03:04:05.678Z"})}
+    assert notification_time(event).isoformat() == "2026-01-02T03:04:05.678000+00:00"
