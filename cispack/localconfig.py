@@ -190,10 +190,12 @@ def respond(
     message: str = "",
     status: int = 400,
     session: Any = None,
+    region: str | None = None,
 ) -> Iterator[list[Mapping[str, Any]]]:
     """Answer ``service.operation`` with ``response`` (validated against the service model's
     output shape) or with the error ``error``, instead of sending it. A list of responses answers
-    successive calls with successive pages (and raises on a call past the last). Yields the list
+    successive calls with successive pages (and raises on a call past the last). With ``region``,
+    only calls from clients of that region are answered; the others still go out. Yields the list
     of the request parameters it answered, for assertions."""
     if (response is None) == (error is None):
         raise ValueError("give exactly one of response and error")
@@ -202,6 +204,8 @@ def respond(
     seen: list[Mapping[str, Any]] = []
 
     def handler(model: OperationModel, context: dict[str, Any], **_: Any) -> Any:
+        if region is not None and context.get("client_region") != region:
+            return None
         seen.append(context[_PARAMS])
         context[_RECORDED] = True
         if error is not None:
