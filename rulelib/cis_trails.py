@@ -37,6 +37,8 @@ from botocore.exceptions import ClientError
 from cis_rule import EvaluationError
 
 ACTIONS = ("cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
+#: The action of :func:`visible_trails` alone, for rules that only need the trail descriptions.
+DESCRIBE_ACTIONS = ("cloudtrail:DescribeTrails",)
 
 BuildClient = Callable[[str, str], Any]
 
@@ -209,3 +211,12 @@ def management_events_all(build_client: BuildClient, trail: Trail) -> bool:
 
     Raises :class:`TrailUnreadableError` for an organisation trail this account cannot read."""
     return selectors_log_all_management_events(event_selectors(build_client, trail))
+
+
+def trails_by_bucket(trails: Iterable[Trail]) -> dict[str, tuple[Trail, ...]]:
+    """The S3 buckets the trails deliver to, each with the trails that deliver there, by name."""
+    buckets: dict[str, list[Trail]] = {}
+    for trail in trails:
+        if trail.s3_bucket:
+            buckets.setdefault(trail.s3_bucket, []).append(trail)
+    return {name: tuple(buckets[name]) for name in sorted(buckets)}

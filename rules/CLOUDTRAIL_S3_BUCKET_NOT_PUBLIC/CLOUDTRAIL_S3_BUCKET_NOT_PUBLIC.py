@@ -1,0 +1,85 @@
+"""CIS 2.3 — Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible
+(Level 1, scored).
+
+Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail visible in the
+rule's region delivers to, when this account owns it. Parameters: none.
+
+Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
+the account's multi-region trails and organisation trails from any region. The bucket is
+NON_COMPLIANT when its ACL grants anything to AllUsers or AuthenticatedUsers, or its policy
+allows a ``*`` principal without a restricting condition, and S3 Block Public Access (bucket or
+account level) does not neutralise it; see ``cis_s3_public`` for the exact definition.
+
+Ownership: a bucket this account owns is one ``ListBuckets`` returns. A trail bucket owned by
+another account (an organisation's central log bucket) is not evaluated here: that account's
+own deployment of the rule judges it.
+
+Scenarios:
+1. No trails, or no trail bucket this account owns: no evaluations (rdklib retires earlier ones).
+2. A trail bucket with a private ACL, no public policy statement: COMPLIANT.
+3. A trail bucket whose ACL grants to AllUsers or AuthenticatedUsers: NON_COMPLIANT, naming the
+   grants and the trails.
+4. A trail bucket whose policy allows ``*`` without a restricting condition: NON_COMPLIANT,
+   naming the statements. With a restricting condition (aws:SourceVpce...): COMPLIANT.
+5. Public ACL or policy neutralised by IgnorePublicAcls / RestrictPublicBuckets at bucket or
+   account level: COMPLIANT, the annotation saying what is neutralised and by which level.
+6. Several trails and buckets, listed over several ``ListBuckets`` pages: one evaluation per
+   owned bucket, naming every trail that delivers to it.
+7. A multi-region trail homed in another region (a shadow trail here): its bucket is judged,
+   read in the bucket's own region.
+8. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
+9. AccessDenied or any other API error: error, no evaluation (never COMPLIANT).
+10. Any rule parameter but rdklib's own: InvalidParametersError.
+"""
+
+from botocore.exceptions import ClientError
+from rdklib import Evaluator
+
+from cis_rule import S3_BUCKET, CisRule, account_id, compliant, join_names, non_compliant, not_applicable
+from cis_s3_public import ACTIONS as PUBLIC_ACTIONS
+from cis_s3_public import (
+    OWNERSHIP_ACTIONS,
+    account_block_public_access,
+    bucket_public_access,
+    bucket_region,
+    is_no_such_bucket,
+    owned_buckets,
+)
+from cis_trails import DESCRIBE_ACTIONS, trails_by_bucket, visible_trails
+
+
+class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
+    ACTIONS = (*DESCRIBE_ACTIONS, *OWNERSHIP_ACTIONS, *PUBLIC_ACTIONS)
+    RESOURCE_TYPE = S3_BUCKET
+
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        buckets = trails_by_bucket(visible_trails(client_factory.build_client("cloudtrail")))
+        if not buckets:
+            return []
+        s3 = client_factory.build_client("s3")
+        owned = owned_buckets(s3)
+        account_block = None
+        evaluations = []
+        for name, trails in buckets.items():
+            if name not in owned:
+                continue
+            if account_block is None:
+                account_block = account_block_public_access(client_factory.build_client("s3control"), account_id(event))
+            subject = f"S3 bucket {name} (CloudTrail logs of {join_names(t.name for t in trails)})"
+            try:
+                region = owned[name] or bucket_region(s3, name)
+                access = bucket_public_access(client_factory.build_client("s3", region), name, account_block)
+            except ClientError as err:
+                if not is_no_such_bucket(err):
+                    raise
+                evaluations.append(not_applicable(name, S3_BUCKET, f"{subject} was deleted while the rule ran."))
+                continue
+            if access.is_public:
+                evaluations.append(non_compliant(name, S3_BUCKET, f"{subject} {access.reason}."))
+            else:
+                evaluations.append(compliant(name, S3_BUCKET, f"{subject} {access.reason}."))
+        return evaluations
+
+
+def lambda_handler(event, context):
+    return Evaluator(CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC()).handle(event, context)

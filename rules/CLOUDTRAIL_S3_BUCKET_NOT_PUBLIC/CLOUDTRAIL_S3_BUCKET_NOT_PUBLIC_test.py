@@ -1,0 +1,319 @@
+"""Scenarios of CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC (CIS 2.3), against moto's CloudTrail and S3."""
+
+import json
+
+import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
+
+from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+
+BUCKET = "AWS::S3::Bucket"
+OTHER_ACCOUNT = "999988887777"
+PRIVATE = (
+    "is not public: no ACL grant to AllUsers or AuthenticatedUsers and no policy statement allowing any principal."
+)
+
+
+def setup(*steps):
+    return lambda test: [step(test) for step in steps]
+
+
+def bucket(name, region="us-east-1", acl=None, policy=None, block=None):
+    def step(test):
+        s3 = test.client("s3", region)
+        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **kwargs)
+        if acl:
+            s3.put_bucket_acl(Bucket=name, ACL=acl)
+        if policy:
+            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": policy}))
+        if block:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: True for k in block})
+
+    return step
+
+
+def trail(name, bucket_name, region="us-east-1", multi=False):
+    return lambda test: test.client("cloudtrail", region).create_trail(
+        Name=name, S3BucketName=bucket_name, IsMultiRegionTrail=multi
+    )
+
+
+def account_block(*settings):
+    return lambda test: test.client("s3control").put_public_access_block(
+        AccountId=ACCOUNT_ID, PublicAccessBlockConfiguration={k: True for k in settings}
+    )
+
+
+def public_read(name, sid="PublicRead", condition=None):
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{name}/*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def verdict(name, compliance, text):
+    return Verdict(BUCKET, name, compliance, text)
+
+
+CASES = [
+    Case("zero_trails", expect=[]),
+    Case(
+        "private_bucket",
+        setup(bucket("ct-logs"), trail("main", "ct-logs")),
+        expect=[verdict("ct-logs", "COMPLIANT", f"S3 bucket ct-logs (CloudTrail logs of main) {PRIVATE}")],
+    ),
+    Case(
+        "acl_grants_all_users",
+        setup(bucket("ct-logs", acl="public-read"), trail("main", "ct-logs")),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is public: its ACL grants READ to AllUsers.",
+            )
+        ],
+    ),
+    Case(
+        "acl_grants_authenticated_users",
+        setup(bucket("ct-logs", acl="authenticated-read"), trail("main", "ct-logs")),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is public: its ACL grants READ to AuthenticatedUsers.",
+            )
+        ],
+    ),
+    Case(
+        "policy_allows_anyone",
+        setup(bucket("ct-logs", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is public: its bucket policy allows any principal "
+                "without a restricting condition (statement PublicRead).",
+            )
+        ],
+    ),
+    Case(
+        "policy_allows_anyone_through_one_vpc_endpoint",
+        setup(
+            bucket(
+                "ct-logs",
+                policy=[public_read("ct-logs", condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})],
+            ),
+            trail("main", "ct-logs"),
+        ),
+        expect=[verdict("ct-logs", "COMPLIANT", f"S3 bucket ct-logs (CloudTrail logs of main) {PRIVATE}")],
+    ),
+    Case(
+        "acl_and_policy_public",
+        setup(bucket("ct-logs", acl="public-read", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is public: its ACL grants READ to AllUsers and its "
+                "bucket policy allows any principal without a restricting condition (statement PublicRead).",
+            )
+        ],
+    ),
+    Case(
+        "public_acl_ignored_at_bucket_level",
+        setup(bucket("ct-logs", acl="public-read", block=["IgnorePublicAcls"]), trail("main", "ct-logs")),
+        expect=[
+            verdict(
+                "ct-logs",
+                "COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is not public: its ACL grants READ to AllUsers but "
+                "IgnorePublicAcls is on (bucket level).",
+            )
+        ],
+    ),
+    Case(
+        "public_policy_restricted_at_account_level",
+        setup(
+            bucket("ct-logs", policy=[public_read("ct-logs")]),
+            trail("main", "ct-logs"),
+            account_block("RestrictPublicBuckets"),
+        ),
+        expect=[
+            verdict(
+                "ct-logs",
+                "COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is not public: its bucket policy allows any principal "
+                "without a restricting condition (statement PublicRead) but RestrictPublicBuckets is on "
+                "(account level).",
+            )
+        ],
+    ),
+    Case(
+        "block_public_acls_does_not_neutralise_an_existing_acl",
+        setup(
+            bucket("ct-logs", acl="public-read"),
+            trail("main", "ct-logs"),
+            account_block("BlockPublicAcls", "BlockPublicPolicy"),
+        ),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "S3 bucket ct-logs (CloudTrail logs of main) is public: its ACL grants READ to AllUsers.",
+            )
+        ],
+    ),
+    Case(
+        "several_trails_and_buckets",
+        setup(
+            bucket("ct-logs"),
+            bucket("ct-open", acl="public-read"),
+            bucket("unrelated", acl="public-read"),
+            trail("main", "ct-logs"),
+            trail("audit", "ct-logs"),
+            trail("legacy", "ct-open"),
+        ),
+        expect=[
+            verdict("ct-logs", "COMPLIANT", f"S3 bucket ct-logs (CloudTrail logs of audit and main) {PRIVATE}"),
+            verdict(
+                "ct-open",
+                "NON_COMPLIANT",
+                "S3 bucket ct-open (CloudTrail logs of legacy) is public: its ACL grants READ to AllUsers.",
+            ),
+        ],
+    ),
+    Case(
+        "multi_region_trail_homed_elsewhere",
+        setup(
+            bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-main", "ct-eu", "eu-west-1", multi=True)
+        ),
+        expect=[
+            verdict(
+                "ct-eu",
+                "NON_COMPLIANT",
+                "S3 bucket ct-eu (CloudTrail logs of eu-main) is public: its ACL grants READ to AllUsers.",
+            )
+        ],
+    ),
+    Case(
+        "single_region_trail_elsewhere_is_not_visible",
+        setup(bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-only", "ct-eu", "eu-west-1")),
+        expect=[],
+    ),
+    Case(
+        "organisation_trail_bucket_in_another_account",
+        lambda test: test.respond(
+            "cloudtrail",
+            "DescribeTrails",
+            {
+                "trailList": [
+                    {
+                        "Name": "org-trail",
+                        "S3BucketName": "org-central-cloudtrail",
+                        "IsMultiRegionTrail": True,
+                        "IsOrganizationTrail": True,
+                        "HomeRegion": "us-east-1",
+                        "TrailARN": f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail",
+                    }
+                ]
+            },
+        ),
+        expect=[],
+    ),
+    Case(
+        "bucket_deleted_between_listing_and_reading",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "GetBucketAcl", error="NoSuchBucket", status=404),
+        ),
+        expect=[
+            verdict(
+                "ct-logs",
+                "NOT_APPLICABLE",
+                "S3 bucket ct-logs (CloudTrail logs of main) was deleted while the rule ran.",
+            )
+        ],
+    ),
+    Case(
+        "describe_trails_access_denied",
+        lambda test: test.respond("cloudtrail", "DescribeTrails", error="AccessDeniedException"),
+        error="AccessDenied",
+    ),
+    Case(
+        "bucket_policy_access_denied",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "GetBucketPolicy", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+    ),
+    Case(
+        "account_block_public_access_denied",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3control", "GetPublicAccessBlock", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+    ),
+    Case(
+        "unreadable_bucket_policy",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "GetBucketPolicy", {"Policy": "{not json"}),
+        ),
+        error="The bucket policy is not valid JSON.",
+    ),
+    Case("any_parameter_is_rejected", parameters={"bucketNames": "x"}, error="Unknown rule parameter bucketNames"),
+]
+
+
+@data_driven(CASES)
+class CloudtrailS3BucketNotPublicTest(RuleTestCase):
+    rule_module = rule
+    rule_name = "CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC"
+
+    def test_buckets_over_two_pages(self):
+        for name in ("ct-a", "ct-b", "ct-c"):
+            bucket(name, acl="public-read" if name == "ct-b" else None)(self)
+            trail(f"trail-{name}", name)(self)
+        listed = self.client("s3").list_buckets()
+        self.respond(
+            "s3",
+            "ListBuckets",
+            [
+                {"Buckets": listed["Buckets"][:2], "Owner": listed["Owner"], "ContinuationToken": "page-2"},
+                {"Buckets": listed["Buckets"][2:], "Owner": listed["Owner"]},
+            ],
+        )
+        calls = self.count_calls("s3", "ListBuckets")
+        verdicts = self.run_rule().verdicts
+        self.assertEqual([{}, {"ContinuationToken": "page-2"}], calls)
+        self.assertEqual(
+            [("ct-a", "COMPLIANT"), ("ct-b", "NON_COMPLIANT"), ("ct-c", "COMPLIANT")],
+            [(v.resource_id, v.compliance) for v in verdicts],
+        )
+
+    def test_account_settings_are_read_once(self):
+        for name in ("ct-a", "ct-b"):
+            bucket(name)(self)
+            trail(f"trail-{name}", name)(self)
+        calls = self.count_calls("s3control", "GetPublicAccessBlock")
+        self.assertEqual(2, len(self.run_rule().verdicts))
+        self.assertEqual([{"AccountId": ACCOUNT_ID}], calls)
+
+    def test_deleted_bucket_is_retired(self):
+        bucket("ct-logs", acl="public-read")(self)
+        trail("main", "ct-logs")(self)
+        self.assertEqual("NON_COMPLIANT", self.run_rule().verdicts[0].compliance)
+        self.client("cloudtrail").delete_trail(Name="main")
+        self.assertEqual([Verdict(BUCKET, "ct-logs", "NOT_APPLICABLE", "")], self.run_rule().verdicts)
