@@ -1,0 +1,43 @@
+"""CIS 3.6 — Ensure a log metric filter and alarm exist for AWS Management Console authentication failures (Level 2, scored).
+
+Trigger: periodic. Reports on: ``AWS::::Account`` (this account). Parameters: none.
+
+COMPLIANT when a multi-region, logging trail that logs all management events delivers to a
+CloudWatch Logs log group holding a metric filter that covers one of ``ACCEPTED_PATTERNS``, with
+an alarm (actions enabled) on the filter's metric that notifies an SNS topic with a confirmed
+subscription. The chain and how it is judged: ``cis_monitoring``; what "covers" means:
+``cis_pattern_coverage``.
+
+Scenarios:
+1. The chain exists with the exact CIS pattern, an equivalent rewrite (clause order, quoting,
+   whitespace, parentheses) or a broader filter (extra OR terms): COMPLIANT, naming trail, filter,
+   alarm and topic.
+2. The filter lacks a term of every accepted pattern, or narrows one: NON_COMPLIANT, "No metric
+   filter on log group ... covers the CIS 3.6 pattern." (naming unreadable filters, if any).
+3. No trail, no multi-region trail, trail not logging, not all management events, no log group:
+   NON_COMPLIANT naming that trail link.
+4. No alarm on the filter's metric, alarm actions disabled, no SNS action, no confirmed
+   subscription: NON_COMPLIANT naming that link.
+5. The only chains run through a trail, log group or topic of another account (an organisation
+   trail): NOT_APPLICABLE naming that account.
+6. AccessDenied or throttling on any call: error, no evaluation.
+"""
+
+# The filter patterns are kept verbatim on one line each, as the benchmark prints them.
+# ruff: noqa: E501
+
+from rdklib import Evaluator
+
+from cis_monitoring import MetricFilterAlarmRule
+
+
+class METRIC_FILTER_ALARM_CONSOLE_AUTH_FAILURES(MetricFilterAlarmRule):
+    CONTROL = "3.6"
+    ACCEPTED_PATTERNS = (
+        # CIS v1.2.0, 3.6 (Audit step 3); v1.3.0 to v5.0.0 4.6 and v6.0.0 5.6 have the same conditions.
+        '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    )
+
+
+def lambda_handler(event, context):
+    return Evaluator(METRIC_FILTER_ALARM_CONSOLE_AUTH_FAILURES()).handle(event, context)
