@@ -358,3 +358,14 @@ class VpcPeeringRoutesLeastAccessTest(RuleTestCase):
         self.assertEqual("NON_COMPLIANT", verdict.compliance)
         self.assertLessEqual(len(verdict.annotation), 256)
         self.assertTrue(verdict.annotation.endswith("."))
+
+    def test_demo_seed_has_one_compliant_and_one_non_compliant_peering_table(self):
+        from types import SimpleNamespace
+
+        from cispack.seeds import network as seed_module
+
+        seed_module.seed(SimpleNamespace(client=lambda service, region=None: self.client(service)))
+        tables = self.client("ec2").describe_route_tables()["RouteTables"]
+        names = {t["RouteTableId"]: tag["Value"] for t in tables for tag in t.get("Tags", ()) if tag["Key"] == "Name"}
+        verdicts = {names[v.resource_id]: v.compliance for v in self.run_rule().verdicts if v.resource_id in names}
+        self.assertEqual({"app-least-access": "COMPLIANT", "shared-whole-peer": "NON_COMPLIANT"}, verdicts)
