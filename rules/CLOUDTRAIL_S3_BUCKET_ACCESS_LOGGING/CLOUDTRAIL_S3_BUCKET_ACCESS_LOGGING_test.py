@@ -1,0 +1,179 @@
+"""Scenarios of CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING (CIS 2.6), against moto's CloudTrail and S3."""
+
+import CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING as rule
+
+from cispack.testing import Case, RuleTestCase, Verdict, data_driven
+
+BUCKET = "AWS::S3::Bucket"
+OTHER_ACCOUNT = "999988887777"
+
+
+def setup(*steps):
+    return lambda test: [step(test) for step in steps]
+
+
+def bucket(name, region="us-east-1", log_to=None):
+    def step(test):
+        s3 = test.client("s3", region)
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        if log_to:
+            # moto, like S3 with ACLs, wants the log-delivery group allowed to write to the target.
+            s3.create_bucket(Bucket=log_to, ACL="log-delivery-write", **location)
+        s3.create_bucket(Bucket=name, **location)
+        if log_to:
+            s3.put_bucket_logging(
+                Bucket=name,
+                BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": log_to, "TargetPrefix": f"{name}/"}},
+            )
+
+    return step
+
+
+def trail(name, bucket_name, region="us-east-1", multi=False):
+    return lambda test: test.client("cloudtrail", region).create_trail(
+        Name=name, S3BucketName=bucket_name, IsMultiRegionTrail=multi
+    )
+
+
+def logged(name, trails, target):
+    return Verdict(
+        BUCKET,
+        name,
+        "COMPLIANT",
+        f"S3 bucket {name} (CloudTrail logs of {trails}) has server access logging on, to bucket {target}.",
+    )
+
+
+def unlogged(name, trails):
+    return Verdict(
+        BUCKET, name, "NON_COMPLIANT", f"S3 bucket {name} (CloudTrail logs of {trails}) has server access logging off."
+    )
+
+
+CASES = [
+    Case("zero_trails", expect=[]),
+    Case(
+        "logging_on",
+        setup(bucket("ct-logs", log_to="access-logs"), trail("main", "ct-logs")),
+        expect=[logged("ct-logs", "main", "access-logs")],
+    ),
+    Case("logging_off", setup(bucket("ct-logs"), trail("main", "ct-logs")), expect=[unlogged("ct-logs", "main")]),
+    Case(
+        "several_trails_and_buckets",
+        setup(
+            bucket("ct-logs", log_to="access-logs"),
+            bucket("ct-legacy"),
+            bucket("unrelated"),
+            trail("main", "ct-logs"),
+            trail("audit", "ct-logs"),
+            trail("legacy", "ct-legacy"),
+        ),
+        expect=[logged("ct-logs", "audit and main", "access-logs"), unlogged("ct-legacy", "legacy")],
+    ),
+    Case(
+        "multi_region_trail_homed_elsewhere",
+        setup(bucket("ct-eu", region="eu-west-1"), trail("eu-main", "ct-eu", "eu-west-1", multi=True)),
+        expect=[unlogged("ct-eu", "eu-main")],
+    ),
+    Case(
+        "organisation_trail_bucket_in_another_account",
+        lambda test: test.respond(
+            "cloudtrail",
+            "DescribeTrails",
+            {
+                "trailList": [
+                    {
+                        "Name": "org-trail",
+                        "S3BucketName": "org-central-cloudtrail",
+                        "IsMultiRegionTrail": True,
+                        "IsOrganizationTrail": True,
+                        "HomeRegion": "us-east-1",
+                        "TrailARN": f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail",
+                    }
+                ]
+            },
+        ),
+        expect=[],
+    ),
+    Case(
+        "trail_bucket_no_longer_exists",
+        setup(
+            bucket("ct-logs"), trail("main", "ct-logs"), lambda test: test.client("s3").delete_bucket(Bucket="ct-logs")
+        ),
+        expect=[],
+    ),
+    Case(
+        "bucket_deleted_between_listing_and_reading",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "GetBucketLogging", error="NoSuchBucket", status=404),
+        ),
+        expect=[
+            Verdict(
+                BUCKET,
+                "ct-logs",
+                "NOT_APPLICABLE",
+                "S3 bucket ct-logs (CloudTrail logs of main) was deleted while the rule ran.",
+            )
+        ],
+    ),
+    Case(
+        "get_bucket_logging_access_denied",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "GetBucketLogging", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+    ),
+    Case(
+        "list_buckets_access_denied",
+        setup(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.respond("s3", "ListBuckets", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+    ),
+    Case("any_parameter_is_rejected", parameters={"targetBucket": "x"}, error="Unknown rule parameter targetBucket"),
+]
+
+
+@data_driven(CASES)
+class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
+    rule_module = rule
+    rule_name = "CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING"
+
+    def test_buckets_over_two_pages(self):
+        for name in ("ct-a", "ct-b", "ct-c"):
+            bucket(name, log_to=None if name == "ct-b" else f"{name}-access")(self)
+            trail(f"trail-{name}", name)(self)
+        listed = self.client("s3").list_buckets()
+        self.respond(
+            "s3",
+            "ListBuckets",
+            [
+                {"Buckets": listed["Buckets"][:3], "Owner": listed["Owner"], "ContinuationToken": "page-2"},
+                {"Buckets": listed["Buckets"][3:], "Owner": listed["Owner"]},
+            ],
+        )
+        calls = self.count_calls("s3", "ListBuckets")
+        verdicts = self.run_rule().verdicts
+        self.assertEqual([{}, {"ContinuationToken": "page-2"}], calls)
+        self.assertEqual(
+            [("ct-a", "COMPLIANT"), ("ct-b", "NON_COMPLIANT"), ("ct-c", "COMPLIANT")],
+            [(v.resource_id, v.compliance) for v in verdicts],
+        )
+
+    def test_bucket_is_read_in_its_own_region(self):
+        bucket("ct-eu", region="eu-west-1")(self)
+        trail("eu-main", "ct-eu", "eu-west-1", multi=True)(self)
+        # Answered only for an eu-west-1 client: a client of any other region would get moto's "off".
+        self.respond(
+            "s3",
+            "GetBucketLogging",
+            {"LoggingEnabled": {"TargetBucket": "eu-access", "TargetPrefix": ""}},
+            region="eu-west-1",
+        )
+        self.assertEqual([logged("ct-eu", "eu-main", "eu-access")], self.run_rule().verdicts)

@@ -1,0 +1,1 @@
+../../rulelib/cis_s3_public.py
