@@ -32,7 +32,7 @@ from cis_filter_pattern import (
     render,
 )
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # The JSON example and the filters the CloudWatch Logs user guide says match it.
 GUIDE_EVENT: dict[str, Any] = {
