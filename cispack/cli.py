@@ -31,7 +31,8 @@ def cmd_test(args: argparse.Namespace) -> int:
         ("mypy (shared code)", [py, "-m", "mypy"], None),
     ]
     if templates:
-        steps.append(("cfn-lint", [py, "-m", "cfnlint", *templates], None))
+        # cfn-lint 1.x has no ``python -m cfnlint`` entry point; its console script sits beside python.
+        steps.append(("cfn-lint", [str(Path(py).parent / "cfn-lint"), *templates], None))
     steps += [
         ("pytest", [py, "-m", "pytest", *args.pytest_args], None),
         ("rdk test-local --all", [str(Path(py).parent / "rdk"), "test-local", "--all"], str(RULES_DIR)),
