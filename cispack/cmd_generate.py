@@ -1,0 +1,43 @@
+"""``./pack generate``: write the files generated from ``rules/*/parameters.json`` (the conformance
+pack and the README's control table); ``--check`` only reports the stale ones."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cispack import ROOT
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from cispack.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH, generated_files, stale_files
+
+    rules_dir: Path | None = args.rules_dir
+    if args.check:
+        stale = stale_files(rules_dir)
+        for path in stale:
+            print(f"stale: {path.relative_to(ROOT)} (run ./pack generate)")
+        return 1 if stale else 0
+    for path, text in generated_files(rules_dir).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        changed = not path.exists() or path.read_text(encoding="utf-8") != text
+        path.write_text(text, encoding="utf-8")
+        print(f"{'wrote' if changed else 'unchanged'}: {path.relative_to(ROOT)}")
+        if path == PACK_PATH:
+            import yaml
+
+            size = len(text.encode("utf-8"))
+            parameters = len(yaml.safe_load(text)["Parameters"])
+            print(f"  {size} bytes (limit {MAX_BODY_BYTES}), {parameters} parameters (limit {MAX_PARAMETERS})")
+            if size > MAX_BODY_BYTES or parameters > MAX_PARAMETERS:
+                print("  over a conformance pack limit")
+                return 1
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("generate", help="write conformance-pack.yaml and docs/controls.md from rules/")
+    p.add_argument("--check", action="store_true", help="only report stale generated files (exit 1 if any)")
+    p.add_argument("--rules-dir", type=Path, default=None, help="read rule folders from here instead of rules/")
+    p.set_defaults(func=cmd_generate)
