@@ -1,0 +1,344 @@
+"""The conformance pack: fresh, within AWS Config's limits, and holding all 49 controls of CIS v1.2.0
+as ``../shared/CONTROLS.md`` states them, with the profile levels of the benchmark text.
+
+Expectations come from CONTROLS.md and the benchmark text, never from a list of rule folders: a
+control whose rule folder is not in ``rules/`` yet is reported as missing (skipped), not assumed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+from test_rule_folders import _contract_parameters
+
+from cispack import ROOT, RULES_DIR
+from cispack.benchmark import BY_ID
+from cispack.conformance import (
+    ALLOWED_FUNCTIONS,
+    ALLOWED_RESOURCE_TYPES,
+    MAX_BODY_BYTES,
+    MAX_DESCRIPTION,
+    MAX_PARAMETERS,
+    PACK_PATH,
+    PROCESS_CHECKS,
+    build_pack,
+    controls_table,
+    intrinsic_functions,
+    lambda_arn_parameter,
+    render,
+    stale_files,
+)
+from cispack.rules import GLOBAL_RULESET, load_rules
+
+SHARED = ROOT.parent / "shared"
+CONTROLS_MD = SHARED / "CONTROLS.md"
+BENCHMARK_TEXT = SHARED / "seeds" / "000_82068a4e677ba1e4.txt"
+needs_shared = pytest.mark.skipif(
+    not (CONTROLS_MD.exists() and BENCHMARK_TEXT.exists()), reason="../shared is not beside this clone"
+)
+
+GLOBAL = {"ProfileLevel": "2", "DeploymentRegion": "us-east-1", "GlobalResourcesRegion": "us-east-1"}
+ELSEWHERE = dict(GLOBAL, DeploymentRegion="eu-west-1")
+
+
+# --- the contract and the benchmark text --------------------------------------------------------
+
+
+def _expand(cell: str) -> list[str]:
+    """``1.5-1.11`` (CONTROLS.md writes an en dash) -> 1.5, 1.6, ..., 1.11; ``4.4`` -> 4.4."""
+    match = re.fullmatch(r"(\d)\.(\d+)(?:\s*[\u2013-]\s*\d\.(\d+))?", cell.strip())
+    assert match, cell
+    major, first, last = match.group(1), int(match.group(2)), int(match.group(3) or match.group(2))
+    return [f"{major}.{n}" for n in range(first, last + 1)]
+
+
+def contract() -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """CONTROLS.md as {rule name: {kind, controls, parameters}} and the process-check controls."""
+    rules: dict[str, dict[str, Any]] = {}
+    section = ""
+    process: set[str] = set()
+    for line in CONTROLS_MD.read_text().splitlines():
+        if line.startswith("## "):
+            section = line
+            continue
+        if section.startswith("## Process checks"):
+            process |= set(re.findall(r"(\d\.\d+) \(", line))
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not re.fullmatch(r"\d\.\d+(\s*[\u2013-]\s*\d\.\d+)?", cells[0]):
+            continue
+        names = [n for n in re.findall(r"`([A-Z][A-Z0-9_<>]+)`", cells[1]) if "<" not in n]
+        if not names:
+            continue
+        kind = "managed" if section.startswith("## Managed") else "custom"
+        parameters = _contract_parameters(cells[2]) if kind == "managed" and len(cells) > 2 else {}
+        rules[names[0]] = {"kind": kind, "controls": _expand(cells[0]), "parameters": parameters}
+    return rules, process
+
+
+def benchmark_levels() -> dict[str, int]:
+    """Each recommendation's "Profile Applicability" level, read from the benchmark text."""
+    text = BENCHMARK_TEXT.read_text()
+    headings = [(m.start(), m.group(1)) for m in re.finditer(r"(?m)^ ?([1-4]\.\d{1,2}) [A-Z]", text)]
+    levels: dict[str, int] = {}
+    for match in re.finditer(r"Profile Applicability:\s*Level (\d)", text):
+        control = [h for pos, h in headings if pos < match.start()][-1]
+        assert control not in levels, f"two profile sections for {control}"
+        levels[control] = int(match.group(1))
+    return levels
+
+
+def missing_folders() -> list[str]:
+    rules, _ = contract()
+    return sorted(name for name in rules if not (RULES_DIR / name / "parameters.json").is_file())
+
+
+# --- evaluating the pack as CloudFormation would ------------------------------------------------
+
+
+def _condition(pack: dict[str, Any], node: Any, params: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        ((fn, arg),) = node.items()
+        if fn == "Ref":
+            return params.get(arg, pack["Parameters"].get(arg, {}).get("Default"))
+        if fn == "Condition":
+            return _condition(pack, pack["Conditions"][arg], params)
+        if fn == "Fn::Equals":
+            return _condition(pack, arg[0], params) == _condition(pack, arg[1], params)
+        if fn == "Fn::Not":
+            return not _condition(pack, arg[0], params)
+        if fn == "Fn::And":
+            return all(_condition(pack, a, params) for a in arg)
+        raise AssertionError(f"unexpected function {fn} in a condition")
+    return node
+
+
+def created(pack: dict[str, Any], params: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The rules a deployment with ``params`` creates, by ConfigRuleName."""
+    result = {}
+    for resource in pack["Resources"].values():
+        condition = resource.get("Condition")
+        if condition is None or _condition(pack, pack["Conditions"][condition], params):
+            result[resource["Properties"]["ConfigRuleName"]] = resource["Properties"]
+    return result
+
+
+def controls_of(rules: dict[str, dict[str, Any]], names: set[str]) -> set[str]:
+    covered = {c for name in names if name in rules for c in rules[name]["controls"]}
+    covered |= {check.control for check in PROCESS_CHECKS if check.name in names}
+    return covered
+
+
+@pytest.fixture(scope="module")
+def pack() -> dict[str, Any]:
+    return yaml.safe_load(PACK_PATH.read_text())
+
+
+# --- freshness and limits ------------------------------------------------------------------------
+
+
+def test_committed_pack_and_control_table_are_fresh():
+    stale = [str(path.relative_to(ROOT)) for path in stale_files()]
+    assert not stale, f"{', '.join(stale)} stale: run ./pack generate and commit the result"
+
+
+def test_pack_within_conformance_pack_limits(pack):
+    size = len(PACK_PATH.read_bytes())
+    print(f"conformance-pack.yaml: {size} bytes, {len(pack['Parameters'])} parameters")
+    assert size <= MAX_BODY_BYTES
+    assert len(pack["Parameters"]) <= MAX_PARAMETERS
+    # 21 custom rules in CONTROLS.md each need a Lambda ARN parameter: the design must fit them all.
+    custom = [name for name, rule in contract()[0].items() if rule["kind"] == "custom"] if CONTROLS_MD.exists() else []
+    projected = 3 + max(len(custom), 21) + sum(1 for name in pack["Parameters"] if "Param" in name)
+    assert projected <= MAX_PARAMETERS
+
+
+def test_only_config_rules_and_supported_functions(pack):
+    assert set(pack) <= {"Parameters", "Conditions", "Resources"}
+    assert {r["Type"] for r in pack["Resources"].values()} <= ALLOWED_RESOURCE_TYPES
+    assert intrinsic_functions(pack) <= ALLOWED_FUNCTIONS
+    # Fn::And only combines conditions; resources use Ref, Fn::If and AWS::NoValue.
+    assert intrinsic_functions(pack["Resources"]) <= {"Ref", "Fn::If"}
+
+    def refs(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Ref":
+                    yield value
+                else:
+                    yield from refs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from refs(item)
+
+    assert set(refs(pack)) <= set(pack["Parameters"]) | {"AWS::NoValue"}, "no pseudo parameter but AWS::NoValue"
+    for resource in pack["Resources"].values():
+        assert resource.get("Condition", next(iter(pack["Conditions"]))) in pack["Conditions"]
+        assert len(resource["Properties"]["Description"]) <= MAX_DESCRIPTION
+
+
+def test_every_parameter_and_condition_is_used(pack):
+    text = json.dumps(pack["Resources"]) + json.dumps(pack["Conditions"])
+    for name in pack["Parameters"]:
+        assert f'"Ref": "{name}"' in text, name
+    used = {r.get("Condition") for r in pack["Resources"].values()}
+    used |= set(re.findall(r'"Condition": "(\w+)"', text)) | set(re.findall(r'"Fn::If": \["(\w+)"', text))
+    assert set(pack["Conditions"]) <= used
+
+
+# --- the 49 controls -------------------------------------------------------------------------------
+
+
+def _check_rule(name: str, spec: dict[str, Any], properties: dict[str, Any]) -> None:
+    source = properties["Source"]
+    document = json.loads((RULES_DIR / name / "parameters.json").read_text())["Parameters"]
+    if spec["kind"] == "managed":
+        assert source == {"Owner": "AWS", "SourceIdentifier": name}, name
+        assert properties.get("InputParameters", {}) == spec["parameters"], name
+        if document.get("SourcePeriodic"):
+            assert properties["MaximumExecutionFrequency"] == document["SourcePeriodic"], name
+        else:
+            assert properties["Scope"]["ComplianceResourceTypes"] == document["SourceEvents"].split(","), name
+    else:
+        assert source["Owner"] == "CUSTOM_LAMBDA", name
+        assert source["SourceIdentifier"] == {"Ref": lambda_arn_parameter(name)}, name
+        scheduled = [d for d in source["SourceDetails"] if d["MessageType"] == "ScheduledNotification"]
+        assert scheduled == [
+            {
+                "EventSource": "aws.config",
+                "MessageType": "ScheduledNotification",
+                "MaximumExecutionFrequency": document["SourcePeriodic"],
+            }
+        ], name
+        assert properties["MaximumExecutionFrequency"] == document["SourcePeriodic"], name
+        optional = json.loads(document["OptionalParameters"])
+        assert set(properties.get("InputParameters", {})) == set(optional), name
+
+
+@needs_shared
+def test_present_rules_match_the_contract(pack):
+    rules, _ = contract()
+    kinds = [spec["kind"] for spec in rules.values()]
+    assert (kinds.count("custom"), kinds.count("managed")) == (21, 21), "CONTROLS.md tables not read"
+    deployed = created(pack, GLOBAL)
+    for name, spec in rules.items():
+        if name in missing_folders():
+            assert name not in deployed
+            continue
+        assert name in deployed, f"{name} (CIS {', '.join(spec['controls'])}) is not in the pack"
+        _check_rule(name, spec, deployed[name])
+
+
+@needs_shared
+def test_all_49_controls_are_in_the_pack(pack):
+    missing = missing_folders()
+    if missing:
+        pytest.skip(f"rule folders not in rules/ yet: {', '.join(missing)}")
+    rules, process = contract()
+    assert process == {"1.15", "1.17"}
+    covered = controls_of(rules, set(created(pack, GLOBAL)))
+    assert covered == set(BY_ID), f"not covered: {sorted(set(BY_ID) - covered)}"
+    assert len(covered) == 49
+
+
+@needs_shared
+def test_process_checks_for_1_15_and_1_17(pack):
+    _, process = contract()
+    deployed = created(pack, GLOBAL)
+    assert {check.control for check in PROCESS_CHECKS} == process
+    for check in PROCESS_CHECKS:
+        properties = deployed[check.name]
+        assert properties["Source"] == {"Owner": "AWS", "SourceIdentifier": "AWS_CONFIG_PROCESS_CHECK"}
+        description = properties["Description"]
+        assert description.startswith(f"CIS {check.control} manual check: ")
+        assert "Edit compliance" in description and "put-external-evaluation" in description
+        assert len(description) <= MAX_DESCRIPTION
+
+
+@needs_shared
+def test_level_1_profile_holds_exactly_the_level_1_controls_of_the_benchmark(pack):
+    levels = benchmark_levels()
+    assert len(levels) == 49
+    rules, _ = contract()
+    present = set(BY_ID) - {c for name in missing_folders() for c in rules[name]["controls"]}
+    level1 = controls_of(rules, set(created(pack, dict(GLOBAL, ProfileLevel="1"))))
+    level2 = controls_of(rules, set(created(pack, GLOBAL)))
+    assert level1 == {c for c, level in levels.items() if level == 1} & present
+    assert level2 == present
+    # Level 2 includes Level 1, and a rule mapped to Level 1 controls is never held back.
+    assert level1 <= level2
+
+
+@needs_shared
+def test_global_rules_are_created_only_in_the_global_resources_region(pack):
+    here = created(pack, GLOBAL)
+    elsewhere = created(pack, ELSEWHERE)
+    global_rules = {rule.name for rule in load_rules() if GLOBAL_RULESET in rule.rulesets}
+    process = {check.name for check in PROCESS_CHECKS}
+    assert global_rules and global_rules <= set(here)
+    assert not (global_rules | process) & set(elsewhere)
+    assert set(elsewhere) == set(here) - global_rules - process
+    assert "VPC_PEERING_ROUTES_LEAST_ACCESS" not in global_rules
+
+
+def test_deployment_region_has_no_default(pack):
+    # Without it a pack deployed in a second region would create the global rules there too.
+    assert "Default" not in pack["Parameters"]["DeploymentRegion"]
+    assert pack["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
+
+
+# --- the interface for the StackSet member template --------------------------------------------
+
+
+def test_build_pack_with_lambda_arns_from_the_caller():
+    arn = "arn:aws:lambda:eu-west-1:111122223333:function:{}".format
+    template = build_pack(lambda_arn_for=arn)
+    assert not [name for name in template["Parameters"] if name.endswith("LambdaArn")]
+    custom = [r for r in template["Resources"].values() if r["Properties"]["Source"]["Owner"] == "CUSTOM_LAMBDA"]
+    assert custom
+    for resource in custom:
+        assert resource["Properties"]["Source"]["SourceIdentifier"] == arn(resource["Properties"]["ConfigRuleName"])
+    assert yaml.safe_load(render(template)) == template
+
+
+def test_empty_optional_parameters_are_left_out_with_no_value():
+    template = build_pack()
+    for resource in template["Resources"].values():
+        for value in resource["Properties"].get("InputParameters", {}).values():
+            if isinstance(value, dict) and "Fn::If" in value:
+                condition, _, otherwise = value["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}
+                assert "Fn::Not" in template["Conditions"][condition]
+
+
+# --- the README's control table -------------------------------------------------------------------
+
+
+def test_control_table_lists_every_control_with_its_kind():
+    table = controls_table()
+    rows = [line for line in table.splitlines() if re.match(r"\| \d\.\d+ \|", line)]
+    assert [row.split("|")[1].strip() for row in rows] == list(BY_ID)
+    kinds = {row.split("|")[1].strip(): row.split("|")[6].strip() for row in rows}
+    assert kinds["1.15"] == kinds["1.17"] == "process check"
+    assert kinds["4.4"] in ("custom", "—")
+    assert kinds["1.2"] in ("managed", "—")
+
+
+def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypatch):
+    from cispack import cmd_generate, conformance
+
+    pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "docs" / "controls.md"
+    monkeypatch.setattr(conformance, "PACK_PATH", pack_path)
+    monkeypatch.setattr(conformance, "CONTROLS_TABLE_PATH", table_path)
+    monkeypatch.setattr(cmd_generate, "ROOT", tmp_path)
+    args = type("Args", (), {"check": True, "rules_dir": None})()
+    assert cmd_generate.cmd_generate(args) == 1
+    args.check = False
+    assert cmd_generate.cmd_generate(args) == 0
+    assert pack_path.read_text() == PACK_PATH.read_text()
+    args.check = True
+    assert cmd_generate.cmd_generate(args) == 0
