@@ -1,0 +1,542 @@
+"""Every link of the CIS 3.x monitoring chain, judged through one of the fourteen rules (3.1).
+
+The rules differ only in their control and accepted patterns (each rule's own test covers those);
+the chain, its discovery and its annotations are shared (``rulelib/cis_monitoring.py``), so they
+are exercised once here: each broken link NON_COMPLIANT with its exact annotation, a trail homed
+in another region, chains owned by another account, two pages of each paginated listing,
+AccessDenied on every call, and what one evaluation costs in calls.
+"""
+
+from __future__ import annotations
+
+from cispack.monitoring_fixtures import (
+    ACCOUNT_ID,
+    LOG_GROUP,
+    TOPIC,
+    Chain,
+    add_alarm,
+    add_chain,
+    add_metric_filter,
+    add_topic,
+    add_trail,
+    compliant_annotation,
+    log_group_arn,
+    pending_subscriptions,
+    topic_arn,
+)
+from cispack.rules import import_rule_module
+from cispack.testing import REGION, Case, RuleTestCase, Verdict, data_driven
+
+NAME = "METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS"
+rule = import_rule_module(NAME)
+PATTERN = rule.METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS.ACCEPTED_PATTERNS[0]
+OTHER_ACCOUNT = "999988887777"
+OTHER_REGION = "eu-west-1"
+UNREADABLE = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*" }'
+UNRELATED = "{ $.eventName = CreateUser }"
+METRIC = "CISBenchmark/cis-filter"
+
+
+def account(compliance, annotation):
+    return [Verdict("AWS::::Account", ACCOUNT_ID, compliance, annotation)]
+
+
+def missing(annotation):
+    return account("NON_COMPLIANT", annotation)
+
+
+def foreign(annotation):
+    return account("NOT_APPLICABLE", annotation)
+
+
+def compliant(**names):
+    defaults = {
+        "trail": "cis-trail",
+        "log_group": LOG_GROUP,
+        "filter": "cis-filter",
+        "metric": "cis-filter",
+        "alarm": "cis-filter-alarm",
+        "topic": TOPIC,
+        "topic_arn": topic_arn(),
+    }
+    return account("COMPLIANT", compliant_annotation(Chain(**{**defaults, **names})))
+
+
+def chain_without_trail(pattern=PATTERN, region=REGION):
+    """Log group, filter, alarm and topic, for cases that build the trail themselves."""
+    return lambda test: add_chain(test, pattern, with_trail=False, region=region)
+
+
+def given(*steps):
+    def run(test):
+        for step in steps:
+            step(test)
+
+    return run
+
+
+def trail(**kwargs):
+    return lambda test: add_trail(test, **kwargs)
+
+
+def filter_(name, pattern):
+    return lambda test: add_metric_filter(test, name, pattern)
+
+
+def alarm(name, metric="cis-filter", **kwargs):
+    return lambda test: add_alarm(test, name, metric, **kwargs)
+
+
+def topic(name=TOPIC, subscribers=1):
+    return lambda test: add_topic(test, name, subscribers=subscribers)
+
+
+def respond(service, operation, response=None, **kwargs):
+    return lambda test: test.respond(service, operation, response, **kwargs)
+
+
+def org_trail_description(name="org-trail", owner=OTHER_ACCOUNT, multi_region=True):
+    return {
+        "Name": name,
+        "TrailARN": f"arn:aws:cloudtrail:{REGION}:{owner}:trail/{name}",
+        "HomeRegion": REGION,
+        "IsMultiRegionTrail": multi_region,
+        "IsOrganizationTrail": True,
+        "S3BucketName": "org-cloudtrail-logs",
+        "CloudWatchLogsLogGroupArn": log_group_arn("aws-controltower/CloudTrailLogs", REGION, owner),
+        "CloudWatchLogsRoleArn": f"arn:aws:iam::{owner}:role/CloudTrailRole",
+    }
+
+
+def with_org_trail(test):
+    """moto's own trails plus an organisation trail of the management account: a member's view."""
+    own = test.client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
+    keys = ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail", "IsOrganizationTrail", "S3BucketName")
+    trails = [{k: t[k] for k in (*keys, "CloudWatchLogsLogGroupArn") if k in t} for t in own]
+    test.respond("cloudtrail", "DescribeTrails", {"trailList": [*trails, org_trail_description()]})
+
+
+NO_COVER = "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern."
+
+CASES = [
+    Case("complete_chain", lambda test: add_chain(test, PATTERN), expect=compliant()),
+    # 1. the trail
+    Case("no_trail", chain_without_trail(), expect=missing("No CloudTrail trail exists in this account.")),
+    Case(
+        "single_region_trail",
+        given(chain_without_trail(), trail(multi_region=False)),
+        expect=missing("Trail cis-trail is not a multi-region trail."),
+    ),
+    Case(
+        "trail_not_logging",
+        given(chain_without_trail(), trail(logging=False)),
+        expect=missing("Multi-region trail cis-trail is not logging."),
+    ),
+    Case(
+        "selectors_write_only",
+        given(chain_without_trail(), trail(event_selectors=[{"ReadWriteType": "WriteOnly"}])),
+        expect=missing("Multi-region trail cis-trail does not log all management events, read and write."),
+    ),
+    Case(
+        "selectors_without_management_events",
+        given(
+            chain_without_trail(),
+            trail(event_selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": False}]),
+        ),
+        expect=missing("Multi-region trail cis-trail does not log all management events, read and write."),
+    ),
+    Case(
+        "advanced_selectors_all_management_events",
+        given(
+            chain_without_trail(),
+            trail(
+                advanced_event_selectors=[
+                    {"Name": "management", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
+                ]
+            ),
+        ),
+        expect=compliant(),
+    ),
+    Case(
+        "advanced_selectors_read_only",
+        given(
+            chain_without_trail(),
+            trail(
+                advanced_event_selectors=[
+                    {
+                        "Name": "management reads",
+                        "FieldSelectors": [
+                            {"Field": "eventCategory", "Equals": ["Management"]},
+                            {"Field": "readOnly", "Equals": ["true"]},
+                        ],
+                    }
+                ]
+            ),
+        ),
+        expect=missing("Multi-region trail cis-trail does not log all management events, read and write."),
+    ),
+    Case(
+        "trail_without_log_group",
+        given(chain_without_trail(), trail(log_group=None)),
+        expect=missing("Multi-region trail cis-trail does not deliver to a CloudWatch Logs log group."),
+    ),
+    Case(
+        "furthest_trail_is_named",
+        given(chain_without_trail(), trail(name="a-regional", multi_region=False), trail(logging=False)),
+        expect=missing("Multi-region trail cis-trail is not logging."),
+    ),
+    Case(
+        "trail_homed_in_another_region",
+        lambda test: add_chain(test, PATTERN, region=OTHER_REGION),
+        expect=compliant(),
+    ),
+    # 2. the log group and its metric filters
+    Case(
+        "log_group_deleted",
+        given(
+            lambda test: add_chain(test, PATTERN),
+            respond("logs", "DescribeMetricFilters", error="ResourceNotFoundException", message="gone"),
+        ),
+        expect=missing("Log group CloudTrail/cis of trail cis-trail does not exist in us-east-1."),
+    ),
+    Case("no_filter", given(trail()), expect=missing(NO_COVER)),
+    Case("no_matching_filter", lambda test: add_chain(test, UNRELATED), expect=missing(NO_COVER)),
+    Case(
+        "unparseable_filter",
+        lambda test: add_chain(test, UNREADABLE, filter_name="typo"),
+        expect=missing(NO_COVER[:-1] + "; filter typo could not be read."),
+    ),
+    Case(
+        "unparseable_filters",
+        given(lambda test: add_chain(test, UNREADABLE, filter_name="typo"), filter_("typo-2", "{ $.a = }")),
+        expect=missing(NO_COVER[:-1] + "; filters typo and typo-2 could not be read."),
+    ),
+    Case(
+        "unparseable_filter_beside_a_covering_one",
+        given(lambda test: add_chain(test, PATTERN), filter_("a-typo", UNREADABLE)),
+        expect=compliant(),
+    ),
+    # 3. the alarm
+    Case(
+        "alarm_on_another_metric",
+        given(trail(), filter_("cis-filter", PATTERN), topic(), alarm("other", metric="other", actions=[topic_arn()])),
+        expect=missing(f"No alarm on metric {METRIC} of filter cis-filter on log group CloudTrail/cis."),
+    ),
+    Case(
+        "alarm_in_another_namespace",
+        given(trail(), filter_("cis-filter", PATTERN), topic(), alarm("x", namespace="Custom", actions=[topic_arn()])),
+        expect=missing(f"No alarm on metric {METRIC} of filter cis-filter on log group CloudTrail/cis."),
+    ),
+    Case(
+        "alarm_actions_disabled",
+        given(
+            trail(), filter_("cis-filter", PATTERN), topic(), alarm("a", actions=[topic_arn()], actions_enabled=False)
+        ),
+        expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter has its actions disabled."),
+    ),
+    Case(
+        "alarm_action_not_sns",
+        given(trail(), filter_("cis-filter", PATTERN), alarm("a", actions=["arn:aws:automate:us-east-1:ec2:stop"])),
+        expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter notifies no SNS topic."),
+    ),
+    Case(
+        "alarm_without_actions",
+        given(trail(), filter_("cis-filter", PATTERN), alarm("a")),
+        expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter notifies no SNS topic."),
+    ),
+    Case(
+        "furthest_alarm_is_named",
+        given(
+            trail(),
+            filter_("cis-filter", PATTERN),
+            topic(subscribers=0),
+            alarm("a-disabled", actions=[topic_arn()], actions_enabled=False),
+            alarm("b-unsubscribed", actions=[topic_arn()]),
+        ),
+        expect=missing("SNS topic cis-alarms of alarm b-unsubscribed has no confirmed subscription."),
+    ),
+    # 4. the topic
+    Case(
+        "topic_without_subscriptions",
+        given(trail(), filter_("cis-filter", PATTERN), topic(subscribers=0), alarm("a", actions=[topic_arn()])),
+        expect=missing("SNS topic cis-alarms of alarm a has no confirmed subscription."),
+    ),
+    Case(
+        "topic_with_pending_subscription_only",
+        given(
+            lambda test: add_chain(test, PATTERN), respond("sns", "ListSubscriptionsByTopic", pending_subscriptions())
+        ),
+        expect=missing("SNS topic cis-alarms of alarm cis-filter-alarm has no confirmed subscription."),
+    ),
+    Case(
+        "topic_deleted",
+        given(trail(), filter_("cis-filter", PATTERN), alarm("a", actions=[topic_arn("gone")])),
+        expect=missing("SNS topic gone of alarm a does not exist."),
+    ),
+    Case(
+        "second_topic_of_the_alarm_is_subscribed",
+        given(
+            trail(),
+            filter_("cis-filter", PATTERN),
+            topic("quiet", subscribers=0),
+            topic(),
+            alarm("cis-filter-alarm", actions=[topic_arn("quiet"), topic_arn()]),
+        ),
+        expect=compliant(),
+    ),
+    # Another account's chain
+    Case(
+        "organisation_trail_of_another_account",
+        given(chain_without_trail(), with_org_trail),
+        expect=foreign(
+            f"Trail org-trail is owned by account {OTHER_ACCOUNT}, so its monitoring chain cannot be verified "
+            "from this account."
+        ),
+    ),
+    Case(
+        "organisation_trail_and_a_broken_local_chain",
+        given(trail(), filter_("cis-filter", PATTERN), with_org_trail),
+        expect=foreign(
+            f"Trail org-trail is owned by account {OTHER_ACCOUNT}, so its monitoring chain cannot be verified "
+            "from this account."
+        ),
+    ),
+    Case(
+        "organisation_trail_and_a_complete_local_chain",
+        given(lambda test: add_chain(test, PATTERN), with_org_trail),
+        expect=compliant(),
+    ),
+    Case(
+        "log_group_of_another_account",
+        given(
+            chain_without_trail(),
+            lambda test: test.client("s3").create_bucket(Bucket="cis-trail-logs"),
+            lambda test: test.client("cloudtrail").create_trail(
+                Name="cis-trail",
+                S3BucketName="cis-trail-logs",
+                IsMultiRegionTrail=True,
+                CloudWatchLogsLogGroupArn=log_group_arn("central", REGION, OTHER_ACCOUNT),
+                CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/CloudTrail_CloudWatchLogs_Role",
+            ),
+            lambda test: test.client("cloudtrail").put_event_selectors(
+                TrailName="cis-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+            ),
+            lambda test: test.client("cloudtrail").start_logging(Name="cis-trail"),
+        ),
+        expect=foreign(
+            f"Log group central of trail cis-trail is owned by account {OTHER_ACCOUNT}, so its metric filters "
+            "cannot be verified from this account."
+        ),
+    ),
+    Case(
+        "topic_of_another_account",
+        given(
+            trail(), filter_("cis-filter", PATTERN), alarm("a", actions=[topic_arn("central", REGION, OTHER_ACCOUNT)])
+        ),
+        expect=foreign(
+            f"SNS topic central of alarm a is owned by account {OTHER_ACCOUNT}, so its subscriptions cannot be "
+            "verified from this account."
+        ),
+    ),
+    # Fail closed: an API error is never a verdict.
+    *[
+        Case(
+            f"access_denied_on_{operation}",
+            given(lambda test: add_chain(test, PATTERN), respond(service, operation, error=code, status=403)),
+            error=code,
+        )
+        for service, operation, code in (
+            ("cloudtrail", "DescribeTrails", "AccessDeniedException"),
+            ("cloudtrail", "GetTrailStatus", "AccessDeniedException"),
+            ("cloudtrail", "GetEventSelectors", "AccessDeniedException"),
+            ("logs", "DescribeMetricFilters", "AccessDeniedException"),
+            ("cloudwatch", "DescribeAlarmsForMetric", "AccessDenied"),
+            ("sns", "ListSubscriptionsByTopic", "AuthorizationError"),
+        )
+    ],
+    Case(
+        "throttled_metric_filters",
+        given(lambda test: add_chain(test, PATTERN), respond("logs", "DescribeMetricFilters", error="Throttling")),
+        error="Throttling",
+    ),
+    Case(
+        "unknown_parameter",
+        lambda test: add_chain(test, PATTERN),
+        parameters={"pattern": "x"},
+        error="Unknown rule parameter pattern",
+    ),
+]
+
+
+def _filter_item(name, pattern, metric=None, dimensions=None):
+    transformation = {"metricName": metric or name, "metricNamespace": "CISBenchmark", "metricValue": "1"}
+    if dimensions:
+        transformation["dimensions"] = dimensions
+    return {
+        "filterName": name,
+        "filterPattern": pattern,
+        "logGroupName": LOG_GROUP,
+        "metricTransformations": [transformation],
+    }
+
+
+def _alarm_item(name, metric, actions):
+    return {
+        "AlarmName": name,
+        "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:{name}",
+        "MetricName": metric,
+        "Namespace": "CISBenchmark",
+        "ActionsEnabled": True,
+        "AlarmActions": list(actions),
+        "Dimensions": [{"Name": "user", "Value": "alice"}],
+    }
+
+
+def _subscription(arn):
+    return {"SubscriptionArn": arn, "Owner": ACCOUNT_ID, "Protocol": "sqs", "Endpoint": "q", "TopicArn": topic_arn()}
+
+
+@data_driven(CASES)
+class MonitoringChainTest(RuleTestCase):
+    rule_module = rule
+    rule_name = NAME
+
+    def calls(self, *operations):
+        return {operation: self.count_calls(service, operation) for service, operation in operations}
+
+    def test_one_evaluation_costs_six_calls(self):
+        add_chain(self, PATTERN)
+        add_metric_filter(self, "unrelated", UNRELATED)
+        seen = self.calls(
+            ("cloudtrail", "DescribeTrails"),
+            ("cloudtrail", "GetTrailStatus"),
+            ("cloudtrail", "GetEventSelectors"),
+            ("logs", "DescribeMetricFilters"),
+            ("cloudwatch", "DescribeAlarmsForMetric"),
+            ("cloudwatch", "DescribeAlarms"),
+            ("sns", "ListSubscriptionsByTopic"),
+        )
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual(
+            {
+                "DescribeTrails": 1,
+                "GetTrailStatus": 1,
+                "GetEventSelectors": 1,
+                "DescribeMetricFilters": 1,
+                "DescribeAlarmsForMetric": 1,
+                "DescribeAlarms": 0,
+                "ListSubscriptionsByTopic": 1,
+            },
+            {operation: len(calls) for operation, calls in seen.items()},
+        )
+        self.assertEqual([{"logGroupName": LOG_GROUP, "limit": 50}], seen["DescribeMetricFilters"])
+        self.assertEqual([{"MetricName": "cis-filter", "Namespace": "CISBenchmark"}], seen["DescribeAlarmsForMetric"])
+
+    def test_shared_alarm_and_topic_are_read_once(self):
+        # Two covering filters on the same metric, whose alarm's topic has no confirmed
+        # subscription: the metric's alarms and the topic's subscriptions are each listed once.
+        add_trail(self)
+        add_metric_filter(self, "cis-a", PATTERN, metric="unauthorized")
+        add_metric_filter(self, "cis-b", PATTERN.replace(" ", ""), metric="unauthorized")
+        add_topic(self, subscribers=0)
+        add_alarm(self, "unauthorized-alarm", "unauthorized", actions=[topic_arn()])
+        seen = self.calls(("cloudwatch", "DescribeAlarmsForMetric"), ("sns", "ListSubscriptionsByTopic"))
+        self.assertEqual(
+            missing("SNS topic cis-alarms of alarm unauthorized-alarm has no confirmed subscription."),
+            self.run_rule().verdicts,
+        )
+        self.assertEqual(1, len(seen["DescribeAlarmsForMetric"]))
+        self.assertEqual(1, len(seen["ListSubscriptionsByTopic"]))
+
+    def test_two_pages_of_metric_filters(self):
+        add_trail(self)
+        add_topic(self)
+        add_alarm(self, "cis-filter-alarm", "cis-filter", actions=[topic_arn()])
+        first = {"metricFilters": [_filter_item(f"other-{i}", UNRELATED) for i in range(50)], "nextToken": "page-2"}
+        second = {"metricFilters": [_filter_item("cis-filter", PATTERN)]}
+        self.respond("logs", "DescribeMetricFilters", [first, second])
+        seen = self.calls(("logs", "DescribeMetricFilters"))
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual([None, "page-2"], [call.get("nextToken") for call in seen["DescribeMetricFilters"]])
+
+    def test_two_pages_of_alarms_for_a_metric_with_dimensions(self):
+        # A filter whose metric has dimensions: its alarms name dimension values the rule cannot
+        # know, so DescribeAlarmsForMetric cannot find them; the region's alarms are paged instead.
+        add_trail(self)
+        add_topic(self)
+        item = _filter_item("cis-filter", PATTERN, dimensions={"user": "$.userIdentity.userName"})
+        self.respond("logs", "DescribeMetricFilters", {"metricFilters": [item]})
+        first = {
+            "MetricAlarms": [_alarm_item(f"other-{i}", f"other-{i}", [topic_arn()]) for i in range(100)],
+            "NextToken": "page-2",
+        }
+        second = {"MetricAlarms": [_alarm_item("cis-filter-alarm", "cis-filter", [topic_arn()])]}
+        self.respond("cloudwatch", "DescribeAlarms", [first, second])
+        seen = self.calls(("cloudwatch", "DescribeAlarms"), ("cloudwatch", "DescribeAlarmsForMetric"))
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual([None, "page-2"], [call.get("NextToken") for call in seen["DescribeAlarms"]])
+        self.assertEqual([], seen["DescribeAlarmsForMetric"])
+
+    def test_two_pages_of_subscriptions(self):
+        add_chain(self, PATTERN)
+        first = {**pending_subscriptions(), "NextToken": "page-2"}
+        second = {"Subscriptions": [_subscription(topic_arn() + ":0c6a1a4e-3c51-4c1e-9a43-0c6b5f6f1d2a")]}
+        self.respond("sns", "ListSubscriptionsByTopic", [first, second])
+        seen = self.calls(("sns", "ListSubscriptionsByTopic"))
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual([None, "page-2"], [call.get("NextToken") for call in seen["ListSubscriptionsByTopic"]])
+
+    def test_subscription_paging_stops_at_the_first_confirmed_one(self):
+        add_chain(self, PATTERN)
+        first = {"Subscriptions": [_subscription(topic_arn() + ":0c6a1a4e")], "NextToken": "page-2"}
+        self.respond("sns", "ListSubscriptionsByTopic", [first])
+        seen = self.calls(("sns", "ListSubscriptionsByTopic"))
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual(1, len(seen["ListSubscriptionsByTopic"]))
+
+    def test_trail_in_another_region_is_read_in_its_home_region(self):
+        add_chain(self, PATTERN, region=OTHER_REGION)
+        seen = self.calls(("cloudtrail", "GetTrailStatus"), ("logs", "DescribeMetricFilters"))
+        self.assertEqual(compliant(), self.run_rule().verdicts)
+        arn = f"arn:aws:cloudtrail:{OTHER_REGION}:{ACCOUNT_ID}:trail/cis-trail"
+        self.assertEqual([{"Name": arn}], seen["GetTrailStatus"])
+
+
+def test_judging_all_fourteen_controls_lists_everything_once():
+    """One MonitoringChains answers any number of controls from one discovery."""
+    import boto3
+    from moto import mock_aws
+
+    from cispack.rules import custom_rules
+
+    monitoring = [r for r in custom_rules() if r.name.startswith("METRIC_FILTER_ALARM_")]
+    assert len(monitoring) == 14
+    with mock_aws():
+
+        class Aws:
+            def client(self, service, region=REGION):
+                return boto3.client(service, region_name=region)
+
+        aws = Aws()
+        add_trail(aws)
+        add_topic(aws)
+        for r in monitoring:
+            cls = r.rule_class()
+            metric = add_metric_filter(aws, f"cis-{cls.CONTROL}", cls.ACCEPTED_PATTERNS[0])
+            add_alarm(aws, f"cis-{cls.CONTROL}-alarm", metric, actions=[topic_arn()])
+        import cis_monitoring
+
+        made = []
+        session = boto3._get_default_session()
+        session.events.register("before-call", lambda model, **_: made.append(model.name), unique_id="count-all")
+        try:
+            chains = cis_monitoring.MonitoringChains(lambda s, r: boto3.client(s, region_name=r), ACCOUNT_ID, REGION)
+            outcomes = [chains.judge(r.rule_class().CONTROL, r.rule_class().ACCEPTED_PATTERNS) for r in monitoring]
+        finally:
+            session.events.unregister("before-call", unique_id="count-all")
+        assert {o.compliance for o in outcomes} == {"COMPLIANT"}
+        assert made.count("DescribeTrails") == 1
+        assert made.count("GetTrailStatus") == 1
+        assert made.count("DescribeMetricFilters") == 1
+        assert made.count("ListSubscriptionsByTopic") == 1
+        assert made.count("DescribeAlarmsForMetric") == 14
