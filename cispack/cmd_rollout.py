@@ -1,0 +1,97 @@
+"""``./pack rollout``: create or update the member StackSet across the organisation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _regions(text: str) -> list[str]:
+    regions = [r.strip() for r in text.split(",") if r.strip()]
+    if not regions:
+        raise argparse.ArgumentTypeError("name at least one region")
+    return regions
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cispack import distribution, member_template, rollout
+
+    body = member_template.MEMBER_TEMPLATE.read_text()
+    if body != member_template.render(member_template.generate()):
+        print("templates/member.yaml is stale: run ./pack generate-templates (and commit it)", file=sys.stderr)
+        return 1
+    try:
+        manifest = distribution.Manifest.read(Path(args.dist))
+    except FileNotFoundError:
+        print(f"no build in {args.dist}: run ./pack build and ./pack upload first", file=sys.stderr)
+        return 1
+    global_region = args.global_resources_region or args.regions[0]
+    settings = rollout.Settings(
+        organizational_unit_ids=tuple(args.ou),
+        regions=tuple(args.regions),
+        home_region=args.home_region or global_region,
+        bucket_prefix=args.bucket_prefix,
+        parameters=member_template.parameter_values(manifest, args.bucket_prefix, args.profile_level, global_region),
+        stack_set_name=args.stack_set_name,
+        call_as=args.call_as,
+        retain_stacks_on_account_removal=args.retain_stacks_on_account_removal,
+        max_concurrent_percentage=None if args.max_concurrent_count is not None else args.max_concurrent_percentage,
+        max_concurrent_count=args.max_concurrent_count,
+        failure_tolerance_percentage=(
+            None if args.failure_tolerance_count is not None else args.failure_tolerance_percentage
+        ),
+        failure_tolerance_count=args.failure_tolerance_count,
+        region_concurrency=args.region_concurrency,
+    )
+    template = rollout.Template.in_code_bucket(body, settings)
+    if args.dry_run:
+        print(json.dumps(rollout.printable(rollout.plan(settings, template)), indent=2))
+        return 0
+    import boto3
+
+    session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
+    result = rollout.run(settings, template, session)
+    print(json.dumps({"stack_set_id": result.stack_set_id, "created": result.created, "operations": result.operations}))
+    return 0
+
+
+def register(sub: Any) -> None:
+    from cispack.distribution import DIST_DIR
+    from cispack.rollout import STACK_SET_NAME
+
+    p = sub.add_parser(
+        "rollout",
+        help="create or update the service-managed StackSet of templates/member.yaml (auto-deployment on)",
+    )
+    p.add_argument("--ou", action="append", required=True, help="target OU ID (ou-... or root r-...); repeatable")
+    p.add_argument("--regions", type=_regions, required=True, help="comma-separated regions to deploy to")
+    p.add_argument("--bucket-prefix", required=True, help="code buckets are <prefix>-<region>")
+    p.add_argument(
+        "--global-resources-region", help="the one region for rules on global resources (default: first region)"
+    )
+    p.add_argument("--profile-level", choices=("1", "2"), default="1", help="CIS profile level (default: 1)")
+    p.add_argument("--home-region", help="region of the StackSet itself (default: the global-resources region)")
+    p.add_argument("--stack-set-name", default=STACK_SET_NAME, help="default: %(default)s")
+    p.add_argument(
+        "--call-as",
+        choices=("SELF", "DELEGATED_ADMIN"),
+        default="SELF",
+        help="SELF in the management account, DELEGATED_ADMIN in a delegated administrator account",
+    )
+    p.add_argument(
+        "--retain-stacks-on-account-removal",
+        action="store_true",
+        help="keep the stacks of accounts that leave the target OUs (default: delete them)",
+    )
+    p.add_argument("--max-concurrent-percentage", type=int, default=100, help="per region (default: %(default)s)")
+    p.add_argument("--max-concurrent-count", type=int, help="instead of the percentage")
+    p.add_argument("--failure-tolerance-percentage", type=int, default=0, help="per region (default: %(default)s)")
+    p.add_argument("--failure-tolerance-count", type=int, help="instead of the percentage")
+    p.add_argument("--region-concurrency", choices=("PARALLEL", "SEQUENTIAL"), default="PARALLEL")
+    p.add_argument("--dist", default=str(DIST_DIR), help="folder of ./pack build (default: %(default)s)")
+    p.add_argument("--profile", help="AWS profile (default: the usual boto3 credential chain)")
+    p.add_argument("--dry-run", action="store_true", help="print the calls as JSON and make none")
+    p.set_defaults(func=_run)

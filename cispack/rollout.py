@@ -1,0 +1,274 @@
+"""Organisation rollout: create or update the member StackSet and wait for its operations.
+
+The StackSet is service-managed (AWS Organizations): StackSets creates its own execution roles
+in the member accounts, deploys to every account of the target OUs in the chosen regions and,
+with automatic deployment on, to accounts that join those OUs later (and removes the stacks of
+accounts that leave, unless ``RetainStacksOnAccountRemoval``).
+
+:func:`plan` turns the settings into the exact API calls, :func:`run` makes them (``dry_run``
+prints them instead and makes none). The plan of an existing StackSet first updates every
+instance (new template, new code keys), then creates instances for the requested OUs and
+regions: CreateStackInstances skips an account and region the StackSet already covers, so this
+also adds new OUs and regions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from cispack.distribution import KEY_ROOT, bucket_name
+
+# StackSets take an inline TemplateBody of at most 51,200 bytes; the rollout always passes the
+# member template by URL from the code bucket, which has no such limit (up to 1 MB).
+STACK_SET_NAME = "cis-aws-foundations-config-pack"
+CAPABILITIES = ("CAPABILITY_NAMED_IAM",)
+RUNNING = frozenset({"RUNNING", "QUEUED", "STOPPING"})
+STACK_SET_ABSENT = "stack set does not exist"
+STACK_SET_PRESENT = "stack set exists"
+
+
+class RolloutError(RuntimeError):
+    """A StackSet operation ended in a state other than SUCCEEDED."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``./pack rollout`` deploys where. ``parameters`` are the member template's."""
+
+    organizational_unit_ids: tuple[str, ...]
+    regions: tuple[str, ...]
+    home_region: str
+    bucket_prefix: str
+    parameters: Mapping[str, str]
+    stack_set_name: str = STACK_SET_NAME
+    call_as: str = "SELF"
+    retain_stacks_on_account_removal: bool = False
+    max_concurrent_percentage: int | None = 100
+    max_concurrent_count: int | None = None
+    failure_tolerance_percentage: int | None = 0
+    failure_tolerance_count: int | None = None
+    region_concurrency: str = "PARALLEL"
+    description: str = "CIS AWS Foundations Benchmark v1.2.0 - AWS Config rules pack (member accounts)"
+
+    def __post_init__(self) -> None:
+        if not self.organizational_unit_ids:
+            raise ValueError("name at least one target OU (ou-... or the root r-...)")
+        if not self.regions:
+            raise ValueError("name at least one region")
+        if (self.max_concurrent_percentage is None) == (self.max_concurrent_count is None):
+            raise ValueError("give exactly one of max concurrent percentage or count")
+        if (self.failure_tolerance_percentage is None) == (self.failure_tolerance_count is None):
+            raise ValueError("give exactly one of failure tolerance percentage or count")
+        if self.call_as not in ("SELF", "DELEGATED_ADMIN"):
+            raise ValueError("call_as is SELF (management account) or DELEGATED_ADMIN")
+        if self.region_concurrency not in ("PARALLEL", "SEQUENTIAL"):
+            raise ValueError("region concurrency is PARALLEL or SEQUENTIAL")
+
+    def operation_preferences(self) -> dict[str, Any]:
+        preferences: dict[str, Any] = {"RegionConcurrencyType": self.region_concurrency}
+        if self.max_concurrent_percentage is not None:
+            preferences["MaxConcurrentPercentage"] = self.max_concurrent_percentage
+        else:
+            preferences["MaxConcurrentCount"] = self.max_concurrent_count
+        if self.failure_tolerance_percentage is not None:
+            preferences["FailureTolerancePercentage"] = self.failure_tolerance_percentage
+        else:
+            preferences["FailureToleranceCount"] = self.failure_tolerance_count
+        return preferences
+
+    def stack_set_parameters(self) -> list[dict[str, str]]:
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call of the rollout; ``when`` says on which branch of the plan it is made."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    when: str = "always"
+    waits: bool = False  # then the rollout waits for the StackSet operation it starts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "operation": self.operation,
+            "when": self.when,
+            "waits_for_operation": self.waits,
+            "params": self.params,
+        }
+
+
+@dataclass(frozen=True)
+class Template:
+    """The member template and where the rollout puts it."""
+
+    body: str
+    bucket: str
+    key: str
+    region: str
+
+    @classmethod
+    def in_code_bucket(cls, body: str, settings: Settings) -> Template:
+        digest = hashlib.sha256(body.encode()).hexdigest()[:20]
+        return cls(
+            body,
+            bucket_name(settings.bucket_prefix, settings.home_region),
+            f"{KEY_ROOT}/templates/member/{digest}.yaml",
+            settings.home_region,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{self.key}"
+
+
+def plan(settings: Settings, template: Template) -> list[Call]:
+    """Every call the rollout makes, in order."""
+    name = settings.stack_set_name
+    common = {"StackSetName": name, "CallAs": settings.call_as}
+    stack_set = {
+        **common,
+        "Description": settings.description,
+        "TemplateURL": template.url,
+        "Parameters": settings.stack_set_parameters(),
+        "Capabilities": list(CAPABILITIES),
+        "PermissionModel": "SERVICE_MANAGED",
+        "AutoDeployment": {
+            "Enabled": True,
+            "RetainStacksOnAccountRemoval": settings.retain_stacks_on_account_removal,
+        },
+        # Lets StackSets queue operations on the same StackSet instead of refusing them.
+        "ManagedExecution": {"Active": True},
+    }
+    instances = {
+        **common,
+        "DeploymentTargets": {"OrganizationalUnitIds": list(settings.organizational_unit_ids)},
+        "Regions": list(settings.regions),
+        "OperationPreferences": settings.operation_preferences(),
+    }
+    absent, present = STACK_SET_ABSENT, STACK_SET_PRESENT
+    return [
+        Call(
+            "s3",
+            "put_object",
+            {"Bucket": template.bucket, "Key": template.key, "Body": template.body, "ContentType": "text/yaml"},
+        ),
+        Call("cloudformation", "describe_stack_set", dict(common)),
+        Call("cloudformation", "create_stack_set", stack_set, when=absent),
+        Call(
+            "cloudformation",
+            "update_stack_set",
+            {**stack_set, "OperationPreferences": settings.operation_preferences()},
+            when=present,
+            waits=True,
+        ),
+        Call("cloudformation", "create_stack_instances", instances, waits=True),
+    ]
+
+
+def printable(calls: Sequence[Call]) -> list[dict[str, Any]]:
+    """The plan as JSON, template bodies shortened to their size."""
+    out = []
+    for call in calls:
+        document = call.to_json()
+        body = document["params"].get("Body")
+        if isinstance(body, str):
+            document["params"] = {**document["params"], "Body": f"<member template, {len(body.encode())} bytes>"}
+        out.append(document)
+    return out
+
+
+@dataclass
+class Result:
+    stack_set_id: str = ""
+    created: bool = False
+    operations: list[dict[str, str]] = field(default_factory=list)
+
+
+def _stack_set_exists(cfn: Any, params: Mapping[str, Any]) -> bool:
+    try:
+        cfn.describe_stack_set(**params)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "StackSetNotFoundException":
+            return False
+        raise
+    return True
+
+
+def wait_for_operation(
+    cfn: Any,
+    stack_set_name: str,
+    operation_id: str,
+    call_as: str,
+    poll_seconds: float = 15.0,
+    timeout_seconds: float = 3600.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Poll DescribeStackSetOperation until the operation ends; raise unless it SUCCEEDED."""
+    waited = 0.0
+    while True:
+        operation = cfn.describe_stack_set_operation(
+            StackSetName=stack_set_name, OperationId=operation_id, CallAs=call_as
+        )["StackSetOperation"]
+        status = str(operation["Status"])
+        if status not in RUNNING:
+            break
+        if waited >= timeout_seconds:
+            raise RolloutError(f"operation {operation_id} still {status} after {timeout_seconds:.0f} s")
+        sleep(poll_seconds)
+        waited += poll_seconds
+    if status != "SUCCEEDED":
+        failures = [
+            f"{r['Account']}/{r['Region']}: {r['Status']} {r.get('StatusReason', '')}".strip()
+            for r in cfn.list_stack_set_operation_results(
+                StackSetName=stack_set_name, OperationId=operation_id, CallAs=call_as
+            )["Summaries"]
+            if r["Status"] != "SUCCEEDED"
+        ]
+        raise RolloutError(f"operation {operation_id} {status}: " + ("; ".join(failures) or "no details"))
+    return status
+
+
+def run(
+    settings: Settings,
+    template: Template,
+    session: Any,
+    poll_seconds: float = 15.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Result:
+    """Make the planned calls with ``session`` (a boto3 Session of the management or
+    delegated-administrator account); wait for each StackSet operation."""
+    calls = plan(settings, template)
+    cfn = session.client("cloudformation", region_name=settings.home_region)
+    s3 = session.client("s3", region_name=template.region)
+    result = Result()
+    exists = True
+    for call in calls:
+        if call.operation == "describe_stack_set":
+            exists = _stack_set_exists(cfn, call.params)
+            continue
+        if call.when != "always" and (call.when == STACK_SET_PRESENT) != exists:
+            continue
+        client = s3 if call.service == "s3" else cfn
+        response = getattr(client, call.operation)(**call.params)
+        if call.operation == "create_stack_set":
+            result.stack_set_id = str(response["StackSetId"])
+            result.created = True
+        if call.waits:
+            operation_id = str(response["OperationId"])
+            status = wait_for_operation(
+                cfn, settings.stack_set_name, operation_id, settings.call_as, poll_seconds, sleep=sleep
+            )
+            result.operations.append({"operation": call.operation, "id": operation_id, "status": status})
+    if not result.stack_set_id:
+        described = cfn.describe_stack_set(StackSetName=settings.stack_set_name, CallAs=settings.call_as)
+        result.stack_set_id = str(described["StackSet"]["StackSetId"])
+    return result

@@ -1,0 +1,287 @@
+"""The organisation rollout on the local AWS (moto): code buckets, upload, service-managed
+StackSet into three accounts of an OU and two regions, then a fourth account joins and a second
+rollout (the update path) adds it. Each account is read back through
+OrganizationAccountAccessRole: functions, layer, role, policies and permissions in place.
+The uploaded zips are downloaded and imported standalone (Lambda's boto3 + the pack's layer).
+
+It prints the accounts, regions and resources it created (``pytest -s`` shows them).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cispack import TEMPLATES_DIR, distribution, member_template, rollout
+from cispack.packaging import LAMBDA_PACKAGES, import_standalone, lambda_like_path
+from cispack.rules import custom_rules
+
+REGIONS = ("us-east-1", "eu-west-1")
+GLOBAL_REGION = "us-east-1"
+BUCKET_PREFIX = "cis-pack-code-123456789012"
+MANAGEMENT = "123456789012"  # moto's default account: the organisation's management account
+CUSTOM = custom_rules()
+ACTIONS = member_template.declared_actions(CUSTOM)
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> distribution.Manifest:
+    return distribution.build(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": GLOBAL_REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield boto3.Session(region_name=GLOBAL_REGION)
+
+
+def _organization(session: Any, accounts: int) -> tuple[str, str, list[str]]:
+    org = session.client("organizations")
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+    return org_id, ou, [_join(session, ou, i) for i in range(accounts)]
+
+
+def _join(session: Any, ou: str, index: int) -> str:
+    org = session.client("organizations")
+    status = org.create_account(Email=f"member{index}@example.com", AccountName=f"member-{index}")
+    account = str(status["CreateAccountStatus"]["AccountId"])
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
+    return account
+
+
+def _code_buckets(session: Any, org_id: str) -> None:
+    body = (TEMPLATES_DIR / "code-bucket.yaml").read_text()
+    for region in REGIONS:
+        session.client("cloudformation", region_name=region).create_stack(
+            StackName="cis-config-pack-code",
+            TemplateBody=body,
+            Parameters=[
+                {"ParameterKey": "BucketPrefix", "ParameterValue": BUCKET_PREFIX},
+                {"ParameterKey": "OrganizationId", "ParameterValue": org_id},
+            ],
+        )
+
+
+def _settings(manifest: distribution.Manifest, ou: str) -> rollout.Settings:
+    return rollout.Settings(
+        organizational_unit_ids=(ou,),
+        regions=REGIONS,
+        home_region=GLOBAL_REGION,
+        bucket_prefix=BUCKET_PREFIX,
+        parameters=member_template.parameter_values(manifest, BUCKET_PREFIX, "1", GLOBAL_REGION),
+        max_concurrent_percentage=50,
+        failure_tolerance_percentage=10,
+    )
+
+
+def _member_session(session: Any, account: str) -> Any:
+    credentials = session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="cis-pack-verify"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=GLOBAL_REGION,
+    )
+
+
+def _expected_functions(region: str) -> set[str]:
+    return {member_template.function_name(r) for r in CUSTOM if not r.is_global or region == GLOBAL_REGION}
+
+
+def _document(policy: Any) -> Any:
+    """A policy document as IAM returns it: boto3 decodes it to a dict; moto's CloudFormation
+    stores an inline role policy as the Python text of its dict, which boto3 leaves a string."""
+    if not isinstance(policy, str):
+        return policy
+    try:
+        return json.loads(policy)
+    except json.JSONDecodeError:
+        return ast.literal_eval(policy)
+
+
+def _inspect(member: Any, account: str, manifest: distribution.Manifest) -> dict[str, Any]:
+    """Everything the StackSet put into one account, checked and summarised."""
+    iam = member.client("iam")
+    found: dict[str, Any] = {"account": account, "regions": {}}
+    for region in REGIONS:
+        role_name = f"{member_template.ROLE_NAME_PREFIX}{region}"
+        role = iam.get_role(RoleName=role_name)["Role"]
+        assert role["Arn"] == f"arn:aws:iam::{account}:role/{role_name}"
+        trust = _document(role["AssumeRolePolicyDocument"])
+        assert trust["Statement"] == [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+        declared = _document(
+            iam.get_role_policy(RoleName=role_name, PolicyName="declared-rule-actions")["PolicyDocument"]
+        )
+        assert [s["Action"] for s in declared["Statement"]] == [ACTIONS]
+        assert [s["Resource"] for s in declared["Statement"]] == ["*"]
+        logs = _document(iam.get_role_policy(RoleName=role_name, PolicyName="own-log-groups")["PolicyDocument"])
+        assert logs["Statement"][0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        assert logs["Statement"][0]["Resource"] == [
+            f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{member_template.function_name(r)}:*"
+            for r in CUSTOM
+        ]
+
+        lam = member.client("lambda", region_name=region)
+        functions = {
+            f["FunctionName"]: f for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]
+        }
+        assert set(functions) == _expected_functions(region)
+        # One layer per account and region. (moto names it after the stack, not LayerName.)
+        layers = [layer["LatestMatchingVersion"] for layer in lam.list_layers()["Layers"]]
+        assert [layer["CompatibleRuntimes"] for layer in layers] == [["python3.12"]]
+        for rule in CUSTOM:
+            name = member_template.function_name(rule)
+            if name not in functions:
+                continue
+            function = functions[name]
+            assert function["Runtime"] == "python3.12"
+            assert function["Handler"] == f"{rule.name}.lambda_handler"
+            assert function["Role"] == role["Arn"]
+            # moto's CloudFormation drops a function's Layers; tests/test_templates.py checks
+            # that every function of the template names the layer.
+            code = lam.get_function(FunctionName=name)["Code"]
+            assert code["RepositoryType"] == "S3"
+            policy = json.loads(lam.get_policy(FunctionName=name)["Policy"])
+            (statement,) = policy["Statement"]
+            assert statement["Effect"] == "Allow"
+            assert statement["Principal"] == {"Service": "config.amazonaws.com"}
+            assert statement["Action"] == "lambda:InvokeFunction"
+            assert statement["Resource"] == function["FunctionArn"]
+            assert statement["Condition"] == {"StringEquals": {"AWS:SourceAccount": account}}
+        found["regions"][region] = {
+            "role": role["Arn"],
+            "functions": sorted(functions),
+            "layer_versions": [layer["LayerVersionArn"] for layer in layers],
+            "permissions": len(functions),
+        }
+    return found
+
+
+def _stack_instances(session: Any) -> set[tuple[str, str]]:
+    cfn = session.client("cloudformation")
+    summaries = cfn.list_stack_instances(StackSetName=rollout.STACK_SET_NAME)["Summaries"]
+    return {(s["Account"], s["Region"]) for s in summaries}
+
+
+def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
+    aws: Any, manifest: distribution.Manifest
+) -> None:
+    session = aws
+    org_id, ou, accounts = _organization(session, 3)
+    _code_buckets(session, org_id)
+    uploads = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    assert len(uploads) == len(REGIONS) * len(manifest.artifacts) and all(u.uploaded for u in uploads)
+    again = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    assert not any(u.uploaded for u in again), "content-addressed keys are uploaded once"
+
+    settings = _settings(manifest, ou)
+    # The template generated from rules/ now (tests/test_templates.py fails when the committed
+    # templates/member.yaml differs from it).
+    template = rollout.Template.in_code_bucket(member_template.render(member_template.generate()), settings)
+    first = rollout.run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
+    assert first.created
+    assert [o["operation"] for o in first.operations] == ["create_stack_instances"]
+    assert [o["status"] for o in first.operations] == ["SUCCEEDED"]
+    assert _stack_instances(session) == {(a, r) for a in accounts for r in REGIONS}
+
+    described = session.client("cloudformation").describe_stack_set(StackSetName=rollout.STACK_SET_NAME)
+    assert described["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
+
+    # A new account joins the OU; in AWS automatic deployment adds it. Re-running the rollout
+    # (the update path: update_stack_set, then create_stack_instances) adds it here as well.
+    accounts.append(_join(session, ou, 3))
+    second = rollout.run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
+    assert not second.created and second.stack_set_id == first.stack_set_id
+    assert [o["operation"] for o in second.operations] == ["update_stack_set", "create_stack_instances"]
+    assert _stack_instances(session) == {(a, r) for a in accounts for r in REGIONS}
+
+    record = [_inspect(_member_session(session, account), account, manifest) for account in accounts]
+    for entry in record:
+        assert set(entry["regions"]) == set(REGIONS)
+    print("\nStackSet rollout on the local AWS (moto):")
+    print(json.dumps({"organization": org_id, "ou": ou, "management": MANAGEMENT, "accounts": record}, indent=1))
+
+
+def test_uploaded_zips_import_standalone_with_the_layer(
+    aws: Any, manifest: distribution.Manifest, tmp_path: Path
+) -> None:
+    session = aws
+    org_id, _, _ = _organization(session, 1)
+    _code_buckets(session, org_id)
+    distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    s3 = session.client("s3", region_name=REGIONS[1])
+    bucket = distribution.bucket_name(BUCKET_PREFIX, REGIONS[1])
+
+    def fetch(key: str, dest: Path) -> list[str]:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            zf.extractall(dest)
+            return zf.namelist()
+
+    # Lambda's runtime: boto3 and its dependencies only; rdklib must come from the layer.
+    site = lambda_like_path(tmp_path / "site", [p for p in LAMBDA_PACKAGES if p != "rdklib"])
+    layer_files = fetch(manifest.layer.key, tmp_path / "layer")
+    assert all(name.startswith("python/") for name in layer_files)
+    assert "python/rdklib/__init__.py" in layer_files
+    assert not any(name.startswith(("python/boto3/", "python/botocore/")) for name in layer_files)
+    for entry in (tmp_path / "layer" / "python").iterdir():
+        (site / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+
+    for rule in CUSTOM:
+        unpacked = tmp_path / rule.name
+        names = fetch(manifest.rule_key(rule.name), unpacked)
+        assert f"{rule.name}.py" in names
+        result = import_standalone(unpacked, rule.name, site)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert json.loads(result.stdout.strip().splitlines()[-1]) == {"handler": True, "foreign": []}
+
+
+def test_dry_run_makes_no_call(manifest: distribution.Manifest, capsys: pytest.CaptureFixture[str]) -> None:
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    settings = _settings(manifest, "ou-abcd-12345678")
+    template = rollout.Template.in_code_bucket("Resources: {}\n", settings)
+    calls = rollout.printable(rollout.plan(settings, template))
+    assert [(c["service"], c["operation"], c["when"]) for c in calls] == [
+        ("s3", "put_object", "always"),
+        ("cloudformation", "describe_stack_set", "always"),
+        ("cloudformation", "create_stack_set", "stack set does not exist"),
+        ("cloudformation", "update_stack_set", "stack set exists"),
+        ("cloudformation", "create_stack_instances", "always"),
+    ]
+    create = calls[2]["params"]
+    assert create["PermissionModel"] == "SERVICE_MANAGED"
+    assert create["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": False}
+    assert create["Capabilities"] == ["CAPABILITY_NAMED_IAM"]
+    assert calls[0]["params"]["Body"] == "<member template, 14 bytes>"
+    assert calls[4]["params"]["DeploymentTargets"] == {"OrganizationalUnitIds": ["ou-abcd-12345678"]}
+    assert calls[4]["params"]["Regions"] == list(REGIONS)
+    assert calls[4]["params"]["OperationPreferences"] == {
+        "RegionConcurrencyType": "PARALLEL",
+        "MaxConcurrentPercentage": 50,
+        "FailureTolerancePercentage": 10,
+    }

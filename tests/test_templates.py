@@ -1,0 +1,259 @@
+"""The rollout templates: member.yaml is fresh and grants exactly what the rules declare; every
+Lambda permission carries SourceAccount; no IAM statement uses an action wildcard; every
+checkov skip is justified in the template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cispack import TEMPLATES_DIR, conformance, member_template
+from cispack.member_template import camel, declared_actions, function_name
+from cispack.rules import custom_rules
+
+CUSTOM = custom_rules()
+TEMPLATES = sorted(TEMPLATES_DIR.glob("*.yaml"))
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Sub x) as their long form ({"Fn::Sub": x})."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)
+    return document
+
+
+@pytest.fixture(scope="module")
+def member() -> dict[str, Any]:
+    return load(member_template.MEMBER_TEMPLATE)
+
+
+def resources_of(document: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in document["Resources"].items() if r["Type"] == kind}
+
+
+def statements(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM statement in a template: role policies, trust policies and bucket policies."""
+    found = []
+    for name, resource in document["Resources"].items():
+        properties = resource.get("Properties", {})
+        for policy in properties.get("Policies", []):
+            found += [(f"{name}/{policy['PolicyName']}", s) for s in policy["PolicyDocument"]["Statement"]]
+        if "AssumeRolePolicyDocument" in properties:
+            found += [(f"{name}/trust", s) for s in properties["AssumeRolePolicyDocument"]["Statement"]]
+        if "PolicyDocument" in properties:
+            found += [(name, s) for s in properties["PolicyDocument"]["Statement"]]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_member_template_is_fresh() -> None:
+    """Regenerate with ./pack generate-templates when rules/ change."""
+    assert member_template.MEMBER_TEMPLATE.read_text() == member_template.render(member_template.generate())
+
+
+def test_the_templates_are_the_expected_ones() -> None:
+    assert [p.name for p in TEMPLATES] == ["code-bucket.yaml", "member.yaml", "review.yaml"]
+
+
+def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, Any]) -> None:
+    roles = resources_of(member, "AWS::IAM::Role")
+    assert list(roles) == ["RulesExecutionRole"]
+    policies = {
+        p["PolicyName"]: p["PolicyDocument"]["Statement"] for p in roles["RulesExecutionRole"]["Properties"]["Policies"]
+    }
+    assert list(policies) == ["declared-rule-actions", "own-log-groups"]
+    (declared,) = policies["declared-rule-actions"]
+    assert declared["Effect"] == "Allow"
+    assert declared["Action"] == declared_actions(CUSTOM)
+    assert set(declared["Action"]) == {a for rule in CUSTOM for a in rule.required_actions()}
+    assert "config:PutEvaluations" in declared["Action"]
+    assert declared["Resource"] == "*"
+    (logs,) = policies["own-log-groups"]
+    assert logs["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs["Resource"] == [
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            f"/aws/lambda/{function_name(rule)}:*"
+        }
+        for rule in CUSTOM
+    ]
+
+
+def test_execution_role_is_named_per_region_and_trusts_only_lambda(member: dict[str, Any]) -> None:
+    role = member["Resources"]["RulesExecutionRole"]["Properties"]
+    assert role["RoleName"] == {"Fn::Sub": "cis-config-pack-rules-${AWS::Region}"}
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert "ManagedPolicyArns" not in role
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=[p.name for p in TEMPLATES])
+def test_every_statement_names_its_actions(path: Path) -> None:
+    for where, statement in statements(load(path)):
+        actions = as_list(statement["Action"])
+        assert "NotAction" not in statement, where
+        if statement["Effect"] == "Allow":
+            assert all("*" not in action for action in actions), (where, actions)
+        else:
+            # The one deny: TLS-only on the code bucket, which must cover every S3 action.
+            assert (path.name, where, actions) == ("code-bucket.yaml", "CodeBucketPolicy", ["s3:*"])
+        if "sts:AssumeRole" in actions and "Principal" not in statement:
+            raise AssertionError(f"{where}: sts:AssumeRole granted as a permission")
+
+
+def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
+    functions = resources_of(member, "AWS::Lambda::Function")
+    assert list(functions) == [f"{camel(rule.name)}Function" for rule in CUSTOM]
+    for rule in CUSTOM:
+        function = functions[f"{camel(rule.name)}Function"]
+        properties = function["Properties"]
+        assert properties["FunctionName"] == function_name(rule)
+        assert properties["Runtime"] == "python3.12"
+        assert properties["Handler"] == f"{rule.name}.lambda_handler"
+        assert properties["Role"] == {"Fn::GetAtt": ["RulesExecutionRole", "Arn"]}
+        assert properties["Layers"] == [{"Ref": "RdklibLayer"}]
+        assert properties["Code"] == {
+            "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
+            "S3Key": {"Ref": f"{camel(rule.name)}CodeKey"},
+        }
+        assert function.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
+
+
+def test_layer_is_built_for_the_runtime(member: dict[str, Any]) -> None:
+    layer = member["Resources"]["RdklibLayer"]
+    assert layer["Type"] == "AWS::Lambda::LayerVersion"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["Content"]["S3Key"] == {"Ref": "RdklibLayerKey"}
+
+
+def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None:
+    permissions = resources_of(member, "AWS::Lambda::Permission")
+    assert list(permissions) == [f"{camel(rule.name)}Permission" for rule in CUSTOM]
+    for rule in CUSTOM:
+        permission = permissions[f"{camel(rule.name)}Permission"]
+        assert permission["Properties"] == {
+            "FunctionName": {"Fn::GetAtt": [f"{camel(rule.name)}Function", "Arn"]},
+            "Action": "lambda:InvokeFunction",
+            "Principal": "config.amazonaws.com",
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        }
+        assert permission.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
+
+
+def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None:
+    (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
+    properties = pack["Properties"]
+    assert properties["ConformancePackInputParameters"] == [
+        {"ParameterName": "ProfileLevel", "ParameterValue": {"Ref": "ProfileLevel"}},
+        {"ParameterName": "DeploymentRegion", "ParameterValue": {"Ref": "AWS::Region"}},
+        {"ParameterName": "GlobalResourcesRegion", "ParameterValue": {"Ref": "GlobalResourcesRegion"}},
+    ]
+    body, variables = properties["TemplateBody"]["Fn::Sub"]
+    assert len(body.encode()) <= conformance.MAX_BODY_BYTES, "AWS Config's limit for a conformance pack body"
+    assert body == conformance.render(
+        conformance.build_pack(lambda_arn_for=lambda name: "${" + f"{camel(name)}FunctionArn" + "}")
+    )
+    pack_rules = yaml.safe_load(body)["Resources"]
+    for rule in CUSTOM:
+        source = pack_rules[camel(rule.name)]["Properties"]["Source"]
+        assert (source["Owner"], source["SourceIdentifier"]) == (
+            "CUSTOM_LAMBDA",
+            "${" + f"{camel(rule.name)}FunctionArn}}",
+        )
+        arn = {
+            "Fn::Select": [
+                0,
+                [{"Fn::GetAtt": [f"{camel(rule.name)}Function", "Arn"]}, {"Ref": f"{camel(rule.name)}Permission"}],
+            ]
+        }
+        expected = (
+            {"Fn::If": ["IsGlobalResourcesRegion", arn, "not-deployed-in-this-region"]} if rule.is_global else arn
+        )
+        assert variables[f"{camel(rule.name)}FunctionArn"] == expected
+    assert list(variables) == [f"{camel(rule.name)}FunctionArn" for rule in CUSTOM]
+    for rule in CUSTOM:
+        assert "${" + f"{camel(rule.name)}FunctionArn" + "}" in body
+    assert member["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
+    assert member["Conditions"] == {
+        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
+    }
+
+
+def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
+    expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey"}
+    expected |= {f"{camel(rule.name)}CodeKey" for rule in CUSTOM}
+    assert set(member["Parameters"]) == expected
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=[p.name for p in TEMPLATES])
+def test_every_checkov_skip_is_justified(path: Path) -> None:
+    for name, resource in load(path)["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert set(skip) == {"id", "comment"}, name
+            assert skip["id"].startswith(("CKV_AWS_", "CKV2_AWS_")), name
+            assert len(skip["comment"]) >= 40, (name, skip["id"])
+
+
+def test_code_bucket_is_private_encrypted_tls_only_and_org_readable() -> None:
+    document = load(TEMPLATES_DIR / "code-bucket.yaml")
+    bucket = document["Resources"]["CodeBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
+    assert bucket["BucketName"] == {"Fn::Sub": "${BucketPrefix}-${AWS::Region}"}
+    read, tls = document["Resources"]["CodeBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+    assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_review_aggregates_the_whole_organisation_with_named_actions() -> None:
+    document = load(TEMPLATES_DIR / "review.yaml")
+    aggregator = document["Resources"]["Aggregator"]["Properties"]
+    assert aggregator["OrganizationAggregationSource"] == {
+        "RoleArn": {"Fn::GetAtt": ["AggregatorRole", "Arn"]},
+        "AllAwsRegions": True,
+    }
+    role = document["Resources"]["AggregatorRole"]["Properties"]
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == [
+        "organizations:DescribeOrganization",
+        "organizations:ListAWSServiceAccessForOrganization",
+        "organizations:ListAccounts",
+        "organizations:ListDelegatedAdministrators",
+    ]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "config.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
