@@ -12,6 +12,8 @@ A control is satisfied (CONTROLS.md, "Monitoring rules"; the benchmark's audit s
 2. on that log group (in the region of its ARN), a **metric filter** whose pattern covers one of
    the control's accepted patterns (:func:`cis_pattern_coverage.covers`). A filter whose pattern
    cannot be parsed never covers, and is named in the annotation when nothing else covers;
+   otherwise the annotation names the filter sharing the most terms with the accepted patterns
+   (if any does) and an event it misses, cut down to the fields the CIS pattern reads;
 3. a **CloudWatch alarm** in that region on the filter's metric (same name and namespace) with
    actions enabled;
 4. among the alarm's ``AlarmActions``, an **SNS topic** with at least one confirmed subscription
@@ -47,6 +49,7 @@ Flat module: standard library, botocore, rdklib and the pack's ``cis_*`` modules
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -54,8 +57,8 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 from rdklib import Evaluation
 
-from cis_filter_pattern import FilterPatternError
-from cis_pattern_coverage import covers
+from cis_filter_pattern import Check, Comparison, FilterPatternError, RegexValue, leaves, parse
+from cis_pattern_coverage import Coverage, covers
 from cis_rule import (
     ACCOUNT,
     CisRule,
@@ -202,13 +205,62 @@ def _topic_name(arn: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def filter_covers(filter_pattern: str, accepted_patterns: tuple[str, ...]) -> bool | None:
+def filter_coverage(filter_pattern: str, accepted_patterns: tuple[str, ...]) -> Coverage | None:
     """Whether the filter pattern covers one of the accepted patterns; ``None`` when the filter
     cannot be parsed. Pure, so memoised across calls."""
     try:
-        return covers(filter_pattern, accepted_patterns).covered
+        return covers(filter_pattern, accepted_patterns)
     except FilterPatternError:
         return None
+
+
+def _term(leaf: Comparison | Check) -> tuple[tuple[str | int, ...], str, str]:
+    if isinstance(leaf, Check):
+        return leaf.selector.path, leaf.kind, ""
+    value = leaf.value
+    text = value.pattern if isinstance(value, RegexValue) else value.text
+    return leaf.selector.path, leaf.operator, text
+
+
+@functools.lru_cache(maxsize=4096)
+def _terms(pattern: str) -> frozenset[tuple[tuple[str | int, ...], str, str]]:
+    return frozenset(_term(leaf) for leaf in leaves(parse(pattern)))
+
+
+def closest_miss(filters: Sequence[MetricFilter], accepted: tuple[str, ...]) -> tuple[str, str] | None:
+    """For an annotation: the readable filter sharing the most terms with the accepted patterns
+    (none when no filter shares any), and the event of the first accepted pattern it misses,
+    cut down to the fields that pattern reads."""
+    wanted = frozenset().union(*(_terms(pattern) for pattern in accepted))
+    best: tuple[int, MetricFilter, Mapping[str, Any]] | None = None
+    for metric_filter in filters:
+        coverage = filter_coverage(metric_filter.pattern, accepted)
+        if coverage is None or coverage.missed is None:
+            continue
+        shared = len(_terms(metric_filter.pattern) & wanted)
+        if shared and (best is None or shared > best[0]):
+            best = (shared, metric_filter, coverage.missed)
+    if best is None:
+        return None
+    paths = [path for path, _, _ in sorted(_terms(accepted[0]), key=str)]
+    return best[1].name, json.dumps(_project(best[2], paths))
+
+
+def _project(event: Mapping[str, Any], paths: Sequence[tuple[str | int, ...]]) -> dict[str, Any]:
+    """The event with only the given paths (those that exist), in the event's own key order."""
+    keep: dict[str, Any] = {}
+    firsts = {path[0] for path in paths if path}
+    for key, value in event.items():
+        if key not in firsts:
+            continue
+        rests = [path[1:] for path in paths if path and path[0] == key]
+        if any(not rest for rest in rests) or not isinstance(value, Mapping):
+            keep[key] = value
+        else:
+            inner = _project(value, [rest for rest in rests if rest and isinstance(rest[0], str)])
+            if inner:
+                keep[key] = inner
+    return keep
 
 
 class MonitoringChains:
@@ -392,16 +444,20 @@ class MonitoringChains:
         covering: list[MetricFilter] = []
         unreadable: list[str] = []
         for metric_filter in filters:
-            verdict = filter_covers(metric_filter.pattern, accepted)
-            if verdict is None:
+            coverage = filter_coverage(metric_filter.pattern, accepted)
+            if coverage is None:
                 unreadable.append(metric_filter.name)
-            elif verdict:
+            elif coverage.covered:
                 covering.append(metric_filter)
         if not covering:
             text = f"No metric filter on log group {log_group} of trail {trail.name} covers the CIS {control} pattern"
             if unreadable:
                 noun = "filter" if len(unreadable) == 1 else "filters"
                 text += f"; {noun} {join_names(unreadable, limit=3)} could not be read"
+            else:
+                miss = closest_miss(filters, accepted)
+                if miss is not None:
+                    text += f"; the closest, {miss[0]}, misses {miss[1]}"
             yield _missing(NO_COVERING_FILTER, text + ".")
             return
         for metric_filter in covering:

@@ -202,6 +202,15 @@ CASES = [
     Case("no_filter", given(trail()), expect=missing(NO_COVER)),
     Case("no_matching_filter", lambda test: add_chain(test, UNRELATED), expect=missing(NO_COVER)),
     Case(
+        "closest_filter_and_the_event_it_misses",
+        given(
+            lambda test: add_chain(test, UNRELATED, filter_name="a-unrelated"),
+            filter_("b-near", '{ $.errorCode = "AccessDenied*" }'),
+            filter_("c-near-too", '{ $.errorCode = "AccessDenied*" && $.eventName = "HeadBucket" }'),
+        ),
+        expect=missing(NO_COVER[:-1] + '; the closest, b-near, misses {"errorCode": "UnauthorizedOperation"}.'),
+    ),
+    Case(
         "unparseable_filter",
         lambda test: add_chain(test, UNREADABLE, filter_name="typo"),
         expect=missing(NO_COVER[:-1] + "; filter typo could not be read."),

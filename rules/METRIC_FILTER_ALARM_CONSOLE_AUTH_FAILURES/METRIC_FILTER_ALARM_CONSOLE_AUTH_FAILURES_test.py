@@ -37,7 +37,8 @@ CASES = [
         chain(NARROWED),
         expect=account(
             "NON_COMPLIANT",
-            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.6 pattern.",
+            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.6 pattern; "
+            'the closest, cis-3.6, misses {"errorMessage": "Failed authentication", "eventName": "ConsoleLogin"}.',
         ),
     ),
 ]

@@ -34,7 +34,8 @@ CASES = [
         chain(NARROWED),
         expect=account(
             "NON_COMPLIANT",
-            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.2 pattern.",
+            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.2 pattern; "
+            'the closest, cis-3.2, misses {"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "Yesx"}}.',
         ),
     ),
 ]

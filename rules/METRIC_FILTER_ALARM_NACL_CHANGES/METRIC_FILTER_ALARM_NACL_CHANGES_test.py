@@ -37,7 +37,8 @@ CASES = [
         chain(MISSING_TERM),
         expect=account(
             "NON_COMPLIANT",
-            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.11 pattern.",
+            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.11 pattern; "
+            'the closest, cis-3.11, misses {"eventName": "ReplaceNetworkAclAssociation"}.',
         ),
     ),
 ]

@@ -36,7 +36,8 @@ CASES = [
         chain(NARROWED),
         expect=account(
             "NON_COMPLIANT",
-            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.3 pattern.",
+            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.3 pattern; "
+            'the closest, cis-3.3, misses {"eventType": "AwsConsoleSignIn", "userIdentity": {"type": "Root"}}.',
         ),
     ),
 ]
