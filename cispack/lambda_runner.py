@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 
 
@@ -18,10 +19,12 @@ def main() -> int:
     sys.path[:0] = [unpacked, site, repo]
     with open(event_file) as handle:
         payload = json.load(handle)
-    from cispack.localconfig import ComplianceLedger, MotoCredentialReport
+    from cispack.localconfig import ComplianceLedger, LocalEndpointAccountPrefix, MotoCredentialReport
 
     ComplianceLedger(current_rule=rule_name).install()
     MotoCredentialReport(root_row=payload.get("root_row")).install()
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        LocalEndpointAccountPrefix(os.environ["AWS_ENDPOINT_URL"]).install()
     module = importlib.import_module(rule_name)
     if not str(getattr(module, "__file__", "")).startswith(unpacked):
         raise SystemExit(f"{rule_name} was not imported from its deployment package")

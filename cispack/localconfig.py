@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -178,6 +179,33 @@ class MotoCredentialReport:
     def uninstall(self, session: Any = None) -> None:
         session = session or _default_session()
         session.events.unregister(self._event_name(session), unique_id=self._unique)
+
+
+@dataclass
+class LocalEndpointAccountPrefix:
+    """S3 Control addresses ``<account-id>.<endpoint host>``; against one local endpoint
+    (``AWS_ENDPOINT_URL=http://127.0.0.1:port``) that host does not resolve, and no botocore setting
+    turns the prefix off (it comes from the endpoint rules, not from host-prefix injection). This
+    drops the account prefix when the rest of the host is the local endpoint's; moto's server
+    recognises S3 Control by its path and reads the account from the ``x-amz-account-id`` header."""
+
+    endpoint_url: str
+    _unique: str = field(default_factory=lambda: f"cis-local-prefix-{next(_responder_ids)}")
+
+    def _strip(self, params: dict[str, Any], **_: Any) -> None:
+        url = urlsplit(str(params.get("url", "")))
+        account, _dot, rest = url.netloc.partition(".")
+        if account.isdigit() and rest == urlsplit(self.endpoint_url).netloc:
+            params["url"] = urlunsplit(url._replace(netloc=rest))
+
+    def install(self, session: Any = None) -> LocalEndpointAccountPrefix:
+        session = session or _default_session()
+        session.events.register("before-call.s3-control", self._strip, unique_id=self._unique)
+        return self
+
+    def uninstall(self, session: Any = None) -> None:
+        session = session or _default_session()
+        session.events.unregister("before-call.s3-control", unique_id=self._unique)
 
 
 @contextmanager
