@@ -58,6 +58,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cost(args: argparse.Namespace) -> int:
+    from cispack import rollout
+    from cispack.rules import load_rules
+
+    e = rollout.estimate(load_rules(), args.accounts, args.regions, args.profile_level)
+    print(f"{args.accounts} accounts x {args.regions} regions, profile level {args.profile_level}")
+    print(f"  periodic rules in the global-resources region only: {len(e.global_rules)}")
+    print(f"  periodic rules in every region: {len(e.regional_rules)} ({', '.join(e.regional_rules) or 'none'})")
+    print(f"  periodic rule runs per account per month: {e.runs_per_account:,.1f}")
+    print(f"  periodic rule runs per month, all accounts: {e.runs:,.0f}")
+    print(f"  at one evaluation per run: ${e.cost():,.2f} tiered, ${e.cost(flat=True):,.2f} at $0.001 each")
+    print(f"  plus one evaluation per resource change for: {', '.join(e.change_triggered) or 'none'}")
+    print("  rules that report per resource (IAM users, trail buckets, route tables...) multiply their runs.")
+    return 0
+
+
 def register(sub: Any) -> None:
     from cispack.distribution import DIST_DIR
     from cispack.rollout import STACK_SET_NAME
@@ -95,3 +111,9 @@ def register(sub: Any) -> None:
     p.add_argument("--profile", help="AWS profile (default: the usual boto3 credential chain)")
     p.add_argument("--dry-run", action="store_true", help="print the calls as JSON and make none")
     p.set_defaults(func=_run)
+
+    p = sub.add_parser("cost", help="estimate the pack's AWS Config evaluations per month for N accounts x M regions")
+    p.add_argument("--accounts", type=int, required=True)
+    p.add_argument("--regions", type=int, required=True, help="number of regions deployed to")
+    p.add_argument("--profile-level", type=int, choices=(1, 2), default=1)
+    p.set_defaults(func=_cost)

@@ -272,3 +272,68 @@ def run(
         described = cfn.describe_stack_set(StackSetName=settings.stack_set_name, CallAs=settings.call_as)
         result.stack_set_id = str(described["StackSet"]["StackSetId"])
     return result
+
+
+# AWS Config's periodic frequencies, as rule runs per month (AWS prices a month as 730 hours).
+HOURS_PER_MONTH = 730
+FREQUENCY_HOURS = {"One_Hour": 1, "Three_Hours": 3, "Six_Hours": 6, "Twelve_Hours": 12, "TwentyFour_Hours": 24}
+# Price per conformance pack evaluation, public regions (aws.amazon.com/config/pricing, see
+# docs/organisation-rollout.md for the date): first 100,000, next 400,000, then each.
+PRICE_TIERS = ((100_000, 0.001), (400_000, 0.0008), (None, 0.0005))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Periodic rule runs per month for ``accounts`` x ``regions`` at ``level``. Each run of a
+    rule on the account is one evaluation; a per-resource rule makes one per resource."""
+
+    accounts: int
+    regions: int
+    level: int
+    global_rules: tuple[str, ...]
+    regional_rules: tuple[str, ...]
+    change_triggered: tuple[str, ...]
+    runs_per_account: float
+
+    @property
+    def runs(self) -> float:
+        return self.runs_per_account * self.accounts
+
+    def cost(self, evaluations: float | None = None, flat: bool = False) -> float:
+        """USD per month at the tiered price (consolidated billing adds all accounts up), or at
+        the first tier's price for every evaluation when ``flat`` (an upper bound)."""
+        remaining = self.runs if evaluations is None else evaluations
+        if flat:
+            return remaining * PRICE_TIERS[0][1]
+        total = 0.0
+        for size, price in PRICE_TIERS:
+            band = remaining if size is None else min(remaining, size)
+            total += band * price
+            remaining -= band
+            if remaining <= 0:
+                break
+        return total
+
+
+def runs_per_month(frequency: str) -> float:
+    return HOURS_PER_MONTH / FREQUENCY_HOURS[frequency]
+
+
+def estimate(rules: Sequence[Any], accounts: int, regions: int, level: int) -> Estimate:
+    """The pack's periodic evaluations per month: global rules run in the global-resources
+    region only, every other periodic rule in each of ``regions``; rules above ``level`` are not
+    created. Change-triggered rules are listed: they cost one evaluation per change."""
+    created = [r for r in rules if r.controls and r.level <= level]
+    periodic = [r for r in created if r.periodic]
+    global_rules = tuple(r.name for r in periodic if r.is_global)
+    regional_rules = tuple(r.name for r in periodic if not r.is_global)
+    per_account = sum(runs_per_month(r.periodic) * (1 if r.is_global else regions) for r in periodic)
+    return Estimate(
+        accounts,
+        regions,
+        level,
+        global_rules,
+        regional_rules,
+        tuple(r.name for r in created if not r.periodic),
+        per_account,
+    )

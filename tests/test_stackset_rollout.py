@@ -21,9 +21,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from cispack import TEMPLATES_DIR, distribution, member_template, rollout
+from cispack import TEMPLATES_DIR, cli, distribution, member_template, rollout
 from cispack.packaging import LAMBDA_PACKAGES, import_standalone, lambda_like_path
-from cispack.rules import custom_rules
+from cispack.rules import Rule, custom_rules
 
 REGIONS = ("us-east-1", "eu-west-1")
 GLOBAL_REGION = "us-east-1"
@@ -284,4 +284,81 @@ def test_dry_run_makes_no_call(manifest: distribution.Manifest, capsys: pytest.C
         "RegionConcurrencyType": "PARALLEL",
         "MaxConcurrentPercentage": 50,
         "FailureTolerancePercentage": 10,
+    }
+
+
+def _rule(name: str, **parameters: Any) -> Rule:
+    return Rule(name, Path("."), parameters)
+
+
+def test_cost_estimate_counts_global_rules_once_and_regional_rules_per_region() -> None:
+    rules = [
+        _rule("ACCOUNT_DAILY", SourcePeriodic="TwentyFour_Hours", RuleSets=["cis-1.2.0:1.1", "global-resources"]),
+        _rule("ROUTES_HOURLY", SourcePeriodic="One_Hour", RuleSets=["cis-1.2.0:4.4"]),  # Level 2
+        _rule("SG_CHANGES", SourceEvents="AWS::EC2::SecurityGroup", RuleSets=["cis-1.2.0:4.1"]),
+    ]
+    level1 = rollout.estimate(rules, accounts=10, regions=3, level=1)
+    assert (level1.global_rules, level1.regional_rules, level1.change_triggered) == (
+        ("ACCOUNT_DAILY",),
+        (),
+        ("SG_CHANGES",),
+    )
+    assert level1.runs_per_account == pytest.approx(730 / 24)
+    level2 = rollout.estimate(rules, accounts=10, regions=3, level=2)
+    assert level2.regional_rules == ("ROUTES_HOURLY",)
+    assert level2.runs_per_account == pytest.approx(730 / 24 + 730 * 3)
+    assert level2.runs == pytest.approx(10 * (730 / 24 + 2190))
+    assert level2.cost() == pytest.approx(level2.runs * 0.001)
+    assert level2.cost(evaluations=600_000) == pytest.approx(100 + 320 + 50)
+    assert level2.cost(evaluations=600_000, flat=True) == pytest.approx(600)
+
+
+def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
+    manifest: distribution.Manifest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_session(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a dry run must not create an AWS session")
+
+    monkeypatch.setattr(boto3, "Session", no_session)
+    monkeypatch.setattr(boto3, "client", no_session)
+    code = cli.main(
+        [
+            "rollout",
+            "--dry-run",
+            "--dist",
+            str(manifest.layer.path.parent),
+            "--ou",
+            "ou-abcd-12345678",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--bucket-prefix",
+            BUCKET_PREFIX,
+            "--max-concurrent-count",
+            "4",
+            "--failure-tolerance-count",
+            "1",
+            "--call-as",
+            "DELEGATED_ADMIN",
+            "--retain-stacks-on-account-removal",
+        ]
+    )
+    assert code == 0
+    calls = json.loads(capsys.readouterr().out)
+    assert [c["operation"] for c in calls] == [
+        "put_object",
+        "describe_stack_set",
+        "create_stack_set",
+        "update_stack_set",
+        "create_stack_instances",
+    ]
+    create = calls[2]["params"]
+    assert create["CallAs"] == "DELEGATED_ADMIN"
+    assert create["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
+    assert create["TemplateURL"].startswith(f"https://{BUCKET_PREFIX}-us-east-1.s3.us-east-1.amazonaws.com/")
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in create["Parameters"]}
+    assert parameters == member_template.parameter_values(manifest, BUCKET_PREFIX, "1", "us-east-1")
+    assert calls[4]["params"]["OperationPreferences"] == {
+        "RegionConcurrencyType": "PARALLEL",
+        "MaxConcurrentCount": 4,
+        "FailureToleranceCount": 1,
     }
