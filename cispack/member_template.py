@@ -97,19 +97,6 @@ def _role(rules: Sequence[Rule]) -> dict[str, Any]:
     ]
     return {
         "Type": "AWS::IAM::Role",
-        "Metadata": {
-            "checkov": {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_111",
-                        "comment": (
-                            "The only write action is config:PutEvaluations, which supports no resource-level "
-                            "permissions (Resource must be *). Every action is named; none is a wildcard."
-                        ),
-                    },
-                ]
-            }
-        },
         "Properties": {
             # Region-suffixed: IAM names are account-wide and the StackSet deploys this template
             # once per region. See the module docstring of cispack/member_template.py.
@@ -209,18 +196,6 @@ FUNCTION_SKIPS = [
             "No reserved concurrency: new accounts have a small concurrency quota and Lambda refuses "
             "reservations that leave less than the minimum unreserved, which would fail the StackSet instance. "
             "AWS Config invokes each rule once per period, so concurrency stays at 1."
-        ),
-    },
-    {
-        "id": "CKV_AWS_173",
-        "comment": "The function has no environment variables, so there is nothing to encrypt with a KMS key.",
-    },
-    {
-        "id": "CKV_AWS_272",
-        "comment": (
-            "Code signing is not configured: code comes only from the organisation's code bucket, readable by "
-            "the organisation and writable only by the management account; a signing profile would have to "
-            "exist in every member account and region."
         ),
     },
 ]
