@@ -41,6 +41,7 @@ from cis_regions import ACTIONS as REGION_ACTIONS
 from cis_regions import REGION_DESCRIPTION, REGION_PATTERN, enabled_regions, partition_regions
 from cis_rule import (
     ACCOUNT,
+    MAX_ANNOTATION,
     CisRule,
     EvaluationError,
     ListParameter,
@@ -118,12 +119,17 @@ class CONFIG_ENABLED_ALL_REGIONS(CisRule):
 
         account = account_id(event)
         failed = sum(len(regions) for regions in failing.values())
-        groups = [f"{reason} in {join_names(regions, limit=4)}" for reason, regions in failing.items() if regions]
         no_global = "no region records global resource types"
         if failed:
-            text = f"AWS Config is incomplete in {failed} of {len(checked)} checked regions: {'; '.join(groups)}"
-            if not global_regions:
-                text += f"; and {no_global}"
+            # Name up to four regions per reason, fewer when that keeps every reason within the
+            # 256 characters of an annotation.
+            for limit in (4, 2, 1):
+                groups = [f"{reason} in {join_names(regions, limit)}" for reason, regions in failing.items() if regions]
+                text = f"AWS Config is incomplete in {failed} of {len(checked)} checked regions: {'; '.join(groups)}"
+                if not global_regions:
+                    text += f"; and {no_global}"
+                if len(text) < MAX_ANNOTATION:
+                    break
             return [non_compliant(account, ACCOUNT, text + ".")]
         everywhere = f"AWS Config records all resource types in all {len(checked)} checked regions"
         if not global_regions:

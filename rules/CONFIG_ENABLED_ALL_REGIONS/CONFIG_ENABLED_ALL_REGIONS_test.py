@@ -136,6 +136,23 @@ CASES = [
         ),
     ),
     Case(
+        "every_reason_at_once_fits_one_annotation",
+        recorders(
+            skip=("ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-southeast-1"),
+            partial=("ca-central-1", "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-2"),
+            stopped=("eu-west-3", "sa-east-1", "us-east-2", "us-west-1", "us-west-2"),
+            global_in=(),
+        ),
+        expect=account(
+            "NON_COMPLIANT",
+            lambda regions: (
+                f"AWS Config is incomplete in 15 of {len(regions)} checked regions: no recorder in "
+                "ap-northeast-1 and 4 more; not all resource types recorded in ca-central-1 and 4 more; "
+                "recorder stopped in eu-west-3 and 4 more; and no region records global resource types."
+            ),
+        ),
+    ),
+    Case(
         "no_region_records_global_types",
         recorders(global_in=()),
         expect=account(
