@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 import botocore.session
@@ -30,7 +31,12 @@ REGION_DESCRIPTION = "region names such as eu-west-1"
 
 NOT_ENABLED = "not-opted-in"
 
-_botocore = botocore.session.get_session()
+
+@cache
+def _endpoint_data() -> Any:
+    # botocore's bundled partition data (regions and their partitions); read once, and only
+    # when asked, not at import.
+    return botocore.session.get_session()
 
 
 def is_region_name(text: str) -> bool:
@@ -41,7 +47,7 @@ def partition_of(region: str) -> str | None:
     """The partition (aws, aws-us-gov, aws-cn...) of a region, from botocore's endpoint data;
     None for a region newer than that data."""
     try:
-        return str(_botocore.get_partition_for_region(region))
+        return str(_endpoint_data().get_partition_for_region(region))
     except UnknownRegionError:
         return None
 
