@@ -24,7 +24,8 @@ customer-managed prefix list (``pl-...``) is judged entry by entry.
 
 Routes that carry no traffic are not judged: blackhole routes, and routes through a connection
 that is deleted, rejected, failed or expired (AWS turns those routes into blackholes). A route
-through a connection that is pending or provisioning is judged, as it carries traffic once active.
+through a connection that is pending or provisioning is judged, as it carries traffic once active
+(against the peer blocks the connection already names; an active one must name them).
 
 Scenarios:
 1. No route tables: no evaluations (rdklib retires earlier ones as NOT_APPLICABLE).
@@ -38,7 +39,8 @@ Scenarios:
 8. A prefix-list destination: judged by its entries.
 9. Many route tables and connections, listed over several pages: one evaluation per table.
 10. A route table owned by another account (a shared VPC): not reported.
-11. A peering route through a connection this account cannot see: error, no evaluation.
+11. A peering route through a connection this account cannot see, or an active connection that
+    names no peer CIDR block: error, no evaluation.
 12. AccessDenied or throttling on any call: error, no evaluation.
 13. ``minPeeringPrefixLength`` outside 0-32 or not an integer: InvalidParametersError.
 """
@@ -119,13 +121,16 @@ class VPC_PEERING_ROUTES_LEAST_ACCESS(CisRule):
                             f"Route table {table_id} routes through {pcx}, which DescribeVpcPeeringConnections "
                             "does not list."
                         )
-                    if connection.get("Status", {}).get("Code") in DEAD_STATES:
+                    status = connection.get("Status", {}).get("Code")
+                    if status in DEAD_STATES:
                         continue
                     peering_routes += 1
                     requester = connection.get("RequesterVpcInfo") or {}
                     accepter = connection.get("AccepterVpcInfo") or {}
                     peer = accepter if requester.get("VpcId") == vpc_id else requester
                     blocks = _peer_blocks(peer)
+                    if status == "active" and not blocks:
+                        raise EvaluationError(f"Active peering connection {pcx} names no CIDR block of the peer VPC.")
                     for text in destinations(route):
                         found = _judge(text, pcx, peer.get("VpcId", "?"), blocks, min_prefix)
                         problems.extend(found)

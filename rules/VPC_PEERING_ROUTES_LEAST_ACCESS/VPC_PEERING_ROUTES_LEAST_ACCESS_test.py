@@ -212,6 +212,18 @@ CASES = [
         expect=verdicts(a=bad("2600:1f18:abcd:ef00::/56 covers all of 2600:1f18:abcd:ef00::/56 of peer vpc-0peer")),
     ),
     Case(
+        "peer_in_another_account_requested_the_peering",
+        given(
+            ("b", "192.168.0.0/16"),
+            after=lambda test: recorded_connection(
+                test,
+                requester={"VpcId": "vpc-0peer", "OwnerId": OTHER_ACCOUNT, "CidrBlock": "192.168.0.0/16"},
+                accepter=side(test.ids["vpc-b"], "10.1.0.0/16"),
+            ),
+        ),
+        expect=verdicts(b=bad("192.168.0.0/16 covers all of 192.168.0.0/16 of peer vpc-0peer")),
+    ),
+    Case(
         "supernet_of_two_peer_blocks",
         given(("a", "172.16.0.0/12"), after=cross_account),
         expect=verdicts(a=bad("172.16.0.0/12 covers all of 172.16.0.0/16 and 172.17.0.0/16 of peer vpc-0peer")),
@@ -246,6 +258,11 @@ CASES = [
             after=lambda test: test.respond("ec2", "DescribeVpcPeeringConnections", {"VpcPeeringConnections": []}),
         ),
         error="which DescribeVpcPeeringConnections does not list",
+    ),
+    Case(
+        "active_connection_without_peer_blocks",
+        given(("a", "10.1.2.0/24"), after=lambda test: recorded_connection(test, accepter={"VpcId": "vpc-0bare"})),
+        error="names no CIDR block of the peer VPC",
     ),
     Case(
         "route_tables_access_denied",
