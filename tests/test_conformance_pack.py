@@ -304,6 +304,9 @@ def test_build_pack_with_lambda_arns_from_the_caller():
     for resource in custom:
         assert resource["Properties"]["Source"]["SourceIdentifier"] == arn(resource["Properties"]["ConfigRuleName"])
     assert yaml.safe_load(render(template)) == template
+    from cfnlint.api import lint
+
+    assert lint(render(template)) == []
 
 
 def test_empty_optional_parameters_are_left_out_with_no_value():
