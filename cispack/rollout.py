@@ -8,8 +8,8 @@ accounts that leave, unless ``RetainStacksOnAccountRemoval``).
 :func:`plan` turns the settings into the exact API calls, :func:`run` makes them (``dry_run``
 prints them instead and makes none). The plan of an existing StackSet first updates every
 instance (new template, new code keys), then creates instances for the requested OUs and
-regions: CreateStackInstances skips an account and region the StackSet already covers, so this
-also adds new OUs and regions.
+regions: CreateStackInstances skips an account and region the StackSet already covers (the usual
+pattern; moto follows AWS here since getmoto/moto#10171), so this also adds new OUs and regions.
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ def as_list(value: Any) -> list[Any]:
 
 def test_member_template_is_fresh() -> None:
     """Regenerate with ./pack generate-templates when rules/ change."""
-    assert member_template.MEMBER_TEMPLATE.read_text() == member_template.render(member_template.generate())
+    fresh = member_template.render(member_template.generate())
+    assert member_template.MEMBER_TEMPLATE.read_text() == fresh, "stale: run ./pack generate-templates"
 
 
 def test_the_templates_are_the_expected_ones() -> None:
