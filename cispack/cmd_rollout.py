@@ -16,6 +16,40 @@ def _regions(text: str) -> list[str]:
     return regions
 
 
+def _local(args: argparse.Namespace, body: str) -> int:
+    """The whole rollout on an in-process local AWS (moto): no AWS account needed."""
+    import logging
+    import os
+    import tempfile
+    import warnings
+
+    import boto3
+    from moto import mock_aws
+
+    from cispack import TEMPLATES_DIR, distribution, rollout
+
+    os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"})
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        os.environ.pop(name, None)
+    with tempfile.TemporaryDirectory(prefix="cis-pack-dist-") as dist, warnings.catch_warnings(), mock_aws():
+        # moto skips the resources it does not implement (the conformance pack, the bucket policy).
+        warnings.simplefilter("ignore", UserWarning)
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        manifest = distribution.build(Path(dist))
+        record = rollout.local_rollout(
+            boto3.Session(region_name=args.regions[0]),
+            manifest,
+            body,
+            (TEMPLATES_DIR / "code-bucket.yaml").read_text(),
+            args.regions,
+            profile_level=args.profile_level,
+            accounts=args.accounts,
+            joining=args.joining,
+        )
+    print(json.dumps(record, indent=1))
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from cispack import distribution, member_template, rollout
 
@@ -23,6 +57,11 @@ def _run(args: argparse.Namespace) -> int:
     if body != member_template.render(member_template.generate()):
         print("templates/member.yaml is stale: run ./pack generate-templates (and commit it)", file=sys.stderr)
         return 1
+    if args.local:
+        return _local(args, body)
+    if not args.ou or not args.bucket_prefix:
+        print("name the target OUs (--ou) and the code buckets (--bucket-prefix)", file=sys.stderr)
+        return 2
     try:
         manifest = distribution.Manifest.read(Path(args.dist))
     except FileNotFoundError:
@@ -82,9 +121,9 @@ def register(sub: Any) -> None:
         "rollout",
         help="create or update the service-managed StackSet of templates/member.yaml (auto-deployment on)",
     )
-    p.add_argument("--ou", action="append", required=True, help="target OU ID (ou-... or root r-...); repeatable")
+    p.add_argument("--ou", action="append", help="target OU ID (ou-... or root r-...); repeatable")
     p.add_argument("--regions", type=_regions, required=True, help="comma-separated regions to deploy to")
-    p.add_argument("--bucket-prefix", required=True, help="code buckets are <prefix>-<region>")
+    p.add_argument("--bucket-prefix", help="code buckets are <prefix>-<region>")
     p.add_argument(
         "--global-resources-region", help="the one region for rules on global resources (default: first region)"
     )
@@ -110,6 +149,14 @@ def register(sub: Any) -> None:
     p.add_argument("--dist", default=str(DIST_DIR), help="folder of ./pack build (default: %(default)s)")
     p.add_argument("--profile", help="AWS profile (default: the usual boto3 credential chain)")
     p.add_argument("--dry-run", action="store_true", help="print the calls as JSON and make none")
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="run it all on an in-process local AWS (moto): organization, OU, accounts, code buckets, "
+        "upload, rollout, a late account and the update; prints what it created (first region is global)",
+    )
+    p.add_argument("--accounts", type=int, default=3, help="--local: member accounts at first (default 3)")
+    p.add_argument("--joining", type=int, default=1, help="--local: accounts that join later (default 1)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("cost", help="estimate the pack's AWS Config evaluations per month for N accounts x M regions")

@@ -15,6 +15,7 @@ pattern; moto follows AWS here since getmoto/moto#10171), so this also adds new 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cispack.distribution import KEY_ROOT, bucket_name
+from cispack import member_template
+from cispack.distribution import KEY_ROOT, Manifest, bucket_name, upload
 
 # StackSets take an inline TemplateBody of at most 51,200 bytes; the rollout always passes the
 # member template by URL from the code bucket, which has no such limit (up to 1 MB).
@@ -337,3 +339,138 @@ def estimate(rules: Sequence[Any], accounts: int, regions: int, level: int) -> E
         tuple(r.name for r in created if not r.periodic),
         per_account,
     )
+
+
+# The rollout end to end on a local AWS (moto, in process): `./pack rollout --local` and
+# tests/test_stackset_rollout.py. An organization with one OU and member accounts, the code
+# buckets from templates/code-bucket.yaml, the upload, the rollout (create path), more accounts
+# joining the OU and a second rollout (update path). moto deploys service-managed instances into
+# the member accounts; each is read back through OrganizationAccountAccessRole.
+
+LOCAL_BUCKET_PREFIX = "cis-pack-code-local"
+CODE_BUCKET_STACK = "cis-config-pack-code"
+
+
+def create_local_organization(session: Any, accounts: int, ou_name: str = "workloads") -> tuple[str, str, list[str]]:
+    """An organization (this session's account manages it), one OU and ``accounts`` members in it."""
+    org = session.client("organizations")
+    org_id = str(org.create_organization(FeatureSet="ALL")["Organization"]["Id"])
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = str(org.create_organizational_unit(ParentId=root, Name=ou_name)["OrganizationalUnit"]["Id"])
+    return org_id, ou, [join_local_account(session, ou, index) for index in range(accounts)]
+
+
+def join_local_account(session: Any, ou: str, index: int) -> str:
+    org = session.client("organizations")
+    status = org.create_account(Email=f"member{index}@example.com", AccountName=f"member-{index}")
+    account = str(status["CreateAccountStatus"]["AccountId"])
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
+    return account
+
+
+def deploy_code_buckets(
+    session: Any, regions: Sequence[str], bucket_prefix: str, organization_id: str, template_body: str
+) -> None:
+    for region in regions:
+        session.client("cloudformation", region_name=region).create_stack(
+            StackName=CODE_BUCKET_STACK,
+            TemplateBody=template_body,
+            Parameters=[
+                {"ParameterKey": "BucketPrefix", "ParameterValue": bucket_prefix},
+                {"ParameterKey": "OrganizationId", "ParameterValue": organization_id},
+            ],
+        )
+
+
+def member_session(session: Any, account: str, region: str) -> Any:
+    """A session in ``account`` through the role AWS Organizations creates in new accounts."""
+    import boto3
+
+    credentials = session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="cis-pack-rollout"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def inventory(member: Any, account: str, regions: Sequence[str]) -> dict[str, Any]:
+    """What the StackSet put into one account: per region its role and policies, the layer, the
+    functions and each function's resource policy."""
+    iam = member.client("iam")
+    found: dict[str, Any] = {"account": account, "regions": {}}
+    for region in regions:
+        role_name = f"{member_template.ROLE_NAME_PREFIX}{region}"
+        role = iam.get_role(RoleName=role_name)["Role"]
+        lam = member.client("lambda", region_name=region)
+        functions = sorted(
+            f["FunctionName"] for page in lam.get_paginator("list_functions").paginate() for f in page["Functions"]
+        )
+        found["regions"][region] = {
+            "role": role["Arn"],
+            "role_policies": iam.list_role_policies(RoleName=role_name)["PolicyNames"],
+            "layers": [layer["LatestMatchingVersion"]["LayerVersionArn"] for layer in lam.list_layers()["Layers"]],
+            "functions": functions,
+            "permissions": {name: _permission_summary(lam, name) for name in functions},
+        }
+    return found
+
+
+def _permission_summary(lam: Any, function: str) -> list[str]:
+    """Each statement of a function's resource policy as ``principal action SourceAccount``."""
+    policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
+    summary = []
+    for statement in policy["Statement"]:
+        principal = statement["Principal"].get("Service", statement["Principal"])
+        account = statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceAccount", "any account")
+        summary.append(f"{principal} {statement['Action']} SourceAccount={account}")
+    return summary
+
+
+def local_rollout(
+    session: Any,
+    manifest: Manifest,
+    template_body: str,
+    code_bucket_template: str,
+    regions: Sequence[str],
+    profile_level: str = "1",
+    accounts: int = 3,
+    joining: int = 1,
+) -> dict[str, Any]:
+    """The whole rollout on the local AWS of ``session`` (moto must be active), the first region
+    being the global-resources and home region; the record of what it created."""
+    org_id, ou, members = create_local_organization(session, accounts)
+    deploy_code_buckets(session, regions, LOCAL_BUCKET_PREFIX, org_id, code_bucket_template)
+    uploads = upload(manifest, regions, LOCAL_BUCKET_PREFIX, session)
+    settings = Settings(
+        organizational_unit_ids=(ou,),
+        regions=tuple(regions),
+        home_region=regions[0],
+        bucket_prefix=LOCAL_BUCKET_PREFIX,
+        parameters=member_template.parameter_values(manifest, LOCAL_BUCKET_PREFIX, profile_level, regions[0]),
+        max_concurrent_percentage=50,
+        failure_tolerance_percentage=10,
+    )
+    template = Template.in_code_bucket(template_body, settings)
+    first = run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
+    members += [join_local_account(session, ou, accounts + i) for i in range(joining)]
+    second = run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
+    cfn = session.client("cloudformation", region_name=settings.home_region)
+    instances = sorted(
+        (s["Account"], s["Region"]) for s in cfn.list_stack_instances(StackSetName=settings.stack_set_name)["Summaries"]
+    )
+    return {
+        "organization": org_id,
+        "ou": ou,
+        "management_account": session.client("sts").get_caller_identity()["Account"],
+        "regions": list(regions),
+        "code_buckets": [bucket_name(LOCAL_BUCKET_PREFIX, r) for r in regions],
+        "uploaded_keys": sorted({u.key for u in uploads}),
+        "stack_set": {"id": first.stack_set_id, "create": first.operations, "update": second.operations},
+        "stack_instances": [list(i) for i in instances],
+        "accounts": [inventory(member_session(session, a, regions[0]), a, regions) for a in members],
+    }

@@ -59,33 +59,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _organization(session: Any, accounts: int) -> tuple[str, str, list[str]]:
-    org = session.client("organizations")
-    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
-    root = org.list_roots()["Roots"][0]["Id"]
-    ou = org.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
-    return org_id, ou, [_join(session, ou, i) for i in range(accounts)]
-
-
-def _join(session: Any, ou: str, index: int) -> str:
-    org = session.client("organizations")
-    status = org.create_account(Email=f"member{index}@example.com", AccountName=f"member-{index}")
-    account = str(status["CreateAccountStatus"]["AccountId"])
-    root = org.list_roots()["Roots"][0]["Id"]
-    org.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
-    return account
+    return rollout.create_local_organization(session, accounts)
 
 
 def _code_buckets(session: Any, org_id: str) -> None:
     body = (TEMPLATES_DIR / "code-bucket.yaml").read_text()
-    for region in REGIONS:
-        session.client("cloudformation", region_name=region).create_stack(
-            StackName="cis-config-pack-code",
-            TemplateBody=body,
-            Parameters=[
-                {"ParameterKey": "BucketPrefix", "ParameterValue": BUCKET_PREFIX},
-                {"ParameterKey": "OrganizationId", "ParameterValue": org_id},
-            ],
-        )
+    rollout.deploy_code_buckets(session, REGIONS, BUCKET_PREFIX, org_id, body)
 
 
 def _settings(manifest: distribution.Manifest, ou: str) -> rollout.Settings:
@@ -101,15 +80,7 @@ def _settings(manifest: distribution.Manifest, ou: str) -> rollout.Settings:
 
 
 def _member_session(session: Any, account: str) -> Any:
-    credentials = session.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="cis-pack-verify"
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=GLOBAL_REGION,
-    )
+    return rollout.member_session(session, account, GLOBAL_REGION)
 
 
 def _expected_functions(region: str) -> set[str]:
@@ -187,49 +158,53 @@ def _inspect(member: Any, account: str, manifest: distribution.Manifest) -> dict
     return found
 
 
-def _stack_instances(session: Any) -> set[tuple[str, str]]:
-    cfn = session.client("cloudformation")
-    summaries = cfn.list_stack_instances(StackSetName=rollout.STACK_SET_NAME)["Summaries"]
-    return {(s["Account"], s["Region"]) for s in summaries}
-
-
 def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
     aws: Any, manifest: distribution.Manifest
 ) -> None:
+    """``./pack rollout --local``: create path into 3 accounts x 2 regions, then a fourth account
+    joins the OU and the update path (update_stack_set, create_stack_instances) adds it. In AWS
+    automatic deployment adds a joining account; moto does not implement it."""
     session = aws
-    org_id, ou, accounts = _organization(session, 3)
-    _code_buckets(session, org_id)
-    uploads = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
-    assert len(uploads) == len(REGIONS) * len(manifest.artifacts) and all(u.uploaded for u in uploads)
-    again = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
-    assert not any(u.uploaded for u in again), "content-addressed keys are uploaded once"
-
-    settings = _settings(manifest, ou)
-    # The template generated from rules/ now (tests/test_templates.py fails when the committed
-    # templates/member.yaml differs from it).
-    template = rollout.Template.in_code_bucket(member_template.render(member_template.generate()), settings)
-    first = rollout.run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
-    assert first.created
-    assert [o["operation"] for o in first.operations] == ["create_stack_instances"]
-    assert [o["status"] for o in first.operations] == ["SUCCEEDED"]
-    assert _stack_instances(session) == {(a, r) for a in accounts for r in REGIONS}
-
+    record = rollout.local_rollout(
+        session,
+        manifest,
+        # Generated from rules/ now; tests/test_templates.py fails when the committed copy differs.
+        member_template.render(member_template.generate()),
+        (TEMPLATES_DIR / "code-bucket.yaml").read_text(),
+        REGIONS,
+        accounts=3,
+        joining=1,
+    )
+    accounts = [entry["account"] for entry in record["accounts"]]
+    assert len(set(accounts)) == 4 and MANAGEMENT not in accounts
+    assert record["management_account"] == MANAGEMENT
+    assert record["code_buckets"] == [f"{rollout.LOCAL_BUCKET_PREFIX}-{r}" for r in REGIONS]
+    assert record["uploaded_keys"] == sorted(a.key for a in manifest.artifacts)
+    assert [(o["operation"], o["status"]) for o in record["stack_set"]["create"]] == [
+        ("create_stack_instances", "SUCCEEDED")
+    ]
+    assert [(o["operation"], o["status"]) for o in record["stack_set"]["update"]] == [
+        ("update_stack_set", "SUCCEEDED"),
+        ("create_stack_instances", "SUCCEEDED"),
+    ]
+    assert record["stack_instances"] == sorted([a, r] for a in accounts for r in REGIONS)
     described = session.client("cloudformation").describe_stack_set(StackSetName=rollout.STACK_SET_NAME)
     assert described["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["StackSet"]["Parameters"]}
+    assert parameters == member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION)
 
-    # A new account joins the OU; in AWS automatic deployment adds it. Re-running the rollout
-    # (the update path: update_stack_set, then create_stack_instances) adds it here as well.
-    accounts.append(_join(session, ou, 3))
-    second = rollout.run(settings, template, session, poll_seconds=0, sleep=lambda _: None)
-    assert not second.created and second.stack_set_id == first.stack_set_id
-    assert [o["operation"] for o in second.operations] == ["update_stack_set", "create_stack_instances"]
-    assert _stack_instances(session) == {(a, r) for a in accounts for r in REGIONS}
-
-    record = [_inspect(_member_session(session, account), account, manifest) for account in accounts]
-    for entry in record:
-        assert set(entry["regions"]) == set(REGIONS)
+    # Independently of the record: read every account back through OrganizationAccountAccessRole.
+    for account in accounts:
+        _inspect(_member_session(session, account), account, manifest)
+    for entry in record["accounts"]:
+        for region, found in entry["regions"].items():
+            assert found["functions"] == sorted(_expected_functions(region))
+            assert found["role_policies"] == ["declared-rule-actions", "own-log-groups"]
+            assert set(map(tuple, found["permissions"].values())) == {
+                (f"config.amazonaws.com lambda:InvokeFunction SourceAccount={entry['account']}",)
+            }
     print("\nStackSet rollout on the local AWS (moto):")
-    print(json.dumps({"organization": org_id, "ou": ou, "management": MANAGEMENT, "accounts": record}, indent=1))
+    print(json.dumps(record, indent=1))
 
 
 def test_uploaded_zips_import_standalone_with_the_layer(
