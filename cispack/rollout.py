@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -215,24 +216,25 @@ def wait_for_operation(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Poll DescribeStackSetOperation until the operation ends; raise unless it SUCCEEDED."""
-    waited = 0.0
-    while True:
+    polls = math.ceil(timeout_seconds / poll_seconds) if poll_seconds > 0 else 1000
+    for _ in range(polls + 1):
         operation = cfn.describe_stack_set_operation(
             StackSetName=stack_set_name, OperationId=operation_id, CallAs=call_as
         )["StackSetOperation"]
         status = str(operation["Status"])
         if status not in RUNNING:
             break
-        if waited >= timeout_seconds:
-            raise RolloutError(f"operation {operation_id} still {status} after {timeout_seconds:.0f} s")
         sleep(poll_seconds)
-        waited += poll_seconds
+    else:
+        raise RolloutError(f"operation {operation_id} still {status} after {timeout_seconds:.0f} s")
     if status != "SUCCEEDED":
+        pages = cfn.get_paginator("list_stack_set_operation_results").paginate(
+            StackSetName=stack_set_name, OperationId=operation_id, CallAs=call_as
+        )
         failures = [
             f"{r['Account']}/{r['Region']}: {r['Status']} {r.get('StatusReason', '')}".strip()
-            for r in cfn.list_stack_set_operation_results(
-                StackSetName=stack_set_name, OperationId=operation_id, CallAs=call_as
-            )["Summaries"]
+            for page in pages
+            for r in page["Summaries"]
             if r["Status"] != "SUCCEEDED"
         ]
         raise RolloutError(f"operation {operation_id} {status}: " + ("; ".join(failures) or "no details"))

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from cispack import TEMPLATES_DIR, cli, distribution, member_template, rollout
@@ -342,3 +343,48 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
         "MaxConcurrentCount": 4,
         "FailureToleranceCount": 1,
     }
+
+
+def test_wait_reports_each_failed_instance() -> None:
+    cfn = boto3.client("cloudformation", region_name=GLOBAL_REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    key = {"StackSetName": "s", "OperationId": "op-1", "CallAs": "SELF"}
+    with Stubber(cfn) as stub:
+        stub.add_response("describe_stack_set_operation", {"StackSetOperation": {"Status": "RUNNING"}}, key)
+        stub.add_response("describe_stack_set_operation", {"StackSetOperation": {"Status": "FAILED"}}, key)
+        stub.add_response(
+            "list_stack_set_operation_results",
+            {
+                "Summaries": [
+                    {"Account": "111111111111", "Region": "eu-west-1", "Status": "SUCCEEDED"},
+                    {
+                        "Account": "222222222222",
+                        "Region": "eu-west-1",
+                        "Status": "FAILED",
+                        "StatusReason": "ResourceLogicalId:ConformancePack, NoAvailableConfigurationRecorder",
+                    },
+                ]
+            },
+            key,
+        )
+        slept: list[float] = []
+        with pytest.raises(rollout.RolloutError) as raised:
+            rollout.wait_for_operation(cfn, "s", "op-1", "SELF", poll_seconds=5, sleep=slept.append)
+        stub.assert_no_pending_responses()
+    assert str(raised.value) == (
+        "operation op-1 FAILED: 222222222222/eu-west-1: FAILED "
+        "ResourceLogicalId:ConformancePack, NoAvailableConfigurationRecorder"
+    )
+    assert slept == [5]
+
+
+def test_wait_gives_up_after_the_timeout() -> None:
+    cfn = boto3.client("cloudformation", region_name=GLOBAL_REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    key = {"StackSetName": "s", "OperationId": "op-2", "CallAs": "DELEGATED_ADMIN"}
+    with Stubber(cfn) as stub:
+        for _ in range(3):
+            stub.add_response("describe_stack_set_operation", {"StackSetOperation": {"Status": "RUNNING"}}, key)
+        with pytest.raises(rollout.RolloutError, match="operation op-2 still RUNNING after 20 s"):
+            rollout.wait_for_operation(
+                cfn, "s", "op-2", "DELEGATED_ADMIN", poll_seconds=10, timeout_seconds=20, sleep=lambda _: None
+            )
+        stub.assert_no_pending_responses()
