@@ -418,6 +418,13 @@ def inventory(member: Any, account: str, regions: Sequence[str]) -> dict[str, An
             "layers": [layer["LatestMatchingVersion"]["LayerVersionArn"] for layer in lam.list_layers()["Layers"]],
             "functions": functions,
             "permissions": {name: _permission_summary(lam, name) for name in functions},
+            "log_groups": sorted(
+                group["logGroupName"]
+                for page in member.client("logs", region_name=region)
+                .get_paginator("describe_log_groups")
+                .paginate(logGroupNamePrefix="/aws/lambda/" + member_template.FUNCTION_PREFIX)
+                for group in page["logGroups"]
+            ),
         }
     return found
 

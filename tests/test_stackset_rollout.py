@@ -201,6 +201,7 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
         for region, found in entry["regions"].items():
             assert found["functions"] == sorted(_expected_functions(region))
             assert found["role_policies"] == ["declared-rule-actions", "own-log-groups"]
+            assert found["log_groups"] == [f"/aws/lambda/{name}" for name in found["functions"]]
             assert set(map(tuple, found["permissions"].values())) == {
                 (f"config.amazonaws.com lambda:InvokeFunction SourceAccount={entry['account']}",)
             }
