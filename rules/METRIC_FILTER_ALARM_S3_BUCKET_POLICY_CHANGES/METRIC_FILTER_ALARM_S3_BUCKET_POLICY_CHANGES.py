@@ -13,7 +13,8 @@ Scenarios:
    whitespace, parentheses) or a broader filter (extra OR terms): COMPLIANT, naming trail, filter,
    alarm and topic.
 2. The filter lacks a term of every accepted pattern, or narrows one: NON_COMPLIANT, "No metric
-   filter on log group ... covers the CIS 3.8 pattern." (naming unreadable filters, if any).
+   filter on log group ... covers the CIS 3.8 pattern", naming the filters that cannot be read or
+   else the closest filter and an event it misses.
 3. No trail, no multi-region trail, trail not logging, not all management events, no log group:
    NON_COMPLIANT naming that trail link.
 4. No alarm on the filter's metric, alarm actions disabled, no SNS action, no confirmed
