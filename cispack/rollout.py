@@ -449,9 +449,15 @@ def local_rollout(
     profile_level: str = "1",
     accounts: int = 3,
     joining: int = 1,
+    seed: int | None = 42,
 ) -> dict[str, Any]:
     """The whole rollout on the local AWS of ``session`` (moto must be active), the first region
-    being the global-resources and home region; the record of what it created."""
+    being the global-resources and home region; the record of what it created. ``seed`` seeds
+    moto's random IDs (moto's documented seed endpoint), so account IDs repeat from run to run."""
+    if seed is not None:
+        import requests  # moto intercepts this call inside mock_aws
+
+        requests.post(f"http://motoapi.amazonaws.com/moto-api/seed?a={seed}", timeout=5).raise_for_status()
     org_id, ou, members = create_local_organization(session, accounts)
     deploy_code_buckets(session, regions, LOCAL_BUCKET_PREFIX, org_id, code_bucket_template)
     uploads = upload(manifest, regions, LOCAL_BUCKET_PREFIX, session)
