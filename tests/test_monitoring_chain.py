@@ -5,6 +5,11 @@ the chain, its discovery and its annotations are shared (``rulelib/cis_monitorin
 are exercised once here: each broken link NON_COMPLIANT with its exact annotation, a trail homed
 in another region, chains owned by another account, two pages of each paginated listing,
 AccessDenied on every call, and what one evaluation costs in calls.
+
+Paging: ``DescribeMetricFilters``, ``DescribeAlarms`` (the fallback for metrics with dimensions)
+and ``ListSubscriptionsByTopic`` are paginated and each has a two-page test. ``DescribeTrails`` and
+``DescribeAlarmsForMetric`` have no pagination in the API (no token, no boto3 paginator), so they
+have none.
 """
 
 from __future__ import annotations
@@ -549,3 +554,40 @@ def test_judging_all_fourteen_controls_lists_everything_once():
         assert made.count("DescribeMetricFilters") == 1
         assert made.count("ListSubscriptionsByTopic") == 1
         assert made.count("DescribeAlarmsForMetric") == 14
+
+
+def test_demo_seed_gives_a_mix_of_verdicts(monkeypatch):
+    """``cispack/seeds/monitoring.py`` (after the ``logging`` seed whose bucket it reuses)."""
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, REGION)
+    import boto3
+    from moto import mock_aws
+
+    from cispack.events import scheduled_event
+    from cispack.localconfig import ComplianceLedger
+    from cispack.rules import custom_rules
+    from cispack.seeds import logging as logging_seed
+    from cispack.seeds import monitoring as monitoring_seed
+
+    class Account:
+        account_id = ACCOUNT_ID
+        region = REGION
+        other_region = OTHER_REGION
+
+        def client(self, service, region=None):
+            return boto3.client(service, region_name=region or REGION)
+
+    verdicts = {}
+    with mock_aws():
+        logging_seed.seed(Account())
+        monitoring_seed.seed(Account())
+        for r in custom_rules():
+            if r.name.startswith("METRIC_FILTER_ALARM_"):
+                ledger = ComplianceLedger(current_rule=r.name).install()
+                try:
+                    result = r.module().lambda_handler(scheduled_event(r.name, account=ACCOUNT_ID, region=REGION), None)
+                finally:
+                    ledger.uninstall()
+                verdicts[r.controls[0].id] = result[0]["ComplianceType"]
+    assert {c for c, v in verdicts.items() if v == "COMPLIANT"} == {"3.1", "3.3", "3.5"}
+    assert set(verdicts.values()) == {"COMPLIANT", "NON_COMPLIANT"} and len(verdicts) == 14
