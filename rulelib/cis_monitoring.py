@@ -300,19 +300,16 @@ class MonitoringChains:
         """Logging and management events of one of this account's trails (two calls, once)."""
         if trail.arn not in self._trail_checks:
             problem: Outcome | None = None
-            status = trail_status(self._build_client_cached, trail)
+            status = trail_status(self.client, trail)
             if status.get("IsLogging") is not True:
                 problem = _missing(NOT_LOGGING, f"Multi-region trail {trail.name} is not logging.")
-            elif not management_events_all(self._build_client_cached, trail):
+            elif not management_events_all(self.client, trail):
                 problem = _missing(
                     NOT_ALL_MANAGEMENT_EVENTS,
                     f"Multi-region trail {trail.name} does not log all management events, read and write.",
                 )
             self._trail_checks[trail.arn] = problem
         return self._trail_checks[trail.arn]
-
-    def _build_client_cached(self, service: str, region: str) -> Any:
-        return self.client(service, region)
 
     def metric_filters(self, region: str, log_group: str) -> tuple[MetricFilter, ...] | None:
         """The log group's metric filters, or ``None`` when the log group does not exist."""
