@@ -20,9 +20,15 @@ def _regions(text: str) -> list[str]:
 def _build(args: argparse.Namespace) -> int:
     from cispack import distribution
 
+    from cispack import member_template
+
     manifest = distribution.build(Path(args.dist))
     print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
     print(f"built {len(manifest.artifacts)} artifacts in {args.dist}", file=sys.stderr)
+    if member_template.MEMBER_TEMPLATE.read_text() != member_template.render(member_template.generate()):
+        print(
+            "note: templates/member.yaml is stale; run ./pack generate-templates before ./pack rollout", file=sys.stderr
+        )
     return 0
 
 

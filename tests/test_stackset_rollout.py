@@ -10,6 +10,7 @@ It prints the accounts, regions and resources it created (``pytest -s`` shows th
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import io
 import json
 import os
@@ -215,7 +216,12 @@ def test_uploaded_zips_import_standalone_with_the_layer(
     session = aws
     org_id, _, _ = _organization(session, 1)
     _code_buckets(session, org_id)
-    distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    uploads = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    assert [(u.region, u.key, u.uploaded) for u in uploads] == [
+        (region, artifact.key, True) for region in REGIONS for artifact in manifest.artifacts
+    ]
+    again = distribution.upload(manifest, REGIONS, BUCKET_PREFIX, session)
+    assert not any(u.uploaded for u in again), "a content-addressed key is uploaded once"
     s3 = session.client("s3", region_name=REGIONS[1])
     bucket = distribution.bucket_name(BUCKET_PREFIX, REGIONS[1])
 
@@ -241,6 +247,20 @@ def test_uploaded_zips_import_standalone_with_the_layer(
         result = import_standalone(unpacked, rule.name, site)
         assert result.returncode == 0, result.stderr[-2000:]
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {"handler": True, "foreign": []}
+
+
+def test_build_is_reproducible_and_the_layer_holds_only_rdklib(manifest: distribution.Manifest, tmp_path: Path) -> None:
+    assert distribution.layer_requirements() == [f"rdklib=={importlib.metadata.version('rdklib')}"]
+    assert manifest.rdklib_version == importlib.metadata.version("rdklib")
+    assert [a.name for a in manifest.rules] == [r.name for r in CUSTOM]
+    assert all(a.key == f"cis-config-pack/rules/{a.name}/{a.digest[:20]}.zip" for a in manifest.rules)
+    again = distribution.build(tmp_path / "again")
+    assert again.layer.path.read_bytes() == manifest.layer.path.read_bytes()
+    assert [(a.name, a.key) for a in again.artifacts] == [(a.name, a.key) for a in manifest.artifacts]
+    assert distribution.Manifest.read(tmp_path / "again") == again
+    with zipfile.ZipFile(again.layer.path) as zf:
+        tops = {name.split("/")[1] for name in zf.namelist()}
+    assert tops == {"rdklib", f"rdklib-{manifest.rdklib_version}.dist-info", "rdklibtest"}
 
 
 def test_dry_run_makes_no_call(manifest: distribution.Manifest, capsys: pytest.CaptureFixture[str]) -> None:
