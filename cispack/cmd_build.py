@@ -18,9 +18,7 @@ def _regions(text: str) -> list[str]:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from cispack import distribution
-
-    from cispack import member_template
+    from cispack import distribution, member_template
 
     manifest = distribution.build(Path(args.dist))
     print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
