@@ -40,6 +40,8 @@ def test_parameters_json_is_valid_and_named_like_its_folder(rule):
     level = f"cis-level{min(c.level for c in rule.controls)}"
     assert level in rule.rulesets, f"{rule.name}: expected {level} from the benchmark's profile levels"
     assert not ({"cis-level1", "cis-level2"} - {level}) & set(rule.rulesets)
+    scopes = {"global-resources", "regional"} & set(rule.rulesets)
+    assert len(scopes) == 1, "each rule is deployed in one region (global-resources) or in every region (regional)"
     json.loads(document["Parameters"]["InputParameters"])
     json.loads(document["Parameters"]["OptionalParameters"])
 
