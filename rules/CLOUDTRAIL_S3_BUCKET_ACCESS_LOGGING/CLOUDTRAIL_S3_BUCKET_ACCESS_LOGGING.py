@@ -27,46 +27,28 @@ Scenarios:
 8. Any rule parameter but rdklib's own: InvalidParametersError.
 """
 
-from botocore.exceptions import ClientError
 from rdklib import Evaluator
 
-from cis_rule import S3_BUCKET, CisRule, compliant, join_names, non_compliant, not_applicable
-from cis_s3_public import OWNERSHIP_ACTIONS, bucket_region, is_no_such_bucket, owned_buckets
-from cis_trails import DESCRIBE_ACTIONS, trails_by_bucket, visible_trails
+from cis_rule import S3_BUCKET, CisRule, compliant, non_compliant
+from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
+from cis_trail_buckets import evaluate_trail_buckets
 
 
 class CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(CisRule):
-    ACTIONS = (*DESCRIBE_ACTIONS, *OWNERSHIP_ACTIONS, "s3:GetBucketLogging")
+    ACTIONS = (*TRAIL_BUCKET_ACTIONS, "s3:GetBucketLogging")
     RESOURCE_TYPE = S3_BUCKET
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-        buckets = trails_by_bucket(visible_trails(client_factory.build_client("cloudtrail")))
-        if not buckets:
-            return []
-        s3 = client_factory.build_client("s3")
-        owned = owned_buckets(s3)
-        evaluations = []
-        for name, trails in buckets.items():
-            if name not in owned:
-                continue
-            subject = f"S3 bucket {name} (CloudTrail logs of {join_names(t.name for t in trails)})"
-            try:
-                region = owned[name] or bucket_region(s3, name)
-                logging = client_factory.build_client("s3", region).get_bucket_logging(Bucket=name)
-            except ClientError as err:
-                if not is_no_such_bucket(err):
-                    raise
-                evaluations.append(not_applicable(name, S3_BUCKET, f"{subject} was deleted while the rule ran."))
-                continue
-            enabled = logging.get("LoggingEnabled")
+        def judge(bucket):
+            enabled = bucket.s3.get_bucket_logging(Bucket=bucket.name).get("LoggingEnabled")
             if enabled:
                 target = enabled.get("TargetBucket", "an unnamed bucket")
-                evaluations.append(
-                    compliant(name, S3_BUCKET, f"{subject} has server access logging on, to bucket {target}.")
+                return compliant(
+                    bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging on, to bucket {target}."
                 )
-            else:
-                evaluations.append(non_compliant(name, S3_BUCKET, f"{subject} has server access logging off."))
-        return evaluations
+            return non_compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging off.")
+
+        return evaluate_trail_buckets(client_factory, judge)
 
 
 def lambda_handler(event, context):

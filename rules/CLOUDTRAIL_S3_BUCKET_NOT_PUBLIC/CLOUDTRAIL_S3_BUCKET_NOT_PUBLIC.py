@@ -32,53 +32,32 @@ Scenarios:
 10. Any rule parameter but rdklib's own: InvalidParametersError.
 """
 
-from botocore.exceptions import ClientError
+from functools import cache
+
 from rdklib import Evaluator
 
-from cis_rule import S3_BUCKET, CisRule, account_id, compliant, join_names, non_compliant, not_applicable
+from cis_rule import S3_BUCKET, CisRule, account_id, compliant, non_compliant
 from cis_s3_public import ACTIONS as PUBLIC_ACTIONS
-from cis_s3_public import (
-    OWNERSHIP_ACTIONS,
-    account_block_public_access,
-    bucket_public_access,
-    bucket_region,
-    is_no_such_bucket,
-    owned_buckets,
-)
-from cis_trails import DESCRIBE_ACTIONS, trails_by_bucket, visible_trails
+from cis_s3_public import account_block_public_access, bucket_public_access
+from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
+from cis_trail_buckets import evaluate_trail_buckets
 
 
 class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
-    ACTIONS = (*DESCRIBE_ACTIONS, *OWNERSHIP_ACTIONS, *PUBLIC_ACTIONS)
+    ACTIONS = (*TRAIL_BUCKET_ACTIONS, *PUBLIC_ACTIONS)
     RESOURCE_TYPE = S3_BUCKET
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-        buckets = trails_by_bucket(visible_trails(client_factory.build_client("cloudtrail")))
-        if not buckets:
-            return []
-        s3 = client_factory.build_client("s3")
-        owned = owned_buckets(s3)
-        account_block = None
-        evaluations = []
-        for name, trails in buckets.items():
-            if name not in owned:
-                continue
-            if account_block is None:
-                account_block = account_block_public_access(client_factory.build_client("s3control"), account_id(event))
-            subject = f"S3 bucket {name} (CloudTrail logs of {join_names(t.name for t in trails)})"
-            try:
-                region = owned[name] or bucket_region(s3, name)
-                access = bucket_public_access(client_factory.build_client("s3", region), name, account_block)
-            except ClientError as err:
-                if not is_no_such_bucket(err):
-                    raise
-                evaluations.append(not_applicable(name, S3_BUCKET, f"{subject} was deleted while the rule ran."))
-                continue
-            if access.is_public:
-                evaluations.append(non_compliant(name, S3_BUCKET, f"{subject} {access.reason}."))
-            else:
-                evaluations.append(compliant(name, S3_BUCKET, f"{subject} {access.reason}."))
-        return evaluations
+        @cache
+        def account_block():
+            return account_block_public_access(client_factory.build_client("s3control"), account_id(event))
+
+        def judge(bucket):
+            access = bucket_public_access(bucket.s3, bucket.name, account_block())
+            verdict = non_compliant if access.is_public else compliant
+            return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
+
+        return evaluate_trail_buckets(client_factory, judge)
 
 
 def lambda_handler(event, context):
