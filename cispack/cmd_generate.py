@@ -1,5 +1,7 @@
-"""``./pack generate``: write the files generated from ``rules/*/parameters.json`` (the conformance
-pack and the README's control table); ``--check`` only reports the stale ones."""
+"""``./pack generate``: write every file generated from ``rules/`` -- the conformance pack
+(``conformance-pack.yaml``), the README's control table (``docs/controls.md``) and the StackSet
+member template (``templates/member.yaml``, which embeds the pack); ``--check`` only reports the
+stale ones. ``./pack generate-templates`` is an alias kept for old scripts: it does the same."""
 
 from __future__ import annotations
 
@@ -9,21 +11,47 @@ from typing import Any
 
 from cispack import ROOT
 
+COMMAND = "./pack generate"
+
+
+def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
+    """Every generated file and the text it must hold, from ``rules_dir`` (default ``rules/``)."""
+    from cispack import conformance, member_template
+    from cispack.rules import load_rules
+
+    rules = load_rules(rules_dir) if rules_dir else load_rules()
+    files = conformance.generated_files(rules)
+    files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules))
+    return files
+
+
+def stale_files(rules_dir: Path | None = None) -> list[Path]:
+    """The generated files whose committed copy is missing or differs from what ``rules/`` gives."""
+    return [
+        path
+        for path, text in generated_files(rules_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from cispack.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH, generated_files, stale_files
+    from cispack.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH
 
     rules_dir: Path | None = args.rules_dir
     if args.check:
         stale = stale_files(rules_dir)
         for path in stale:
-            print(f"stale: {path.relative_to(ROOT)} (run ./pack generate)")
+            print(f"stale: {_shown(path)} (run {COMMAND})")
         return 1 if stale else 0
     for path, text in generated_files(rules_dir).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         changed = not path.exists() or path.read_text(encoding="utf-8") != text
         path.write_text(text, encoding="utf-8")
-        print(f"{'wrote' if changed else 'unchanged'}: {path.relative_to(ROOT)}")
+        print(f"{'wrote' if changed else 'unchanged'}: {_shown(path)}")
         if path == PACK_PATH:
             import yaml
 
@@ -37,7 +65,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("generate", help="write conformance-pack.yaml and docs/controls.md from rules/")
+    p = sub.add_parser(
+        "generate",
+        aliases=["generate-templates"],
+        help="write conformance-pack.yaml, docs/controls.md and templates/member.yaml from rules/",
+    )
     p.add_argument("--check", action="store_true", help="only report stale generated files (exit 1 if any)")
     p.add_argument("--rules-dir", type=Path, default=None, help="read rule folders from here instead of rules/")
     p.set_defaults(func=cmd_generate)

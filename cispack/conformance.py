@@ -1,7 +1,8 @@
 """The AWS Config conformance pack of CIS v1.2.0, generated from ``rules/*/parameters.json`` and
-the process checks below: one source of truth for ``conformance-pack.yaml`` and the README's
-control table (``docs/controls.md``). ``./pack generate`` writes both; a test fails when the
-committed copies are stale.
+the process checks below: one source of truth for ``conformance-pack.yaml``, the README's
+control table (``docs/controls.md``) and the pack inside ``templates/member.yaml``. ``./pack
+generate`` (:mod:`cispack.cmd_generate`) writes all three; a test fails when a committed copy is
+stale.
 
 What the pack holds
     Every managed rule with its CIS input parameters (``MaximumExecutionFrequency`` when periodic,
@@ -13,16 +14,28 @@ What the pack holds
 
 Pack parameters (the names are an interface: the StackSet member template passes them)
     ``ProfileLevel``
-        ``1`` or ``2`` (default ``1``). Level 2 includes Level 1: a rule whose controls are all
-        Level 2 is created only when this is ``2``.
-    ``DeploymentRegion``
-        The region the pack is deployed in; no default, so a deployment that forgets it fails.
-        Conformance packs document no pseudo parameters (``AWS::Region``), so the deployer says
-        where it deploys.
-    ``GlobalResourcesRegion``
-        The one region in which rules of the ``global-resources`` rule set (IAM and account-wide
-        state) and the process checks are created (default ``us-east-1``). In every other region
-        they are not created, so each global finding is reported once.
+        ``1`` or ``2`` (default ``1``): the CIS profile of the regional rules. Level 2 includes
+        Level 1: a regional rule whose controls are all Level 2 is created only when this is ``2``.
+    ``GlobalResourcesProfile``
+        ``none``, ``1`` or ``2`` (default ``1``): the profile of the rules in the
+        ``global-resources`` rule set (IAM and account-wide state) and of the two process checks in
+        this deployment. Global resources must be evaluated in one region only, so the deployer
+        sets it to the profile in that one region and to ``none`` in every other region, where
+        those rules are then not created and each global finding is reported once.
+
+        Why the default is ``1`` and not ``none``: a ``put-conformance-pack`` with no parameters
+        (one account, one region, the common first try) then evaluates the whole Level 1 profile,
+        IAM and root-account controls included. With ``none`` the same call would quietly leave
+        out most of section 1, 2.3, 2.5, 2.6, section 3 and the process checks, and still show a
+        compliance score: a silent gap. Forgetting ``none`` in a second region costs duplicate findings and evaluations, which
+        are visible in the pack's rule list; forgetting it never hides a control. The StackSet
+        member template passes the value explicitly in every region.
+
+    Conformance packs document no pseudo parameters (``AWS::Region``) and the conditions must stay
+    single ``Fn::Equals`` (or ``Fn::Not`` of one) over parameters, so the pack cannot compare the
+    region it runs in with a "global region" or combine two conditions: the deployer, who knows
+    the region, folds "is this the global region" and "which profile there" into one value.
+
     ``<Rule>LambdaArn``
         One per custom rule, e.g. ``VpcPeeringRoutesLeastAccessLambdaArn`` (see
         :func:`lambda_arn_parameter`): the ARN of the Lambda function that evaluates it in this
@@ -37,13 +50,24 @@ Pack parameters (the names are an interface: the StackSet member template passes
     Managed rules carry the CIS values of ``CONTROLS.md`` as literals, not parameters: they are
     the benchmark's requirements, and the 60-parameter limit is kept for the custom rules.
 
+Conditions
+    ``ProfileIsLevel2``
+        ``Fn::Equals [ProfileLevel, "2"]``: Level 2 regional rules.
+    ``GlobalResourcesHere``
+        ``Fn::Not [Fn::Equals [GlobalResourcesProfile, "none"]]``: Level 1 global rules and the
+        process checks (1.15 and 1.17 are Level 1).
+    ``GlobalResourcesLevel2``
+        ``Fn::Equals [GlobalResourcesProfile, "2"]``: Level 2 global rules.
+    Level 1 regional rules carry no condition. Each optional custom-rule parameter with an empty
+    default has a ``<Parameter>HasValue`` condition (``Fn::Not`` of ``Fn::Equals`` to ``""``).
+
 Template features
     Only ``AWS::Config::ConfigRule`` resources; ``Ref`` (to parameters and ``AWS::NoValue``),
-    ``Fn::If``, ``Fn::Equals`` and ``Fn::Not``, which AWS's own packs use, and ``Fn::And`` in the
-    single condition that combines profile and region (a Level 2 rule on global resources).
-    ``Fn::And`` is a CloudFormation condition function and a custom conformance pack is deployed as
-    a CloudFormation stack (``DescribeConformancePackStatus`` returns its ``StackArn``); no other
-    function is used. :data:`ALLOWED_FUNCTIONS` is what the tests enforce.
+    ``Fn::If``, ``Fn::Equals`` and ``Fn::Not``, the functions AWS's own packs use, and nothing else:
+    no ``Fn::And``/``Fn::Or``, no ``Condition`` function, no pseudo parameter but ``AWS::NoValue``.
+    Every condition is one ``Fn::Equals`` or ``Fn::Not`` of one ``Fn::Equals`` over a parameter;
+    ``Fn::If`` appears only in resource properties. :data:`ALLOWED_FUNCTIONS` is what the tests
+    enforce.
 
 For the StackSet member template
     :func:`build_pack` returns the template as a dict; with ``lambda_arn_for`` it writes each
@@ -73,17 +97,21 @@ MAX_BODY_BYTES = 51_200
 MAX_PARAMETERS = 60
 MAX_DESCRIPTION = 256
 ALLOWED_RESOURCE_TYPES = frozenset({"AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"})
-ALLOWED_FUNCTIONS = frozenset({"Ref", "Fn::If", "Fn::Equals", "Fn::Not", "Fn::And", "Condition"})
+ALLOWED_FUNCTIONS = frozenset({"Ref", "Fn::If", "Fn::Equals", "Fn::Not"})
 
 PROFILE_LEVEL = "ProfileLevel"
-DEPLOYMENT_REGION = "DeploymentRegion"
-GLOBAL_RESOURCES_REGION = "GlobalResourcesRegion"
-REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-\d+$"
+GLOBAL_RESOURCES_PROFILE = "GlobalResourcesProfile"
+NO_GLOBAL_RESOURCES = "none"
 
-# Conditions, by what a rule needs to be created.
+# Conditions, by what a rule needs to be created; each is one Fn::Equals (or Fn::Not of one).
 LEVEL2 = "ProfileIsLevel2"
 GLOBAL_HERE = "GlobalResourcesHere"
-LEVEL2_GLOBAL_HERE = "ProfileIsLevel2AndGlobalResourcesHere"
+GLOBAL_LEVEL2 = "GlobalResourcesLevel2"
+CONDITIONS: dict[str, dict[str, Any]] = {
+    LEVEL2: {"Fn::Equals": [{"Ref": PROFILE_LEVEL}, "2"]},
+    GLOBAL_HERE: {"Fn::Not": [{"Fn::Equals": [{"Ref": GLOBAL_RESOURCES_PROFILE}, NO_GLOBAL_RESOURCES]}]},
+    GLOBAL_LEVEL2: {"Fn::Equals": [{"Ref": GLOBAL_RESOURCES_PROFILE}, "2"]},
+}
 
 HEADER = (
     "# CIS Amazon Web Services Foundations Benchmark v1.2.0: AWS Config conformance pack.\n"
@@ -150,13 +178,11 @@ def _optional_parameters(rule: Rule) -> dict[str, str]:
 
 
 def _condition_for(level: int, is_global: bool) -> str | None:
-    if level >= 2 and is_global:
-        return LEVEL2_GLOBAL_HERE
-    if level >= 2:
-        return LEVEL2
+    """The condition a rule of profile ``level`` needs: global rules follow
+    ``GlobalResourcesProfile``, regional ones ``ProfileLevel``; Level 1 regional rules need none."""
     if is_global:
-        return GLOBAL_HERE
-    return None
+        return GLOBAL_LEVEL2 if level >= 2 else GLOBAL_HERE
+    return LEVEL2 if level >= 2 else None
 
 
 def _control_label(controls: Sequence[Control]) -> str:
@@ -181,24 +207,22 @@ def _description(rule: Rule) -> str:
 
 
 def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = True) -> dict[str, Any]:
-    """The ``Parameters`` section: profile, regions, then per custom rule its ARN and options."""
+    """The ``Parameters`` section: the two profiles, then per custom rule its ARN and options."""
     params: dict[str, Any] = {
         PROFILE_LEVEL: {
             "Type": "String",
             "Default": "1",
             "AllowedValues": ["1", "2"],
-            "Description": "CIS profile: 1, or 2 (Level 2 includes Level 1).",
+            "Description": "CIS profile of the regional rules: 1, or 2 (Level 2 includes Level 1).",
         },
-        DEPLOYMENT_REGION: {
+        GLOBAL_RESOURCES_PROFILE: {
             "Type": "String",
-            "AllowedPattern": REGION_PATTERN,
-            "Description": "The region this pack is deployed in, e.g. eu-west-1.",
-        },
-        GLOBAL_RESOURCES_REGION: {
-            "Type": "String",
-            "Default": "us-east-1",
-            "AllowedPattern": REGION_PATTERN,
-            "Description": "The one region where IAM and account-wide rules and the process checks are created.",
+            "Default": "1",
+            "AllowedValues": [NO_GLOBAL_RESOURCES, "1", "2"],
+            "Description": (
+                "CIS profile of the IAM and account-wide rules and the process checks: 1 or 2 in the one region "
+                "that evaluates global resources, none in every other region."
+            ),
         },
     }
     for rule in load_rules() if rules is None else rules:
@@ -299,13 +323,9 @@ def build_pack(
             "Source": {"Owner": "AWS", "SourceIdentifier": "AWS_CONFIG_PROCESS_CHECK"},
         }
         resources[logical_id(check.name)] = resource
-    base: dict[str, Any] = {}
-    if LEVEL2 in used or LEVEL2_GLOBAL_HERE in used:
-        base[LEVEL2] = {"Fn::Equals": [{"Ref": PROFILE_LEVEL}, "2"]}
-    if GLOBAL_HERE in used or LEVEL2_GLOBAL_HERE in used:
-        base[GLOBAL_HERE] = {"Fn::Equals": [{"Ref": DEPLOYMENT_REGION}, {"Ref": GLOBAL_RESOURCES_REGION}]}
-    if LEVEL2_GLOBAL_HERE in used:
-        base[LEVEL2_GLOBAL_HERE] = {"Fn::And": [{"Condition": LEVEL2}, {"Condition": GLOBAL_HERE}]}
+    # Only the conditions some rule uses (cfn-lint flags an unused one); GlobalResourcesHere always
+    # is (the process checks), so GlobalResourcesProfile is always referenced.
+    base = {name: definition for name, definition in CONDITIONS.items() if name in used}
     return {
         "Parameters": pack_parameters(rules, lambda_arns=lambda_arn_for is None),
         "Conditions": {**base, **dict(sorted(conditions.items()))},
@@ -345,22 +365,16 @@ def controls_table(rules: Sequence[Rule] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
-    """Every generated file and the text it must hold."""
-    rules = load_rules(rules_dir) if rules_dir else load_rules()
+def generated_files(rules: Sequence[Rule]) -> dict[Path, str]:
+    """The files this module generates from ``rules`` and the text each must hold (the member
+    template is :mod:`cispack.member_template`'s; :func:`cispack.cmd_generate.generated_files`
+    lists every generated file)."""
     return {PACK_PATH: render(build_pack(rules=rules)), CONTROLS_TABLE_PATH: controls_table(rules)}
 
 
-def stale_files(rules_dir: Path | None = None) -> list[Path]:
-    return [
-        path
-        for path, text in generated_files(rules_dir).items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
-    ]
-
-
 def intrinsic_functions(node: Any) -> set[str]:
-    """Every intrinsic function name (``Ref``, ``Fn::...``, ``Condition`` in conditions) used."""
+    """Every intrinsic function name used: ``Ref``, ``Fn::...``, and ``Condition`` where it is the
+    condition function (a one-key mapping, as inside ``Fn::And``), not a resource's attribute."""
     found: set[str] = set()
     if isinstance(node, dict):
         for key, value in node.items():

@@ -30,7 +30,6 @@ from cispack.conformance import (
     intrinsic_functions,
     lambda_arn_parameter,
     render,
-    stale_files,
 )
 from cispack.rules import GLOBAL_RULESET, load_rules
 
@@ -41,8 +40,10 @@ needs_shared = pytest.mark.skipif(
     not (CONTROLS_MD.exists() and BENCHMARK_TEXT.exists()), reason="../shared is not beside this clone"
 )
 
-GLOBAL = {"ProfileLevel": "2", "DeploymentRegion": "us-east-1", "GlobalResourcesRegion": "us-east-1"}
-ELSEWHERE = dict(GLOBAL, DeploymentRegion="eu-west-1")
+# Deployments: the global-resources region at Level 2, and another region of the same deployment.
+GLOBAL = {"ProfileLevel": "2", "GlobalResourcesProfile": "2"}
+ELSEWHERE = dict(GLOBAL, GlobalResourcesProfile="none")
+COMBINATIONS = [(level, profile) for level in ("1", "2") for profile in ("none", "1", "2")]
 
 
 # --- the contract and the benchmark text --------------------------------------------------------
@@ -100,21 +101,31 @@ def missing_folders() -> list[str]:
 # --- evaluating the pack as CloudFormation would ------------------------------------------------
 
 
-def _condition(pack: dict[str, Any], node: Any, params: dict[str, str]) -> Any:
+def _value(pack: dict[str, Any], node: Any, params: dict[str, str]) -> Any:
+    """A literal, or a Ref to a parameter: what the pack's conditions may compare."""
     if isinstance(node, dict):
         ((fn, arg),) = node.items()
-        if fn == "Ref":
-            return params.get(arg, pack["Parameters"].get(arg, {}).get("Default"))
-        if fn == "Condition":
-            return _condition(pack, pack["Conditions"][arg], params)
-        if fn == "Fn::Equals":
-            return _condition(pack, arg[0], params) == _condition(pack, arg[1], params)
-        if fn == "Fn::Not":
-            return not _condition(pack, arg[0], params)
-        if fn == "Fn::And":
-            return all(_condition(pack, a, params) for a in arg)
-        raise AssertionError(f"unexpected function {fn} in a condition")
+        assert fn == "Ref", f"a condition compares {fn}: only parameters and literals"
+        parameter = pack["Parameters"][arg]
+        value = params.get(arg, parameter.get("Default"))
+        assert value is not None, f"{arg} has no default and no value"
+        assert value in parameter.get("AllowedValues", [value]), (arg, value)
+        return value
+    assert isinstance(node, str), node
     return node
+
+
+def _condition(pack: dict[str, Any], node: Any, params: dict[str, str]) -> bool:
+    """A condition as CloudFormation evaluates it; only ``Fn::Equals`` and ``Fn::Not`` of one
+    ``Fn::Equals`` are accepted (no ``Fn::And``, no ``Condition`` references, no ``Fn::If``)."""
+    ((fn, arg),) = node.items()
+    if fn == "Fn::Not":
+        ((inner,),) = [arg]
+        assert set(inner) == {"Fn::Equals"}, f"Fn::Not of {set(inner)}"
+        return not _condition(pack, inner, params)
+    assert fn == "Fn::Equals", f"unexpected function {fn} in a condition"
+    left, right = arg
+    return bool(_value(pack, left, params) == _value(pack, right, params))
 
 
 def created(pack: dict[str, Any], params: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -141,7 +152,15 @@ def pack() -> dict[str, Any]:
 # --- freshness and limits ------------------------------------------------------------------------
 
 
-def test_committed_pack_and_control_table_are_fresh():
+def test_generated_files_are_fresh():
+    """conformance-pack.yaml, docs/controls.md and templates/member.yaml: one command writes them."""
+    from cispack.cmd_generate import generated_files, stale_files
+
+    assert {str(path.relative_to(ROOT)) for path in generated_files()} == {
+        "conformance-pack.yaml",
+        "docs/controls.md",
+        "templates/member.yaml",
+    }
     stale = [str(path.relative_to(ROOT)) for path in stale_files()]
     assert not stale, f"{', '.join(stale)} stale: run ./pack generate and commit the result"
 
@@ -153,16 +172,26 @@ def test_pack_within_conformance_pack_limits(pack):
     assert len(pack["Parameters"]) <= MAX_PARAMETERS
     # Every custom rule of CONTROLS.md needs a Lambda ARN parameter: the design must fit them all.
     custom = [name for name, rule in contract()[0].items() if rule["kind"] == "custom"] if CONTROLS_MD.exists() else []
-    projected = 3 + max(len(custom), 20) + sum(1 for name in pack["Parameters"] if "Param" in name)
+    projected = 2 + max(len(custom), 20) + sum(1 for name in pack["Parameters"] if "Param" in name)
     assert projected <= MAX_PARAMETERS
 
 
 def test_only_config_rules_and_supported_functions(pack):
     assert set(pack) <= {"Parameters", "Conditions", "Resources"}
     assert {r["Type"] for r in pack["Resources"].values()} <= ALLOWED_RESOURCE_TYPES
+    # The functions AWS's own conformance packs use, and no others (FACTS.md).
+    assert ALLOWED_FUNCTIONS == {"Ref", "Fn::If", "Fn::Equals", "Fn::Not"}
     assert intrinsic_functions(pack) <= ALLOWED_FUNCTIONS
-    # Fn::And only combines conditions; resources use Ref, Fn::If and AWS::NoValue.
+    assert "Fn::And" not in json.dumps(pack) and "Condition" not in intrinsic_functions(pack)
+    # Resources use Ref, Fn::If and AWS::NoValue; each condition is one Fn::Equals, or Fn::Not of
+    # one, over parameters and literals (no Fn::If in Conditions, which CloudFormation refuses).
     assert intrinsic_functions(pack["Resources"]) <= {"Ref", "Fn::If"}
+    for name, condition in pack["Conditions"].items():
+        ((fn, arg),) = condition.items()
+        assert fn in ("Fn::Equals", "Fn::Not"), name
+        equals = arg[0]["Fn::Equals"] if fn == "Fn::Not" else arg
+        assert len(arg) == (1 if fn == "Fn::Not" else 2), name
+        assert intrinsic_functions(equals) <= {"Ref"}, name
 
     def refs(node):
         if isinstance(node, dict):
@@ -266,10 +295,14 @@ def test_level_1_profile_holds_exactly_the_level_1_controls_of_the_benchmark(pac
     assert len(levels) == 49
     rules, _ = contract()
     present = set(BY_ID) - {c for name in missing_folders() for c in rules[name]["controls"]}
-    level1 = controls_of(rules, set(created(pack, dict(GLOBAL, ProfileLevel="1"))))
+    for profile, expected in (("1", {c for c, level in levels.items() if level == 1} & present), ("2", present)):
+        # A deployment of one profile: its global-resources region, and any other region.
+        home = set(created(pack, {"ProfileLevel": profile, "GlobalResourcesProfile": profile}))
+        other = set(created(pack, {"ProfileLevel": profile, "GlobalResourcesProfile": "none"}))
+        assert other <= home
+        assert controls_of(rules, home) == expected, f"Level {profile}"
+    level1 = controls_of(rules, set(created(pack, {"ProfileLevel": "1", "GlobalResourcesProfile": "1"})))
     level2 = controls_of(rules, set(created(pack, GLOBAL)))
-    assert level1 == {c for c, level in levels.items() if level == 1} & present
-    assert level2 == present
     # Level 2 includes Level 1, and a rule mapped to Level 1 controls is never held back.
     assert level1 <= level2
 
@@ -286,10 +319,59 @@ def test_global_rules_are_created_only_in_the_global_resources_region(pack):
     assert "VPC_PEERING_ROUTES_LEAST_ACCESS" not in global_rules
 
 
-def test_deployment_region_has_no_default(pack):
-    # Without it a pack deployed in a second region would create the global rules there too.
-    assert "Default" not in pack["Parameters"]["DeploymentRegion"]
-    assert pack["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
+@pytest.mark.parametrize(("level", "global_profile"), COMBINATIONS)
+def test_each_profile_combination_creates_its_rules(pack, level, global_profile):
+    """ProfileLevel decides the regional rules, GlobalResourcesProfile the global ones and the
+    process checks: none -> not created, 1 -> Level 1 ones, 2 -> all."""
+    rules = load_rules()
+    deployed = set(created(pack, {"ProfileLevel": level, "GlobalResourcesProfile": global_profile}))
+    regional = {rule.name for rule in rules if not rule.is_global and rule.level <= int(level)}
+    if global_profile == "none":
+        global_rules: set[str] = set()
+        process: set[str] = set()
+    else:
+        global_rules = {rule.name for rule in rules if rule.is_global and rule.level <= int(global_profile)}
+        process = {check.name for check in PROCESS_CHECKS}
+    assert deployed == regional | global_rules | process
+    # A Level 2 global rule exists only where GlobalResourcesProfile is 2; a global rule of any
+    # level only where it is not none.
+    level2_global = {rule.name for rule in rules if rule.is_global and rule.level >= 2}
+    assert level2_global, "no Level 2 rule on global resources: the GlobalResourcesLevel2 case is untested"
+    assert bool(level2_global & deployed) == (global_profile == "2")
+    assert bool({rule.name for rule in rules if rule.is_global} & deployed) == (global_profile != "none")
+
+
+def test_profile_parameters_and_conditions(pack):
+    parameters = pack["Parameters"]
+    assert parameters["ProfileLevel"]["AllowedValues"] == ["1", "2"]
+    assert parameters["ProfileLevel"]["Default"] == "1"
+    assert parameters["GlobalResourcesProfile"]["AllowedValues"] == ["none", "1", "2"]
+    # With no parameters, one account in one region gets the whole Level 1 profile, global rules included.
+    assert parameters["GlobalResourcesProfile"]["Default"] == "1"
+    assert not {"DeploymentRegion", "GlobalResourcesRegion"} & set(parameters)
+    conditions = pack["Conditions"]
+    assert conditions["ProfileIsLevel2"] == {"Fn::Equals": [{"Ref": "ProfileLevel"}, "2"]}
+    assert conditions["GlobalResourcesHere"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "GlobalResourcesProfile"}, "none"]}]
+    }
+    assert conditions["GlobalResourcesLevel2"] == {"Fn::Equals": [{"Ref": "GlobalResourcesProfile"}, "2"]}
+    by_condition: dict[str | None, set[tuple[bool, int]]] = {}
+    names = {logical: resource["Properties"]["ConfigRuleName"] for logical, resource in pack["Resources"].items()}
+    rules = {rule.name: rule for rule in load_rules()}
+    for logical, resource in pack["Resources"].items():
+        name = names[logical]
+        kind = (True, 1) if name not in rules else (rules[name].is_global, rules[name].level)
+        by_condition.setdefault(resource.get("Condition"), set()).add(kind)
+    assert by_condition[None] == {(False, 1)}
+    assert by_condition["ProfileIsLevel2"] == {(False, 2)}
+    assert by_condition["GlobalResourcesHere"] == {(True, 1)}
+    assert by_condition["GlobalResourcesLevel2"] == {(True, 2)}
+
+
+def test_defaults_deploy_the_level_1_profile_everywhere(pack):
+    """A put-conformance-pack with no parameters in a single-region account."""
+    assert set(created(pack, {})) == set(created(pack, {"ProfileLevel": "1", "GlobalResourcesProfile": "1"}))
+    assert {check.name for check in PROCESS_CHECKS} <= set(created(pack, {}))
 
 
 # --- the interface for the StackSet member template --------------------------------------------
@@ -333,16 +415,34 @@ def test_control_table_lists_every_control_with_its_kind():
 
 
 def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypatch):
-    from cispack import cmd_generate, conformance
+    from cispack import cmd_generate, conformance, member_template
 
     pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "docs" / "controls.md"
+    member_path = tmp_path / "templates" / "member.yaml"
+    committed_member = member_template.MEMBER_TEMPLATE
     monkeypatch.setattr(conformance, "PACK_PATH", pack_path)
     monkeypatch.setattr(conformance, "CONTROLS_TABLE_PATH", table_path)
+    monkeypatch.setattr(member_template, "MEMBER_TEMPLATE", member_path)
     monkeypatch.setattr(cmd_generate, "ROOT", tmp_path)
     args = type("Args", (), {"check": True, "rules_dir": None})()
     assert cmd_generate.cmd_generate(args) == 1
     args.check = False
     assert cmd_generate.cmd_generate(args) == 0
     assert pack_path.read_text() == PACK_PATH.read_text()
+    assert member_path.read_text() == committed_member.read_text()
     args.check = True
     assert cmd_generate.cmd_generate(args) == 0
+    # --check covers the member template too.
+    member_path.write_text(member_path.read_text() + "# edited\n")
+    assert cmd_generate.cmd_generate(args) == 1
+
+
+def test_generate_templates_is_an_alias_of_generate():
+    import argparse
+
+    from cispack import cmd_generate, commands
+
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers(dest="command"))
+    for name in ("generate", "generate-templates"):
+        assert parser.parse_args([name, "--check"]).func is cmd_generate.cmd_generate

@@ -1,4 +1,5 @@
-"""The rollout templates: member.yaml is fresh and grants exactly what the rules declare; every
+"""The rollout templates: member.yaml grants exactly what the rules declare (its freshness is
+tests/test_conformance_pack.py::test_generated_files_are_fresh, with the other generated files); every
 Lambda permission carries SourceAccount; no IAM statement uses an action wildcard; every
 checkov skip is justified in the template."""
 
@@ -12,7 +13,7 @@ import yaml
 
 from cispack import TEMPLATES_DIR, conformance, member_template
 from cispack.member_template import camel, declared_actions, function_name
-from cispack.rules import custom_rules
+from cispack.rules import custom_rules, load_rules
 
 CUSTOM = custom_rules()
 TEMPLATES = sorted(TEMPLATES_DIR.glob("*.yaml"))
@@ -69,12 +70,6 @@ def statements(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
-
-
-def test_member_template_is_fresh() -> None:
-    """Regenerate with ./pack generate-templates when rules/ change."""
-    fresh = member_template.render(member_template.generate())
-    assert member_template.MEMBER_TEMPLATE.read_text() == fresh, "stale: run ./pack generate-templates"
 
 
 def test_the_templates_are_the_expected_ones() -> None:
@@ -172,9 +167,14 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
     properties = pack["Properties"]
     assert properties["ConformancePackInputParameters"] == [
         {"ParameterName": "ProfileLevel", "ParameterValue": {"Ref": "ProfileLevel"}},
-        {"ParameterName": "DeploymentRegion", "ParameterValue": {"Ref": "AWS::Region"}},
-        {"ParameterName": "GlobalResourcesRegion", "ParameterValue": {"Ref": "GlobalResourcesRegion"}},
+        {
+            "ParameterName": "GlobalResourcesProfile",
+            "ParameterValue": {"Fn::If": ["IsGlobalResourcesRegion", {"Ref": "ProfileLevel"}, "none"]},
+        },
     ]
+    pack_parameters = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])["Parameters"]
+    for passed in properties["ConformancePackInputParameters"]:
+        assert passed["ParameterName"] in pack_parameters
     body, variables = properties["TemplateBody"]["Fn::Sub"]
     assert len(body.encode()) <= conformance.MAX_BODY_BYTES, "AWS Config's limit for a conformance pack body"
     assert body == conformance.render(
@@ -258,3 +258,68 @@ def test_review_aggregates_the_whole_organisation_with_named_actions() -> None:
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "config.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+@pytest.mark.parametrize("profile", ["1", "2"])
+def test_member_passes_the_profile_only_in_the_global_resources_region(member: dict[str, Any], profile: str) -> None:
+    """Resolve the member template's pack parameters as CloudFormation would, per region, and
+    check that the pack then creates the global rules in that region only, at the chosen profile."""
+    (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
+    properties = pack["Properties"]
+    body = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])
+    ((name, condition),) = member["Conditions"].items()
+    assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
+    global_names = {rule.name for rule in load_rules() if rule.is_global}
+    global_names |= {check.name for check in conformance.PROCESS_CHECKS}
+    for region, is_global_region in (("us-east-1", True), ("eu-west-1", False)):
+        values = {"ProfileLevel": profile, "GlobalResourcesRegion": "us-east-1", "AWS::Region": region}
+
+        # The member's one condition, evaluated from the same values.
+        holds = {
+            name: _resolve(condition["Fn::Equals"][0], values, {}) == _resolve(condition["Fn::Equals"][1], values, {})
+        }
+        assert holds[name] == is_global_region
+        passed = {
+            p["ParameterName"]: _resolve(p["ParameterValue"], values, holds)
+            for p in properties["ConformancePackInputParameters"]
+        }
+        assert passed == {"ProfileLevel": profile, "GlobalResourcesProfile": profile if is_global_region else "none"}
+        rules = set(_created(body, passed))
+        expected_global = {n for n in global_names if is_global_region and _level(n) <= int(profile)}
+        assert rules & global_names == expected_global, region
+
+
+def _resolve(node: Any, values: dict[str, str], conditions: dict[str, bool]) -> Any:
+    """A member-template value made of Ref, Fn::If and literals, as CloudFormation resolves it."""
+    if isinstance(node, dict) and set(node) == {"Ref"}:
+        return values[node["Ref"]]
+    if isinstance(node, dict) and set(node) == {"Fn::If"}:
+        test, then, otherwise = node["Fn::If"]
+        return _resolve(then if conditions[test] else otherwise, values, conditions)
+    assert isinstance(node, str), node
+    return node
+
+
+def _level(name: str) -> int:
+    levels = {rule.name: rule.level for rule in load_rules()}
+    return levels.get(name, 1)  # the process checks (1.15, 1.17) are Level 1
+
+
+def _created(body: dict[str, Any], passed: dict[str, str]) -> list[str]:
+    def value(node: Any) -> Any:
+        if isinstance(node, dict):
+            return passed.get(node["Ref"], body["Parameters"][node["Ref"]].get("Default"))
+        return node
+
+    def holds(condition: dict[str, Any]) -> bool:
+        ((fn, arg),) = condition.items()
+        if fn == "Fn::Not":
+            return not holds(arg[0])
+        assert fn == "Fn::Equals", fn
+        return bool(value(arg[0]) == value(arg[1]))
+
+    return [
+        resource["Properties"]["ConfigRuleName"]
+        for resource in body["Resources"].values()
+        if "Condition" not in resource or holds(body["Conditions"][resource["Condition"]])
+    ]
