@@ -1,5 +1,5 @@
 """``./pack generate``: write every file generated from ``rules/`` -- the conformance pack
-(``conformance-pack.yaml``), the README's control table (``docs/controls.md``) and the StackSet
+(``conformance-pack.yaml``), the control table in ``README.md`` and the StackSet
 member template (``templates/member.yaml``, which embeds the pack); ``--check`` only reports the
 stale ones. ``./pack generate-templates`` is an alias kept for old scripts: it does the same."""
 
@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "generate",
         aliases=["generate-templates"],
-        help="write conformance-pack.yaml, docs/controls.md and templates/member.yaml from rules/",
+        help="write conformance-pack.yaml, the README control table and templates/member.yaml from rules/",
     )
     p.add_argument("--check", action="store_true", help="only report stale generated files (exit 1 if any)")
     p.add_argument("--rules-dir", type=Path, default=None, help="read rule folders from here instead of rules/")

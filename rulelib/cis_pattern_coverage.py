@@ -26,8 +26,8 @@ boolean formulas over string predicates with wildcards, so the pack decides it o
 
 The method is sound for what the witnesses exercise: a filter that fails a witness really misses
 an event the accepted pattern matches (``Coverage.missed`` is that event). It can wrongly report
-coverage only for a filter whose exclusions no witness reaches, see docs/filter-patterns.md
-("Limits").
+coverage only for a filter whose exclusions no witness reaches: see the README, "How the pack
+decides that a metric filter covers a CIS control" ("Limits").
 
 Flat module: imports only the standard library and ``cis_filter_pattern``.
 """

@@ -153,12 +153,12 @@ def pack() -> dict[str, Any]:
 
 
 def test_generated_files_are_fresh():
-    """conformance-pack.yaml, docs/controls.md and templates/member.yaml: one command writes them."""
+    """conformance-pack.yaml, the README's control table and templates/member.yaml: one command writes them."""
     from cispack.cmd_generate import generated_files, stale_files
 
     assert {str(path.relative_to(ROOT)) for path in generated_files()} == {
         "conformance-pack.yaml",
-        "docs/controls.md",
+        "README.md",
         "templates/member.yaml",
     }
     stale = [str(path.relative_to(ROOT)) for path in stale_files()]
@@ -417,7 +417,7 @@ def test_control_table_lists_every_control_with_its_kind():
 def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypatch):
     from cispack import cmd_generate, conformance, member_template
 
-    pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "docs" / "controls.md"
+    pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "README.md"
     member_path = tmp_path / "templates" / "member.yaml"
     committed_member = member_template.MEMBER_TEMPLATE
     monkeypatch.setattr(conformance, "PACK_PATH", pack_path)
