@@ -8,7 +8,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from cis_rule import EvaluationError
 from cis_s3_public import (
@@ -27,18 +26,6 @@ from cis_s3_public import (
 from cispack.localconfig import respond
 
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
 
 
 def s3(region: str = "us-east-1") -> Any:

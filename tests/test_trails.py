@@ -7,7 +7,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from cis_rule import EvaluationError
 from cis_trails import (
@@ -24,18 +23,6 @@ from cispack.localconfig import respond
 ACCOUNT = "123456789012"
 MANAGEMENT = "999988887777"
 LOG_GROUP = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:CloudTrail/Main:*"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(key, value)
-    with mock_aws():
-        yield
 
 
 def build_client(service: str, region: str) -> Any:
