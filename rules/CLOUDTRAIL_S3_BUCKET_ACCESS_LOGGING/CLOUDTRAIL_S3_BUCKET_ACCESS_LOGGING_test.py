@@ -3,13 +3,9 @@
 import CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING as rule
 
 from cispack.testing import Case, RuleTestCase, Verdict, data_driven
+from cispack.trail_fixtures import organisation_trail_of_another_account, steps, trail
 
 BUCKET = "AWS::S3::Bucket"
-OTHER_ACCOUNT = "999988887777"
-
-
-def setup(*steps):
-    return lambda test: [step(test) for step in steps]
 
 
 def bucket(name, region="us-east-1", log_to=None):
@@ -27,12 +23,6 @@ def bucket(name, region="us-east-1", log_to=None):
             )
 
     return step
-
-
-def trail(name, bucket_name, region="us-east-1", multi=False):
-    return lambda test: test.client("cloudtrail", region).create_trail(
-        Name=name, S3BucketName=bucket_name, IsMultiRegionTrail=multi
-    )
 
 
 def logged(name, trails, target):
@@ -54,13 +44,13 @@ CASES = [
     Case("zero_trails", expect=[]),
     Case(
         "logging_on",
-        setup(bucket("ct-logs", log_to="access-logs"), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", log_to="access-logs"), trail("main", "ct-logs")),
         expect=[logged("ct-logs", "main", "access-logs")],
     ),
-    Case("logging_off", setup(bucket("ct-logs"), trail("main", "ct-logs")), expect=[unlogged("ct-logs", "main")]),
+    Case("logging_off", steps(bucket("ct-logs"), trail("main", "ct-logs")), expect=[unlogged("ct-logs", "main")]),
     Case(
         "several_trails_and_buckets",
-        setup(
+        steps(
             bucket("ct-logs", log_to="access-logs"),
             bucket("ct-legacy"),
             bucket("unrelated"),
@@ -72,39 +62,24 @@ CASES = [
     ),
     Case(
         "multi_region_trail_homed_elsewhere",
-        setup(bucket("ct-eu", region="eu-west-1"), trail("eu-main", "ct-eu", "eu-west-1", multi=True)),
+        steps(bucket("ct-eu", region="eu-west-1"), trail("eu-main", "ct-eu", "eu-west-1", multi=True)),
         expect=[unlogged("ct-eu", "eu-main")],
     ),
     Case(
         "organisation_trail_bucket_in_another_account",
-        lambda test: test.respond(
-            "cloudtrail",
-            "DescribeTrails",
-            {
-                "trailList": [
-                    {
-                        "Name": "org-trail",
-                        "S3BucketName": "org-central-cloudtrail",
-                        "IsMultiRegionTrail": True,
-                        "IsOrganizationTrail": True,
-                        "HomeRegion": "us-east-1",
-                        "TrailARN": f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail",
-                    }
-                ]
-            },
-        ),
+        organisation_trail_of_another_account(),
         expect=[],
     ),
     Case(
         "trail_bucket_no_longer_exists",
-        setup(
+        steps(
             bucket("ct-logs"), trail("main", "ct-logs"), lambda test: test.client("s3").delete_bucket(Bucket="ct-logs")
         ),
         expect=[],
     ),
     Case(
         "bucket_deleted_between_listing_and_reading",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketLogging", error="NoSuchBucket", status=404),
@@ -120,7 +95,7 @@ CASES = [
     ),
     Case(
         "get_bucket_logging_access_denied",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketLogging", error="AccessDenied", status=403),
@@ -129,7 +104,7 @@ CASES = [
     ),
     Case(
         "list_buckets_access_denied",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "ListBuckets", error="AccessDenied", status=403),

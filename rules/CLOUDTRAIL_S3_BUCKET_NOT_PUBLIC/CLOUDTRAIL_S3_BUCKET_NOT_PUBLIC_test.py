@@ -5,16 +5,12 @@ import json
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.trail_fixtures import organisation_trail_of_another_account, steps, trail
 
 BUCKET = "AWS::S3::Bucket"
-OTHER_ACCOUNT = "999988887777"
 PRIVATE = (
     "is not public: no ACL grant to AllUsers or AuthenticatedUsers and no policy statement allowing any principal."
 )
-
-
-def setup(*steps):
-    return lambda test: [step(test) for step in steps]
 
 
 def bucket(name, region="us-east-1", acl=None, policy=None, block=None):
@@ -30,12 +26,6 @@ def bucket(name, region="us-east-1", acl=None, policy=None, block=None):
             s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: True for k in block})
 
     return step
-
-
-def trail(name, bucket_name, region="us-east-1", multi=False):
-    return lambda test: test.client("cloudtrail", region).create_trail(
-        Name=name, S3BucketName=bucket_name, IsMultiRegionTrail=multi
-    )
 
 
 def account_block(*settings):
@@ -65,12 +55,12 @@ CASES = [
     Case("zero_trails", expect=[]),
     Case(
         "private_bucket",
-        setup(bucket("ct-logs"), trail("main", "ct-logs")),
+        steps(bucket("ct-logs"), trail("main", "ct-logs")),
         expect=[verdict("ct-logs", "COMPLIANT", f"S3 bucket ct-logs (CloudTrail logs of main) {PRIVATE}")],
     ),
     Case(
         "acl_grants_all_users",
-        setup(bucket("ct-logs", acl="public-read"), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", acl="public-read"), trail("main", "ct-logs")),
         expect=[
             verdict(
                 "ct-logs",
@@ -81,7 +71,7 @@ CASES = [
     ),
     Case(
         "acl_grants_authenticated_users",
-        setup(bucket("ct-logs", acl="authenticated-read"), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", acl="authenticated-read"), trail("main", "ct-logs")),
         expect=[
             verdict(
                 "ct-logs",
@@ -92,7 +82,7 @@ CASES = [
     ),
     Case(
         "policy_allows_anyone",
-        setup(bucket("ct-logs", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
         expect=[
             verdict(
                 "ct-logs",
@@ -104,7 +94,7 @@ CASES = [
     ),
     Case(
         "policy_allows_anyone_through_one_vpc_endpoint",
-        setup(
+        steps(
             bucket(
                 "ct-logs",
                 policy=[public_read("ct-logs", condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})],
@@ -115,7 +105,7 @@ CASES = [
     ),
     Case(
         "acl_and_policy_public",
-        setup(bucket("ct-logs", acl="public-read", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", acl="public-read", policy=[public_read("ct-logs")]), trail("main", "ct-logs")),
         expect=[
             verdict(
                 "ct-logs",
@@ -127,7 +117,7 @@ CASES = [
     ),
     Case(
         "public_acl_ignored_at_bucket_level",
-        setup(bucket("ct-logs", acl="public-read", block=["IgnorePublicAcls"]), trail("main", "ct-logs")),
+        steps(bucket("ct-logs", acl="public-read", block=["IgnorePublicAcls"]), trail("main", "ct-logs")),
         expect=[
             verdict(
                 "ct-logs",
@@ -139,7 +129,7 @@ CASES = [
     ),
     Case(
         "public_policy_restricted_at_account_level",
-        setup(
+        steps(
             bucket("ct-logs", policy=[public_read("ct-logs")]),
             trail("main", "ct-logs"),
             account_block("RestrictPublicBuckets"),
@@ -156,7 +146,7 @@ CASES = [
     ),
     Case(
         "block_public_acls_does_not_neutralise_an_existing_acl",
-        setup(
+        steps(
             bucket("ct-logs", acl="public-read"),
             trail("main", "ct-logs"),
             account_block("BlockPublicAcls", "BlockPublicPolicy"),
@@ -171,7 +161,7 @@ CASES = [
     ),
     Case(
         "several_trails_and_buckets",
-        setup(
+        steps(
             bucket("ct-logs"),
             bucket("ct-open", acl="public-read"),
             bucket("unrelated", acl="public-read"),
@@ -190,7 +180,7 @@ CASES = [
     ),
     Case(
         "multi_region_trail_homed_elsewhere",
-        setup(
+        steps(
             bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-main", "ct-eu", "eu-west-1", multi=True)
         ),
         expect=[
@@ -203,32 +193,17 @@ CASES = [
     ),
     Case(
         "single_region_trail_elsewhere_is_not_visible",
-        setup(bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-only", "ct-eu", "eu-west-1")),
+        steps(bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-only", "ct-eu", "eu-west-1")),
         expect=[],
     ),
     Case(
         "organisation_trail_bucket_in_another_account",
-        lambda test: test.respond(
-            "cloudtrail",
-            "DescribeTrails",
-            {
-                "trailList": [
-                    {
-                        "Name": "org-trail",
-                        "S3BucketName": "org-central-cloudtrail",
-                        "IsMultiRegionTrail": True,
-                        "IsOrganizationTrail": True,
-                        "HomeRegion": "us-east-1",
-                        "TrailARN": f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail",
-                    }
-                ]
-            },
-        ),
+        organisation_trail_of_another_account(),
         expect=[],
     ),
     Case(
         "bucket_deleted_between_listing_and_reading",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketAcl", error="NoSuchBucket", status=404),
@@ -248,7 +223,7 @@ CASES = [
     ),
     Case(
         "bucket_policy_access_denied",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketPolicy", error="AccessDenied", status=403),
@@ -257,7 +232,7 @@ CASES = [
     ),
     Case(
         "account_block_public_access_denied",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3control", "GetPublicAccessBlock", error="AccessDenied", status=403),
@@ -266,7 +241,7 @@ CASES = [
     ),
     Case(
         "unreadable_bucket_policy",
-        setup(
+        steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketPolicy", {"Policy": "{not json"}),

@@ -1,0 +1,43 @@
+"""Account state for the tests of the rules on trail buckets (CIS 2.3, 2.6): steps that a
+:class:`cispack.testing.Case` runs in order inside moto."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Step = Callable[[Any], Any]
+
+OTHER_ACCOUNT = "999988887777"
+
+
+def steps(*given: Step) -> Step:
+    """Run several steps as one ``Case.given``."""
+    return lambda test: [step(test) for step in given]
+
+
+def trail(name: str, bucket_name: str, region: str = "us-east-1", multi: bool = False) -> Step:
+    return lambda test: test.client("cloudtrail", region).create_trail(
+        Name=name, S3BucketName=bucket_name, IsMultiRegionTrail=multi
+    )
+
+
+def organisation_trail_of_another_account(bucket: str = "org-central-cloudtrail") -> Step:
+    """The only visible trail is an organisation trail of the management account, delivering to
+    that account's central bucket (moto cannot create another account's trail: recorded)."""
+    return lambda test: test.respond(
+        "cloudtrail",
+        "DescribeTrails",
+        {
+            "trailList": [
+                {
+                    "Name": "org-trail",
+                    "S3BucketName": bucket,
+                    "IsMultiRegionTrail": True,
+                    "IsOrganizationTrail": True,
+                    "HomeRegion": "us-east-1",
+                    "TrailARN": f"arn:aws:cloudtrail:us-east-1:{OTHER_ACCOUNT}:trail/org-trail",
+                }
+            ]
+        },
+    )
