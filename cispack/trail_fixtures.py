@@ -41,3 +41,20 @@ def organisation_trail_of_another_account(bucket: str = "org-central-cloudtrail"
             ]
         },
     )
+
+
+def list_buckets_in_two_pages(test: Any, first_page: int) -> list[Any]:
+    """Answer ``ListBuckets`` with moto's own buckets split into two pages (moto answers in one
+    page whatever its size); returns the parameters of every ``ListBuckets`` call the rule makes."""
+    listed = test.client("s3").list_buckets()
+    buckets, owner = listed["Buckets"], listed["Owner"]
+    test.respond(
+        "s3",
+        "ListBuckets",
+        [
+            {"Buckets": buckets[:first_page], "Owner": owner, "ContinuationToken": "page-2"},
+            {"Buckets": buckets[first_page:], "Owner": owner},
+        ],
+    )
+    calls: list[Any] = test.count_calls("s3", "ListBuckets")
+    return calls

@@ -3,7 +3,7 @@
 import CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING as rule
 
 from cispack.testing import Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import organisation_trail_of_another_account, steps, trail
+from cispack.trail_fixtures import list_buckets_in_two_pages, organisation_trail_of_another_account, steps, trail
 
 BUCKET = "AWS::S3::Bucket"
 
@@ -124,16 +124,7 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
         for name in ("ct-a", "ct-b", "ct-c"):
             bucket(name, log_to=None if name == "ct-b" else f"{name}-access")(self)
             trail(f"trail-{name}", name)(self)
-        listed = self.client("s3").list_buckets()
-        self.respond(
-            "s3",
-            "ListBuckets",
-            [
-                {"Buckets": listed["Buckets"][:3], "Owner": listed["Owner"], "ContinuationToken": "page-2"},
-                {"Buckets": listed["Buckets"][3:], "Owner": listed["Owner"]},
-            ],
-        )
-        calls = self.count_calls("s3", "ListBuckets")
+        calls = list_buckets_in_two_pages(self, first_page=3)
         verdicts = self.run_rule().verdicts
         self.assertEqual([{}, {"ContinuationToken": "page-2"}], calls)
         self.assertEqual(

@@ -5,7 +5,7 @@ import json
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import organisation_trail_of_another_account, steps, trail
+from cispack.trail_fixtures import list_buckets_in_two_pages, organisation_trail_of_another_account, steps, trail
 
 BUCKET = "AWS::S3::Bucket"
 PRIVATE = (
@@ -261,16 +261,7 @@ class CloudtrailS3BucketNotPublicTest(RuleTestCase):
         for name in ("ct-a", "ct-b", "ct-c"):
             bucket(name, acl="public-read" if name == "ct-b" else None)(self)
             trail(f"trail-{name}", name)(self)
-        listed = self.client("s3").list_buckets()
-        self.respond(
-            "s3",
-            "ListBuckets",
-            [
-                {"Buckets": listed["Buckets"][:2], "Owner": listed["Owner"], "ContinuationToken": "page-2"},
-                {"Buckets": listed["Buckets"][2:], "Owner": listed["Owner"]},
-            ],
-        )
-        calls = self.count_calls("s3", "ListBuckets")
+        calls = list_buckets_in_two_pages(self, first_page=2)
         verdicts = self.run_rule().verdicts
         self.assertEqual([{}, {"ContinuationToken": "page-2"}], calls)
         self.assertEqual(
