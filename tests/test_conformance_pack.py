@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import yaml
-from test_rule_folders import _contract_parameters
 
 from cispack import ROOT, RULES_DIR
 from cispack.benchmark import BY_ID
@@ -31,10 +30,9 @@ from cispack.conformance import (
     lambda_arn_parameter,
     render,
 )
+from cispack.contract import CONTROLS_MD, SHARED, read_contract
 from cispack.rules import GLOBAL_RULESET, load_rules
 
-SHARED = ROOT.parent / "shared"
-CONTROLS_MD = SHARED / "CONTROLS.md"
 BENCHMARK_TEXT = SHARED / "seeds" / "000_82068a4e677ba1e4.txt"
 needs_shared = pytest.mark.skipif(
     not (CONTROLS_MD.exists() and BENCHMARK_TEXT.exists()), reason="../shared is not beside this clone"
@@ -49,36 +47,9 @@ COMBINATIONS = [(level, profile) for level in ("1", "2") for profile in ("none",
 # --- the contract and the benchmark text --------------------------------------------------------
 
 
-def _expand(cell: str) -> list[str]:
-    """``1.5-1.11`` (CONTROLS.md writes an en dash) -> 1.5, 1.6, ..., 1.11; ``4.4`` -> 4.4."""
-    match = re.fullmatch(r"(\d)\.(\d+)(?:\s*[\u2013-]\s*\d\.(\d+))?", cell.strip())
-    assert match, cell
-    major, first, last = match.group(1), int(match.group(2)), int(match.group(3) or match.group(2))
-    return [f"{major}.{n}" for n in range(first, last + 1)]
-
-
 def contract() -> tuple[dict[str, dict[str, Any]], set[str]]:
     """CONTROLS.md as {rule name: {kind, controls, parameters}} and the process-check controls."""
-    rules: dict[str, dict[str, Any]] = {}
-    section = ""
-    process: set[str] = set()
-    for line in CONTROLS_MD.read_text().splitlines():
-        if line.startswith("## "):
-            section = line
-            continue
-        if section.startswith("## Process checks"):
-            process |= set(re.findall(r"(\d\.\d+) \(", line))
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 2 or not re.fullmatch(r"\d\.\d+(\s*[\u2013-]\s*\d\.\d+)?", cells[0]):
-            continue
-        names = [n for n in re.findall(r"`([A-Z][A-Z0-9_<>]+)`", cells[1]) if "<" not in n]
-        if not names:
-            continue
-        kind = "managed" if section.startswith("## Managed") else "custom"
-        parameters = _contract_parameters(cells[2]) if kind == "managed" and len(cells) > 2 else {}
-        rules[names[0]] = {"kind": kind, "controls": _expand(cells[0]), "parameters": parameters}
-    return rules, process
+    return read_contract(CONTROLS_MD)
 
 
 def benchmark_levels() -> dict[str, int]:

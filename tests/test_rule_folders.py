@@ -11,13 +11,13 @@ import pytest
 
 from cispack import RULELIB_DIR, RULES_DIR
 from cispack.benchmark import BY_ID
+from cispack.contract import CONTROLS_MD, read_contract
 from cispack.rules import CUSTOM_RUNTIME, load_rules
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "cispack" / "parameters.schema.json").read_text())
 RULES = load_rules()
 CUSTOM = [r for r in RULES if r.is_custom]
 MANAGED = [r for r in RULES if not r.is_custom]
-CONTROLS_MD = Path(__file__).resolve().parents[2] / "shared" / "CONTROLS.md"
 
 
 def ids(rules):
@@ -87,53 +87,23 @@ def test_declared_actions_are_iam_actions(rule):
         assert re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", action), f"{action}: no wildcards, one action each"
 
 
-def _contract_rows():
-    """The tables of ../shared/CONTROLS.md, the pack's public interface."""
-    text = CONTROLS_MD.read_text()
-    custom, managed = {}, {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) < 2 or not re.match(r"^[1-4]\.\d+", cells[0]):
-            continue
-        names = re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[1])
-        if not names:
-            continue
-        if "Managed rules" in text[: text.index(line)].rsplit("## ", 1)[-1][:20]:
-            managed[names[0]] = (cells[0], cells[2] if len(cells) > 2 else "")
-        else:
-            custom[names[0]] = cells[0]
-    return custom, managed
-
-
-def _contract_parameters(text):
-    """``maxAccessKeyAge 90``, ``a X, b Y``, or ``A, B, C `true` (note); D 14`` as a dict."""
-    values = {}
-    for part in text.split(";"):
-        shared = re.fullmatch(r"\s*((?:\w+,\s*)+\w+)\s+`?([^`\s]+)`?.*", part)
-        if shared:
-            values.update({name.strip(): shared.group(2) for name in shared.group(1).split(",")})
-            continue
-        for chunk in part.split(","):
-            pair = re.match(r"\s*(\w+)\s+`?([^`\s]+)`?", chunk)
-            if pair:
-                values[pair.group(1)] = pair.group(2)
-    return values
-
-
 @pytest.mark.skipif(not CONTROLS_MD.exists(), reason="../shared/CONTROLS.md is not beside this clone")
 def test_rules_match_the_contract():
-    custom, managed = _contract_rows()
+    contract, _ = read_contract()
+    managed = {name: spec for name, spec in contract.items() if spec["kind"] == "managed"}
+    custom = {name for name, spec in contract.items() if spec["kind"] == "custom"}
     assert len(managed) == 21 and "IAM_ROOT_ACCOUNT_UNUSED" in custom, "CONTROLS.md tables not read"
     deployed = {r.name: r for r in RULES}
-    for name in managed:
+    for name, spec in managed.items():
         assert name in deployed and not deployed[name].is_custom, f"managed rule {name} missing"
-    for name, (_controls, params_text) in managed.items():
-        assert deployed[name].input_parameters == _contract_parameters(params_text), name
+        assert deployed[name].input_parameters == spec["parameters"], name
+        assert {c.id for c in deployed[name].controls} == set(spec["controls"]), name
+    password = deployed["IAM_PASSWORD_POLICY"].input_parameters
+    for key in ("RequireUppercaseCharacters", "RequireLowercaseCharacters", "RequireSymbols", "RequireNumbers"):
+        assert password[key] == "true"
     for name in custom:
-        if name.startswith("METRIC_FILTER_ALARM_<"):
-            continue
-        if (RULES_DIR / name).exists():
-            assert deployed[name].is_custom
+        assert name in deployed and deployed[name].is_custom, f"custom rule {name} missing"
+        assert {c.id for c in deployed[name].controls} == set(contract[name]["controls"]), name
 
 
 def test_benchmark_has_49_controls():
