@@ -27,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rulelib"))
 
 os.environ.update(
     {
@@ -41,6 +42,7 @@ os.environ.update(
 import boto3
 from moto import mock_aws
 
+from cis_rule import RuleFailed
 from cispack.events import scheduled_event
 from cispack.localconfig import ComplianceLedger
 from cispack.monitoring_fixtures import (
@@ -173,6 +175,8 @@ def main() -> None:
                     result = rule.module().lambda_handler(
                         scheduled_event(rule.name, account=ACCOUNT_ID, region=REGION), None
                     )
+                except RuleFailed as failed:
+                    result = failed.response
                 finally:
                     ledger.uninstall(session)
                 verdict = result[0]["ComplianceType"] if isinstance(result, list) else "ERROR"

@@ -28,7 +28,12 @@ def main() -> int:
     module = importlib.import_module(rule_name)
     if not str(getattr(module, "__file__", "")).startswith(unpacked):
         raise SystemExit(f"{rule_name} was not imported from its deployment package")
-    result = module.lambda_handler(payload["event"], None)
+    from cis_rule import RuleFailed
+
+    try:
+        result = module.lambda_handler(payload["event"], None)
+    except RuleFailed as failed:  # the invocation failed, as AWS Config would see it: report rdklib's error
+        result = failed.response
     print(json.dumps(result, default=str))
     return 0
 

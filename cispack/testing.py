@@ -19,6 +19,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from cis_rule import RuleFailed
 from cispack.events import scheduled_event
 from cispack.localconfig import ComplianceLedger, MotoCredentialReport, observe, respond
 
@@ -55,7 +56,8 @@ class Verdict:
 
 @dataclass
 class Run:
-    """What one invocation of a rule's handler gave back: evaluations, or rdklib's error."""
+    """What one invocation of a rule's handler gave back: evaluations, or rdklib's error (which
+    the handler raises as :class:`cis_rule.RuleFailed`, failing the Lambda invocation)."""
 
     raw: Any
     ledger: ComplianceLedger
@@ -135,7 +137,10 @@ class RuleTestCase(unittest.TestCase):
 
     def run_rule(self, parameters: Mapping[str, Any] | None = None, now: datetime | None = None) -> Run:
         event = scheduled_event(self.rule_name, parameters, now=now, account=ACCOUNT_ID, region=REGION)
-        return Run(self.rule_module.lambda_handler(event, None), self.ledger)
+        try:
+            return Run(self.rule_module.lambda_handler(event, None), self.ledger)
+        except RuleFailed as failed:
+            return Run(failed.response, self.ledger)
 
     def check(self, case: Case) -> None:
         case.given(self)

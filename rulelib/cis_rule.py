@@ -15,6 +15,9 @@ Decisions that hold for every rule:
   it as an error and sends no evaluation. A state the rule cannot judge (a report still being
   generated, a malformed answer) raises :class:`EvaluationError`, which rdklib also reports as an
   error. Throttling is retried first (botocore "standard" retry mode, see below).
+  :func:`handle` then fails the Lambda invocation, so that AWS Config records the rule's
+  evaluation as failed (``DescribeConfigRuleEvaluationStatus``, the console) instead of keeping
+  the previous verdict as if the run had succeeded.
 * **Time** comes from the event's ``notificationCreationTime``, so tests freeze it.
 """
 
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from rdklib import ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+from rdklib import ComplianceType, ConfigRule, Evaluation, Evaluator, InvalidParametersError
 
 # Throttling that survives retries must reach rdklib as an error, so retry it first. botocore
 # reads these when a client is built; the Lambda's own environment still wins when it sets them.
@@ -53,6 +56,26 @@ GET_COMPLIANCE_DETAILS = "config:GetComplianceDetailsByConfigRule"
 class EvaluationError(ValueError):
     """The rule could not look, so it must not judge. rdklib turns a ValueError into an error
     response and sends no evaluation; the message is the reason, shown in the Lambda's log."""
+
+
+class RuleFailed(RuntimeError):
+    """The evaluation produced no verdict. rdklib answers errors (AccessDenied, throttling,
+    :class:`EvaluationError`, a malformed parameter) with an error *return value*; raised, it
+    fails the Lambda invocation, which AWS Config reports. ``response`` is rdklib's answer."""
+
+    def __init__(self, response: Mapping[str, Any]) -> None:
+        self.response = dict(response)
+        code = response.get("customerErrorCode") or "Error"
+        message = response.get("customerErrorMessage") or response.get("internalErrorMessage") or ""
+        super().__init__(f"{code}: {message}")
+
+
+def handle(rule: ConfigRule, event: Mapping[str, Any], context: Any) -> Any:
+    """The rule's Lambda handler: rdklib's Evaluator, failing the invocation on rdklib's errors."""
+    result = Evaluator(rule).handle(event, context)
+    if isinstance(result, dict):
+        raise RuleFailed(result)
+    return result
 
 
 class Parameter(Protocol):
@@ -153,8 +176,13 @@ class CisRule(ConfigRule):  # type: ignore[misc]  # rdklib ships no type informa
         return valid
 
     def get_assume_role_mode(self, event: Mapping[str, Any]) -> bool:
+        """Own role unless ``AssumeRoleMode`` is ``"true"``, or ``ExecutionRoleName`` names a role
+        to assume (rdklib's meaning) and ``AssumeRoleMode`` does not say ``"false"``."""
         params = json.loads(event.get("ruleParameters") or "{}")
-        return str(params.get("AssumeRoleMode", "false")).strip().lower() == "true"
+        mode = str(params.get("AssumeRoleMode", "")).strip().lower()
+        if mode:
+            return mode == "true"
+        return bool(str(params.get("ExecutionRoleName", "")).strip())
 
 
 def notification_time(event: Mapping[str, Any]) -> datetime:

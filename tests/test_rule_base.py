@@ -15,7 +15,9 @@ from cis_rule import (
     CisRule,
     IntParameter,
     ListParameter,
+    RuleFailed,
     annotation,
+    handle,
     join_names,
     notification_time,
 )
@@ -116,3 +118,32 @@ def test_join_names():
 def test_notification_time_is_the_events_time():
     event = {"invokingEvent": json.dumps({"notificationCreationTime": "2026-01-02T03:04:05.678Z"})}
     assert notification_time(event).isoformat() == "2026-01-02T03:04:05.678000+00:00"
+
+
+def test_handle_fails_the_invocation_when_rdklib_reports_an_error(monkeypatch):
+    # rdklib answers a malformed parameter with an error value; the handler raises it, so that the
+    # Lambda invocation fails and AWS Config records the failure instead of keeping the old verdict.
+    event = {
+        "invokingEvent": json.dumps(
+            {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-01-01T00:00:00.000Z"}
+        ),
+        "ruleParameters": json.dumps({"days": "zero"}),
+        "resultToken": "TESTMODE",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+        "accountId": "123456789012",
+    }
+    with pytest.raises(RuleFailed) as failed:
+        handle(AccountRule(), event, None)
+    assert str(failed.value) == "InvalidParameterValueException: days must be an integer >= 1, not 'zero'."
+    assert failed.value.response["customerErrorCode"] == "InvalidParameterValueException"
+
+
+@pytest.mark.parametrize(
+    ("case", "params", "assume"),
+    [
+        ("execution_role_name_means_assume", {"ExecutionRoleName": "audit"}, True),
+        ("explicit_false_wins", {"ExecutionRoleName": "audit", "AssumeRoleMode": "false"}, False),
+    ],
+)
+def test_execution_role_name_keeps_its_rdklib_meaning(case, params, assume):
+    assert AccountRule().get_assume_role_mode({"ruleParameters": json.dumps(params)}) is assume

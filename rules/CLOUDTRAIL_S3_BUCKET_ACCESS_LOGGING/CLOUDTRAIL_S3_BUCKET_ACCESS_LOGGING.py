@@ -27,9 +27,7 @@ Scenarios:
 8. Any rule parameter but rdklib's own: InvalidParametersError.
 """
 
-from rdklib import Evaluator
-
-from cis_rule import S3_BUCKET, CisRule, compliant, non_compliant
+from cis_rule import S3_BUCKET, CisRule, compliant, handle, non_compliant
 from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
 from cis_trail_buckets import evaluate_trail_buckets
 
@@ -52,4 +50,4 @@ class CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(CisRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING()).handle(event, context)
+    return handle(CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(), event, context)

@@ -34,9 +34,7 @@ Scenarios:
 
 from functools import cache
 
-from rdklib import Evaluator
-
-from cis_rule import S3_BUCKET, CisRule, account_id, compliant, non_compliant
+from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
 from cis_s3_public import ACTIONS as PUBLIC_ACTIONS
 from cis_s3_public import account_block_public_access, bucket_public_access
 from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
@@ -61,4 +59,4 @@ class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC()).handle(event, context)
+    return handle(CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(), event, context)

@@ -35,8 +35,6 @@ Scenarios:
 8. AccessDenied in any region or on DescribeRegions: error, no evaluation.
 """
 
-from rdklib import Evaluator
-
 from cis_regions import ACTIONS as REGION_ACTIONS
 from cis_regions import REGION_DESCRIPTION, REGION_PATTERN, enabled_regions, partition_regions
 from cis_rule import (
@@ -48,6 +46,7 @@ from cis_rule import (
     account_id,
     compliant,
     event_region,
+    handle,
     join_names,
     non_compliant,
 )
@@ -144,4 +143,4 @@ class CONFIG_ENABLED_ALL_REGIONS(CisRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(CONFIG_ENABLED_ALL_REGIONS()).handle(event, context)
+    return handle(CONFIG_ENABLED_ALL_REGIONS(), event, context)

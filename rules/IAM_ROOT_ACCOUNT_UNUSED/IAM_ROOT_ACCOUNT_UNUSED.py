@@ -18,8 +18,6 @@ Scenarios:
 
 from datetime import timedelta
 
-from rdklib import Evaluator
-
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
 from cis_credential_report import get_credential_report
 from cis_rule import (
@@ -29,6 +27,7 @@ from cis_rule import (
     IntParameter,
     account_id,
     compliant,
+    handle,
     join_names,
     non_compliant,
     notification_time,
@@ -65,4 +64,4 @@ class IAM_ROOT_ACCOUNT_UNUSED(CisRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(IAM_ROOT_ACCOUNT_UNUSED()).handle(event, context)
+    return handle(IAM_ROOT_ACCOUNT_UNUSED(), event, context)

@@ -18,11 +18,9 @@ Scenarios:
 7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
 """
 
-from rdklib import Evaluator
-
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
 from cis_credential_report import get_credential_report
-from cis_rule import IAM_USER, CisRule, compliant, join_names, non_compliant, not_applicable, notification_time
+from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
 
 
 class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
@@ -68,4 +66,4 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS()).handle(event, context)
+    return handle(IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(), event, context)

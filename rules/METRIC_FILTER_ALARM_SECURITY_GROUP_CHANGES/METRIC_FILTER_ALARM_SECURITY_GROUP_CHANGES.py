@@ -27,9 +27,8 @@ Scenarios:
 # The filter patterns are kept verbatim on one line each, as the benchmark prints them.
 # ruff: noqa: E501
 
-from rdklib import Evaluator
-
 from cis_monitoring import MetricFilterAlarmRule
+from cis_rule import handle
 
 
 class METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES(MetricFilterAlarmRule):
@@ -43,4 +42,4 @@ class METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES(MetricFilterAlarmRule):
 
 
 def lambda_handler(event, context):
-    return Evaluator(METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES()).handle(event, context)
+    return handle(METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES(), event, context)

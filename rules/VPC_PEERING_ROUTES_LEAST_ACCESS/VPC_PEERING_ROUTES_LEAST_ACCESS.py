@@ -47,8 +47,6 @@ Scenarios:
 
 from ipaddress import ip_network
 
-from rdklib import Evaluator
-
 from cis_rule import (
     ROUTE_TABLE,
     CisRule,
@@ -56,6 +54,7 @@ from cis_rule import (
     IntParameter,
     account_id,
     compliant,
+    handle,
     join_names,
     non_compliant,
 )
@@ -179,4 +178,4 @@ def _judge(text, pcx, peer_vpc, blocks, min_prefix):
 
 
 def lambda_handler(event, context):
-    return Evaluator(VPC_PEERING_ROUTES_LEAST_ACCESS()).handle(event, context)
+    return handle(VPC_PEERING_ROUTES_LEAST_ACCESS(), event, context)
