@@ -1,7 +1,7 @@
 """CIS 1.1 — Avoid the use of the "root" account (Level 1, scored).
 
 Trigger: periodic. Reports on: ``AWS::::Account`` (this account).
-Parameters: ``rootUseLookbackDays`` — integer >= 1, default 90.
+Parameters: ``rootUseLookbackDays`` — integer from 1 to 36500 (a century), default 90.
 
 Reads the IAM credential report's ``<root_account>`` row, as the benchmark's audit does
 (columns ``password_last_used``, ``access_key_1_last_used_date``, ``access_key_2_last_used_date``).
@@ -13,7 +13,7 @@ Scenarios:
 4. Use older than the lookback: COMPLIANT.
 5. The report has no ``<root_account>`` row, or is still being generated: error, no evaluation.
 6. AccessDenied or throttling on the credential report: error, no evaluation.
-7. ``rootUseLookbackDays`` not an integer >= 1: InvalidParametersError, no evaluation.
+7. ``rootUseLookbackDays`` not an integer from 1 to 36500: InvalidParametersError, no evaluation.
 """
 
 from datetime import timedelta
@@ -35,7 +35,7 @@ from cis_rule import (
 
 
 class IAM_ROOT_ACCOUNT_UNUSED(CisRule):
-    PARAMETERS = {"rootUseLookbackDays": IntParameter(default=90, minimum=1)}
+    PARAMETERS = {"rootUseLookbackDays": IntParameter(default=90, minimum=1, maximum=36500)}
     ACTIONS = REPORT_ACTIONS
     RESOURCE_TYPE = ACCOUNT
 

@@ -108,12 +108,17 @@ CASES = [
     Case(
         "lookback_not_a_number",
         parameters={"rootUseLookbackDays": "ninety"},
-        error="rootUseLookbackDays must be an integer >= 1, not 'ninety'.",
+        error="rootUseLookbackDays must be an integer from 1 to 36500, not 'ninety'.",
     ),
     Case(
         "lookback_zero",
         parameters={"rootUseLookbackDays": "0"},
-        error="rootUseLookbackDays must be an integer >= 1, not 0.",
+        error="rootUseLookbackDays must be an integer from 1 to 36500, not 0.",
+    ),
+    Case(
+        "lookback_beyond_a_century",
+        parameters={"rootUseLookbackDays": "1000000"},
+        error="rootUseLookbackDays must be an integer from 1 to 36500, not 1000000.",
     ),
     Case(
         "unknown_parameter",
