@@ -55,8 +55,17 @@ def _run(args: argparse.Namespace) -> int:
 
     body = member_template.MEMBER_TEMPLATE.read_text()
     if body != member_template.render(member_template.generate()):
-        print("templates/member.yaml is stale: run ./pack generate-templates (and commit it)", file=sys.stderr)
+        print("templates/member.yaml is stale: run ./pack generate (and commit it)", file=sys.stderr)
         return 1
+    global_region = args.global_resources_region or args.regions[0]
+    if global_region not in args.regions:
+        # Otherwise every IAM, account and section-3 control would silently be left out.
+        print(
+            f"the global-resources region {global_region} is not among --regions {','.join(args.regions)}: "
+            "the rules on IAM, the account and the monitoring chain would be created nowhere",
+            file=sys.stderr,
+        )
+        return 2
     if args.local:
         return _local(args, body)
     if not args.ou or not args.bucket_prefix:
@@ -67,7 +76,6 @@ def _run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"no build in {args.dist}: run ./pack build and ./pack upload first", file=sys.stderr)
         return 1
-    global_region = args.global_resources_region or args.regions[0]
     settings = rollout.Settings(
         organizational_unit_ids=tuple(args.ou),
         regions=tuple(args.regions),

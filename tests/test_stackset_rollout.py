@@ -409,3 +409,26 @@ def test_wait_gives_up_after_the_timeout() -> None:
                 cfn, "s", "op-2", "DELEGATED_ADMIN", poll_seconds=10, timeout_seconds=20, sleep=lambda _: None
             )
         stub.assert_no_pending_responses()
+
+
+def test_rollout_refuses_a_global_region_outside_its_regions(capsys) -> None:
+    from cispack.cli import main
+
+    code = main(
+        [
+            "rollout",
+            "--dry-run",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--global-resources-region",
+            "ap-south-1",
+            "--ou",
+            "ou-abcd-11111111",
+            "--bucket-prefix",
+            "cis-pack-code",
+        ]
+    )
+    assert code == 2
+    assert (
+        "the global-resources region ap-south-1 is not among --regions us-east-1,eu-west-1" in capsys.readouterr().err
+    )
