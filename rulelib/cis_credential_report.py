@@ -32,6 +32,7 @@ NOT_READY = frozenset({"ReportNotPresent", "ReportInProgress", "ReportExpired"})
 REQUIRED_COLUMNS = (
     "user",
     "arn",
+    "user_creation_time",
     "password_enabled",
     "password_last_used",
     "access_key_1_active",
@@ -47,6 +48,8 @@ class CredentialRow:
 
     user: str
     arn: str
+    #: When the user was created: tells a user from an earlier one of the same name (and ARN).
+    created: datetime | None
     password_enabled: bool
     password_last_used: datetime | None
     access_keys: tuple[AccessKeyColumns, AccessKeyColumns]
@@ -120,6 +123,7 @@ def parse_report(content: bytes | str, generated: datetime) -> CredentialReport:
             CredentialRow(
                 user=record["user"] or "",
                 arn=record["arn"] or "",
+                created=_parse_date("user_creation_time", record["user_creation_time"] or ""),
                 password_enabled=_parse_bool("password_enabled", record["password_enabled"] or ""),
                 password_last_used=_parse_date("password_last_used", record["password_last_used"] or ""),
                 access_keys=(keys[0], keys[1]),

@@ -13,10 +13,14 @@ Scenarios:
 3. A user with a console password and an active access key never used: NON_COMPLIANT, naming
    the user and the key.
 4. Several users, listed over several pages: one evaluation each.
-5. A user created after the report was generated: NOT_APPLICABLE until the next report.
+5. A user created after the report was generated, or deleted and created again under the same
+   name since (the report's ``user_creation_time`` differs from ``CreateDate``): NOT_APPLICABLE
+   until the next report.
 6. The report is still being generated, AccessDenied, throttling: error, no evaluation.
 7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
 """
+
+from datetime import timedelta
 
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
 from cis_credential_report import get_credential_report
@@ -36,7 +40,7 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
             for user in page["Users"]:
                 name, user_id = user["UserName"], user["UserId"]
                 row = rows.get(user["Arn"])
-                if row is None:
+                if row is None or not _same_user(row, user):
                     evaluations.append(
                         not_applicable(
                             user_id,
@@ -63,6 +67,12 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
                 else:
                     evaluations.append(compliant(user_id, IAM_USER, f"IAM user {name} has no console password."))
         return evaluations
+
+
+def _same_user(row, user):
+    """The report's row describes this user, not an earlier one of the same name. The report
+    gives creation times to the second."""
+    return row.created is None or abs(row.created - user["CreateDate"]) < timedelta(seconds=1)
 
 
 def lambda_handler(event, context):

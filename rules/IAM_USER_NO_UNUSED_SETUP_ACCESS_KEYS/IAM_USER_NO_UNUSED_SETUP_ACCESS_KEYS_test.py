@@ -139,10 +139,12 @@ class IamUserNoUnusedSetupAccessKeysTest(RuleTestCase):
         user(self, "alice", password=True, keys=1)
         user(self, "newcomer", password=True, keys=1)
         generated = datetime.now(UTC)
+        created = self.client("iam").get_user(UserName="alice")["User"]["CreateDate"]
         rows = [
             {
                 "user": "alice",
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/alice",
+                "user_creation_time": created.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
                 "password_enabled": "true",
                 "access_key_1_active": "true",
                 "access_key_1_last_used_date": "2026-01-02T03:04:05+00:00",
@@ -167,6 +169,39 @@ class IamUserNoUnusedSetupAccessKeysTest(RuleTestCase):
                 ],
                 key=lambda v: v.resource_id,
             ),
+            self.run_rule().verdicts,
+        )
+
+    def test_user_created_again_under_the_same_name_is_not_judged_by_the_old_row(self):
+        # The report still holds the earlier alice (keys used, created in 2020); the new alice has
+        # the same ARN, a password and a key never used.
+        user(self, "alice", password=True, keys=1)
+        generated = datetime.now(UTC)
+        rows = [
+            {
+                "user": "alice",
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/alice",
+                "user_creation_time": "2020-01-01T00:00:00+00:00",
+                "password_enabled": "true",
+                "access_key_1_active": "true",
+                "access_key_1_last_used_date": "2026-01-02T03:04:05+00:00",
+            }
+        ]
+        self.respond(
+            "iam",
+            "GetCredentialReport",
+            {"Content": credential_report_csv(rows), "ReportFormat": "text/csv", "GeneratedTime": generated},
+        )
+        self.assertEqual(
+            [
+                Verdict(
+                    USER,
+                    self.ids["alice"],
+                    "NOT_APPLICABLE",
+                    f"IAM user alice is newer than the credential report of {generated:%Y-%m-%d %H:%M} UTC; "
+                    "it is judged on the next run.",
+                )
+            ],
             self.run_rule().verdicts,
         )
 
