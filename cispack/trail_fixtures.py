@@ -8,6 +8,7 @@ from typing import Any
 
 Step = Callable[[Any], Any]
 
+ACCOUNT_ID = "123456789012"
 OTHER_ACCOUNT = "999988887777"
 
 
@@ -58,3 +59,19 @@ def list_buckets_in_two_pages(test: Any, first_page: int) -> list[Any]:
     )
     calls: list[Any] = test.count_calls("s3", "ListBuckets")
     return calls
+
+
+def listed_elsewhere(*trails: tuple[str, str]) -> Step:
+    """``ListTrails`` in the rule's region naming the account's trails ``(name, home region)`` of
+    other regions, as AWS lists every region's trails (moto lists only the client's region)."""
+    return lambda test: test.respond(
+        "cloudtrail",
+        "ListTrails",
+        {
+            "Trails": [
+                {"TrailARN": f"arn:aws:cloudtrail:{home}:{ACCOUNT_ID}:trail/{name}", "Name": name, "HomeRegion": home}
+                for name, home in trails
+            ]
+        },
+        region="us-east-1",
+    )

@@ -1,5 +1,10 @@
-"""The S3 buckets that trails visible in this region deliver to and that this account owns: what
-CIS 2.3 and 2.6 judge. Symlinked into those rule folders.
+"""The S3 buckets that the account's trails deliver to and that this account owns: what CIS 2.3
+and 2.6 judge. Symlinked into those rule folders.
+
+The trails: ``DescribeTrails`` with shadow trails in the rule's region (the account's multi-region
+trails and the organisation trails it receives), plus ``ListTrails``, which names every trail of
+the account with its home region, for the single-region trails homed elsewhere; those are
+described in their home region.
 
 A trail bucket owned by another account (an organisation's central log bucket) is skipped: that
 account's own deployment of the rule judges it. A bucket deleted between listing and reading is
@@ -19,7 +24,7 @@ from cis_rule import S3_BUCKET, join_names, not_applicable
 from cis_s3_public import OWNERSHIP_ACTIONS, bucket_region, is_no_such_bucket, owned_buckets
 from cis_trails import DESCRIBE_ACTIONS, Trail, trails_by_bucket, visible_trails
 
-ACTIONS = (*DESCRIBE_ACTIONS, *OWNERSHIP_ACTIONS)
+ACTIONS = (*DESCRIBE_ACTIONS, "cloudtrail:ListTrails", *OWNERSHIP_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,28 @@ class TrailBucket:
         return f"S3 bucket {self.name} (CloudTrail logs of {join_names(t.name for t in self.trails)})"
 
 
-def evaluate_trail_buckets(client_factory: Any, judge: Callable[[TrailBucket], Evaluation]) -> list[Evaluation]:
+def account_trails(client_factory: Any, account: str) -> list[Trail]:
+    """Every trail visible in the rule's region, and every trail of ``account`` in other regions."""
+    cloudtrail = client_factory.build_client("cloudtrail")
+    trails = {trail.arn: trail for trail in visible_trails(cloudtrail)}
+    for page in cloudtrail.get_paginator("list_trails").paginate():
+        for info in page.get("Trails", []):
+            arn = str(info["TrailARN"])
+            # Another account's trails (an organisation's) reach this region as shadow trails.
+            if arn in trails or arn.split(":")[4] != account:
+                continue
+            home = client_factory.build_client("cloudtrail", str(info["HomeRegion"]))
+            for item in home.describe_trails(trailNameList=[arn])["trailList"]:
+                trail = Trail.from_description(item)
+                trails.setdefault(trail.arn, trail)
+    return [trails[arn] for arn in sorted(trails)]
+
+
+def evaluate_trail_buckets(
+    client_factory: Any, account: str, judge: Callable[[TrailBucket], Evaluation]
+) -> list[Evaluation]:
     """One evaluation per owned trail bucket: ``judge``'s, or NOT_APPLICABLE if it was deleted."""
-    buckets = trails_by_bucket(visible_trails(client_factory.build_client("cloudtrail")))
+    buckets = trails_by_bucket(account_trails(client_factory, account))
     if not buckets:
         return []
     s3 = client_factory.build_client("s3")

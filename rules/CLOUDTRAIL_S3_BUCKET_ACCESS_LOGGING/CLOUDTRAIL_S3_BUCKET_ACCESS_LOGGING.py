@@ -1,11 +1,12 @@
 """CIS 2.6 — Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket
 (Level 1, scored).
 
-Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail visible in the
-rule's region delivers to, when this account owns it. Parameters: none.
+Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail of this account,
+or an organisation trail it receives, delivers to, when this account owns it. Parameters: none.
 
 Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
-the account's multi-region trails and organisation trails from any region. As the benchmark's
+the account's multi-region trails and organisation trails from any region, and ``ListTrails``
+the single-region trails homed in other regions (see ``cis_trail_buckets``). As the benchmark's
 audit does, ``GetBucketLogging`` must return a ``LoggingEnabled`` element. The target bucket is
 named in the annotation but not judged: the benchmark recommends a separate bucket without
 requiring one.
@@ -20,14 +21,14 @@ Scenarios:
 3. A trail bucket with server access logging off: NON_COMPLIANT, naming the trails.
 4. Several trails and buckets, listed over several ``ListBuckets`` pages: one evaluation per
    owned bucket, naming every trail that delivers to it.
-5. A multi-region trail homed in another region (a shadow trail here): its bucket is judged,
-   read in the bucket's own region.
+5. A multi-region trail homed in another region (a shadow trail here), or a single-region trail
+   of another region: its bucket is judged, read in the bucket's own region.
 6. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
 7. AccessDenied or any other API error: error, no evaluation (never COMPLIANT).
 8. Any rule parameter but rdklib's own: InvalidParametersError.
 """
 
-from cis_rule import S3_BUCKET, CisRule, compliant, handle, non_compliant
+from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
 from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
 from cis_trail_buckets import evaluate_trail_buckets
 
@@ -46,7 +47,7 @@ class CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(CisRule):
                 )
             return non_compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging off.")
 
-        return evaluate_trail_buckets(client_factory, judge)
+        return evaluate_trail_buckets(client_factory, account_id(event), judge)
 
 
 def lambda_handler(event, context):

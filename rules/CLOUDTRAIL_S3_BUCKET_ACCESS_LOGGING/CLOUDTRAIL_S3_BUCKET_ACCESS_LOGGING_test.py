@@ -143,3 +143,27 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
             region="eu-west-1",
         )
         self.assertEqual([logged("ct-eu", "eu-main", "eu-access")], self.run_rule().verdicts)
+
+    def test_single_region_trails_of_other_regions_listed_over_two_pages(self):
+        bucket("ct-eu", region="eu-west-1")(self)
+        trail("eu-only", "ct-eu", "eu-west-1")(self)
+        bucket("ct-ap", region="ap-southeast-2", log_to="ap-access")(self)
+        trail("ap-only", "ct-ap", "ap-southeast-2")(self)
+        arn = "arn:aws:cloudtrail:{}:123456789012:trail/{}"
+        self.respond(
+            "cloudtrail",
+            "ListTrails",
+            [
+                {
+                    "Trails": [{"TrailARN": arn.format("eu-west-1", "eu-only"), "HomeRegion": "eu-west-1"}],
+                    "NextToken": "page-2",
+                },
+                {"Trails": [{"TrailARN": arn.format("ap-southeast-2", "ap-only"), "HomeRegion": "ap-southeast-2"}]},
+            ],
+            region="us-east-1",
+        )
+        calls = self.count_calls("cloudtrail", "ListTrails")
+        self.assertEqual(
+            [logged("ct-ap", "ap-only", "ap-access"), unlogged("ct-eu", "eu-only")], self.run_rule().verdicts
+        )
+        self.assertEqual([{}, {"NextToken": "page-2"}], calls)

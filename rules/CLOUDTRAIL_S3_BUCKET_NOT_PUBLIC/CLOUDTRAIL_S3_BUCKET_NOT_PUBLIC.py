@@ -1,11 +1,12 @@
 """CIS 2.3 — Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible
 (Level 1, scored).
 
-Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail visible in the
-rule's region delivers to, when this account owns it. Parameters: none.
+Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail of this account,
+or an organisation trail it receives, delivers to, when this account owns it. Parameters: none.
 
 Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
-the account's multi-region trails and organisation trails from any region. The bucket is
+the account's multi-region trails and organisation trails from any region, and ``ListTrails``
+the single-region trails homed in other regions (see ``cis_trail_buckets``). The bucket is
 NON_COMPLIANT when its ACL grants anything to AllUsers or AuthenticatedUsers, or its policy
 allows a ``*`` principal without a restricting condition, and S3 Block Public Access (bucket or
 account level) does not neutralise it; see ``cis_s3_public`` for the exact definition.
@@ -25,8 +26,8 @@ Scenarios:
    account level: COMPLIANT, the annotation saying what is neutralised and by which level.
 6. Several trails and buckets, listed over several ``ListBuckets`` pages: one evaluation per
    owned bucket, naming every trail that delivers to it.
-7. A multi-region trail homed in another region (a shadow trail here): its bucket is judged,
-   read in the bucket's own region.
+7. A multi-region trail homed in another region (a shadow trail here), or a single-region trail
+   of another region: its bucket is judged, read in the bucket's own region.
 8. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
 9. AccessDenied or any other API error: error, no evaluation (never COMPLIANT).
 10. Any rule parameter but rdklib's own: InvalidParametersError.
@@ -55,7 +56,7 @@ class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
             verdict = non_compliant if access.is_public else compliant
             return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
 
-        return evaluate_trail_buckets(client_factory, judge)
+        return evaluate_trail_buckets(client_factory, account_id(event), judge)
 
 
 def lambda_handler(event, context):

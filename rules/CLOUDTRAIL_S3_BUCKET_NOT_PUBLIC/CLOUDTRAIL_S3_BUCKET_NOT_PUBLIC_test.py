@@ -5,7 +5,13 @@ import json
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import list_buckets_in_two_pages, organisation_trail_of_another_account, steps, trail
+from cispack.trail_fixtures import (
+    list_buckets_in_two_pages,
+    listed_elsewhere,
+    organisation_trail_of_another_account,
+    steps,
+    trail,
+)
 
 BUCKET = "AWS::S3::Bucket"
 PRIVATE = (
@@ -192,9 +198,24 @@ CASES = [
         ],
     ),
     Case(
-        "single_region_trail_elsewhere_is_not_visible",
-        steps(bucket("ct-eu", region="eu-west-1", acl="public-read"), trail("eu-only", "ct-eu", "eu-west-1")),
-        expect=[],
+        "single_region_trail_of_another_region",
+        steps(
+            bucket("ct-eu", region="eu-west-1", acl="public-read"),
+            trail("eu-only", "ct-eu", "eu-west-1"),
+            listed_elsewhere(("eu-only", "eu-west-1")),
+        ),
+        expect=[
+            verdict(
+                "ct-eu",
+                "NON_COMPLIANT",
+                "S3 bucket ct-eu (CloudTrail logs of eu-only) is public: its ACL grants READ to AllUsers.",
+            )
+        ],
+    ),
+    Case(
+        "list_trails_access_denied",
+        steps(lambda test: test.respond("cloudtrail", "ListTrails", error="AccessDeniedException")),
+        error="AccessDenied",
     ),
     Case(
         "organisation_trail_bucket_in_another_account",
