@@ -36,8 +36,11 @@ class TrailBucket:
 
     @property
     def subject(self) -> str:
-        """How annotations name the bucket: with the trails that deliver to it."""
-        return f"S3 bucket {self.name} (CloudTrail logs of {join_names(t.name for t in self.trails)})"
+        """How annotations name the bucket: with the trails that deliver to it, two at most and
+        each cut to 40 characters, so that the reason after it fits in the 256 an annotation has
+        (a bucket name is at most 63 characters, a trail name 128)."""
+        names = (t.name if len(t.name) <= 40 else t.name[:39] + "~" for t in self.trails)
+        return f"S3 bucket {self.name} (CloudTrail logs of {join_names(names, limit=2)})"
 
 
 def account_trails(client_factory: Any, account: str) -> list[Trail]:

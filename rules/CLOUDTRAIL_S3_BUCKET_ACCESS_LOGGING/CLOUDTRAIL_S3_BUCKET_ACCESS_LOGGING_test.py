@@ -167,3 +167,12 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
             [logged("ct-ap", "ap-only", "ap-access"), unlogged("ct-eu", "eu-only")], self.run_rule().verdicts
         )
         self.assertEqual([{}, {"NextToken": "page-2"}], calls)
+
+    def test_long_names_leave_room_for_the_reason(self):
+        name = "b" * 63
+        bucket(name)(self)
+        for n in range(3):
+            trail(f"{n}-" + "t" * 126, name)(self)
+        (verdict,) = self.run_rule().verdicts
+        self.assertLessEqual(len(verdict.annotation), 256)
+        self.assertTrue(verdict.annotation.endswith("and 1 more) has server access logging off."), verdict.annotation)
