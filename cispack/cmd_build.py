@@ -20,11 +20,12 @@ def _regions(text: str) -> list[str]:
 
 def _build(args: argparse.Namespace) -> int:
     from cispack import distribution, member_template
+    from cispack.cmd_generate import stale_files
 
     manifest = distribution.build(Path(args.dist))
     print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
     print(f"built {len(manifest.artifacts)} artifacts in {args.dist}", file=sys.stderr)
-    if member_template.MEMBER_TEMPLATE.read_text() != member_template.render(member_template.generate()):
+    if member_template.MEMBER_TEMPLATE in stale_files():
         print("note: templates/member.yaml is stale; run ./pack generate before ./pack rollout", file=sys.stderr)
     return 0
 

@@ -32,12 +32,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from cispack import TEMPLATES_DIR, conformance
+from cispack.conformance import logical_id
 from cispack.distribution import Manifest
 from cispack.rules import LAMBDA_RUNTIME, Rule, custom_rules
 
@@ -59,17 +59,12 @@ HEADER = """\
 """
 
 
-def camel(name: str) -> str:
-    """``IAM_ROOT_ACCOUNT_UNUSED`` -> ``IamRootAccountUnused`` (CloudFormation logical IDs)."""
-    return "".join(part.capitalize() for part in name.split("_") if part)
-
-
 def function_name(rule: Rule) -> str:
     return f"{FUNCTION_PREFIX}{rule.name}"
 
 
 def code_key_parameter(rule_name: str) -> str:
-    return f"{camel(rule_name)}CodeKey"
+    return f"{logical_id(rule_name)}CodeKey"
 
 
 def log_group_name(rule: Rule) -> str:
@@ -208,7 +203,7 @@ FUNCTION_SKIPS = [
 def _function(rule: Rule, condition: str | None) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "Type": "AWS::Lambda::Function",
-        "DependsOn": f"{camel(rule.name)}LogGroup",
+        "DependsOn": f"{logical_id(rule.name)}LogGroup",
         "Metadata": {"checkov": {"skip": FUNCTION_SKIPS}},
         "Properties": {
             "FunctionName": function_name(rule),
@@ -234,7 +229,7 @@ def _permission(rule: Rule, condition: str | None) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "Type": "AWS::Lambda::Permission",
         "Properties": {
-            "FunctionName": {"Fn::GetAtt": [f"{camel(rule.name)}Function", "Arn"]},
+            "FunctionName": {"Fn::GetAtt": [f"{logical_id(rule.name)}Function", "Arn"]},
             "Action": "lambda:InvokeFunction",
             "Principal": "config.amazonaws.com",
             # Only AWS Config acting for this account may invoke it (rdk omits this, #488).
@@ -279,15 +274,17 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
 
 
 def _arn_variable(rule: Rule) -> str:
-    return f"{camel(rule.name)}FunctionArn"
+    return f"{logical_id(rule.name)}FunctionArn"
 
 
 def _pack_body(rules: Sequence[Rule] | None = None) -> str:
     """The conformance pack (cispack.conformance) with each custom rule's SourceIdentifier a
     ``${<Rule>FunctionArn}`` placeholder, which the member template's Fn::Sub resolves."""
-    pack = conformance.build_pack(lambda_arn_for=lambda name: f"${{{camel(name)}FunctionArn}}", rules=rules)
+    pack = conformance.build_pack(lambda_arn_for=lambda name: f"${{{logical_id(name)}FunctionArn}}", rules=rules)
     body = conformance.render(pack)
-    stray = set(re.findall(r"\$\{([^}]*)\}", body)) - {f"{camel(r.name)}FunctionArn" for r in custom_rules_of(rules)}
+    stray = set(re.findall(r"\$\{([^}]*)\}", body)) - {
+        f"{logical_id(r.name)}FunctionArn" for r in custom_rules_of(rules)
+    }
     if stray:
         raise ValueError(f"the conformance pack body holds ${{...}} that Fn::Sub would resolve: {sorted(stray)}")
     return body
@@ -302,7 +299,7 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
     functions exist only in the global-resources region; elsewhere the pack leaves them out)."""
     variables: dict[str, Any] = {}
     for rule in custom:
-        logical = camel(rule.name)
+        logical = logical_id(rule.name)
         # Fn::Select picks the function's ARN; listing the permission beside it makes the pack
         # wait for it (a Ref is an implicit dependency), so Config's first invocation of a new
         # rule cannot come before its permission. DependsOn cannot name a resource that a
@@ -348,7 +345,7 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
     }
     for rule in custom:
         condition = GLOBAL_CONDITION if rule.is_global else None
-        logical = camel(rule.name)
+        logical = logical_id(rule.name)
         log_group = _log_group(rule)
         if condition:
             log_group["Condition"] = condition
@@ -394,11 +391,6 @@ _Dumper.add_representer(str, _str)
 def render(document: dict[str, Any]) -> str:
     text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=False)
     return HEADER + text
-
-
-def write(path: Path = MEMBER_TEMPLATE) -> Path:
-    path.write_text(render(generate()))
-    return path
 
 
 def parameter_values(

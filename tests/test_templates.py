@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from cispack import TEMPLATES_DIR, conformance, member_template
-from cispack.member_template import camel, declared_actions, function_name
+from cispack.conformance import logical_id
+from cispack.member_template import declared_actions, function_name
 from cispack.rules import custom_rules, load_rules
 
 CUSTOM = custom_rules()
@@ -125,9 +126,9 @@ def test_every_statement_names_its_actions(path: Path) -> None:
 
 def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
     functions = resources_of(member, "AWS::Lambda::Function")
-    assert list(functions) == [f"{camel(rule.name)}Function" for rule in CUSTOM]
+    assert list(functions) == [f"{logical_id(rule.name)}Function" for rule in CUSTOM]
     for rule in CUSTOM:
-        function = functions[f"{camel(rule.name)}Function"]
+        function = functions[f"{logical_id(rule.name)}Function"]
         properties = function["Properties"]
         assert properties["FunctionName"] == function_name(rule)
         assert properties["Runtime"] == "python3.12"
@@ -136,7 +137,7 @@ def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
         assert properties["Layers"] == [{"Ref": "RdklibLayer"}]
         assert properties["Code"] == {
             "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
-            "S3Key": {"Ref": f"{camel(rule.name)}CodeKey"},
+            "S3Key": {"Ref": f"{logical_id(rule.name)}CodeKey"},
         }
         assert function.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
 
@@ -150,11 +151,11 @@ def test_layer_is_built_for_the_runtime(member: dict[str, Any]) -> None:
 
 def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None:
     permissions = resources_of(member, "AWS::Lambda::Permission")
-    assert list(permissions) == [f"{camel(rule.name)}Permission" for rule in CUSTOM]
+    assert list(permissions) == [f"{logical_id(rule.name)}Permission" for rule in CUSTOM]
     for rule in CUSTOM:
-        permission = permissions[f"{camel(rule.name)}Permission"]
+        permission = permissions[f"{logical_id(rule.name)}Permission"]
         assert permission["Properties"] == {
-            "FunctionName": {"Fn::GetAtt": [f"{camel(rule.name)}Function", "Arn"]},
+            "FunctionName": {"Fn::GetAtt": [f"{logical_id(rule.name)}Function", "Arn"]},
             "Action": "lambda:InvokeFunction",
             "Principal": "config.amazonaws.com",
             "SourceAccount": {"Ref": "AWS::AccountId"},
@@ -178,28 +179,31 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
     body, variables = properties["TemplateBody"]["Fn::Sub"]
     assert len(body.encode()) <= conformance.MAX_BODY_BYTES, "AWS Config's limit for a conformance pack body"
     assert body == conformance.render(
-        conformance.build_pack(lambda_arn_for=lambda name: "${" + f"{camel(name)}FunctionArn" + "}")
+        conformance.build_pack(lambda_arn_for=lambda name: "${" + f"{logical_id(name)}FunctionArn" + "}")
     )
     pack_rules = yaml.safe_load(body)["Resources"]
     for rule in CUSTOM:
-        source = pack_rules[camel(rule.name)]["Properties"]["Source"]
+        source = pack_rules[logical_id(rule.name)]["Properties"]["Source"]
         assert (source["Owner"], source["SourceIdentifier"]) == (
             "CUSTOM_LAMBDA",
-            "${" + f"{camel(rule.name)}FunctionArn}}",
+            "${" + f"{logical_id(rule.name)}FunctionArn}}",
         )
         arn = {
             "Fn::Select": [
                 0,
-                [{"Fn::GetAtt": [f"{camel(rule.name)}Function", "Arn"]}, {"Ref": f"{camel(rule.name)}Permission"}],
+                [
+                    {"Fn::GetAtt": [f"{logical_id(rule.name)}Function", "Arn"]},
+                    {"Ref": f"{logical_id(rule.name)}Permission"},
+                ],
             ]
         }
         expected = (
             {"Fn::If": ["IsGlobalResourcesRegion", arn, "not-deployed-in-this-region"]} if rule.is_global else arn
         )
-        assert variables[f"{camel(rule.name)}FunctionArn"] == expected
-    assert list(variables) == [f"{camel(rule.name)}FunctionArn" for rule in CUSTOM]
+        assert variables[f"{logical_id(rule.name)}FunctionArn"] == expected
+    assert list(variables) == [f"{logical_id(rule.name)}FunctionArn" for rule in CUSTOM]
     for rule in CUSTOM:
-        assert "${" + f"{camel(rule.name)}FunctionArn" + "}" in body
+        assert "${" + f"{logical_id(rule.name)}FunctionArn" + "}" in body
     assert member["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
     assert member["Conditions"] == {
         "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
@@ -208,7 +212,7 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
 
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey"}
-    expected |= {f"{camel(rule.name)}CodeKey" for rule in CUSTOM}
+    expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
     assert set(member["Parameters"]) == expected
 
 
