@@ -129,7 +129,14 @@ def _stack_statuses() -> dict[str, str]:
 
 
 def invoke_rule(
-    rule: Rule, function: dict[str, Any], aws: LocalAws, account_id: str, work: Path, site: Path, now: datetime
+    rule: Rule,
+    function: dict[str, Any],
+    aws: LocalAws,
+    account_id: str,
+    recorder_role_arn: str,
+    work: Path,
+    site: Path,
+    now: datetime,
 ) -> RuleOutcome:
     """Run the rule's handler from the zip rdk uploaded, with the function's role, as Config would."""
     code_bucket = f"config-rule-code-bucket-{account_id}-{aws.region}"
@@ -143,14 +150,13 @@ def invoke_rule(
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(unpacked)
     credentials = boto3.client("sts").assume_role(RoleArn=function["Role"], RoleSessionName=rule.name)["Credentials"]
-    recorder_role = boto3.client("config").describe_configuration_recorders()["ConfigurationRecorders"][0]["roleARN"]
     event = scheduled_event(
         rule.name,
         rule.input_parameters,
         account=account_id,
         region=aws.region,
         now=now,
-        execution_role_arn=recorder_role,
+        execution_role_arn=recorder_role_arn,
     )
     event_file = work / f"{rule.name}.event.json"
     event_file.write_text(json.dumps({"event": event, "root_row": root_row(now)}))
@@ -219,13 +225,16 @@ def run_demo(work: Path, say: Callable[[str], None] = print) -> list[RuleOutcome
         missing = [r.name for r in managed if stacks.get(r.name.replace("_", "")) != "CREATE_COMPLETE"]
         if missing:
             raise RuntimeError(f"rdk deploy left no complete stack for managed rule(s) {', '.join(missing)}")
+        # AWS Config hands every rule the recorder's role as executionRoleArn.
+        recorder = boto3.client("config").describe_configuration_recorders()["ConfigurationRecorders"][0]
+        recorder_role_arn = recorder["roleARN"]
         outcomes = []
         for rule in custom:
             function = functions.get(rule.name)
             if function is None:
                 outcomes.append(RuleOutcome(rule, error="rdk deploy created no Lambda for this rule"))
                 continue
-            outcomes.append(invoke_rule(rule, function, aws, account_id, work, site, now))
+            outcomes.append(invoke_rule(rule, function, aws, account_id, recorder_role_arn, work, site, now))
     print_table(outcomes, managed, say)
     (work / "results.json").write_text(
         json.dumps({o.rule.name: {"evaluations": o.evaluations, "error": o.error} for o in outcomes}, indent=1)
