@@ -26,7 +26,7 @@ from cispack.localconfig import ComplianceLedger, MotoCredentialReport, observe,
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 
-_FAKE_ENV = {
+FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
@@ -97,8 +97,8 @@ class RuleTestCase(unittest.TestCase):
     rule_name: str
 
     def setUp(self) -> None:
-        self._saved_env = {key: os.environ.get(key) for key in _FAKE_ENV}
-        os.environ.update(_FAKE_ENV)
+        self._saved_env = {key: os.environ.get(key) for key in FAKE_ENV}
+        os.environ.update(FAKE_ENV)
         self._mock = mock_aws()
         self._mock.start()
         self.ledger = ComplianceLedger(current_rule=self.rule_name).install()
