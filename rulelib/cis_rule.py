@@ -25,12 +25,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
-from rdklib import ComplianceType, ConfigRule, Evaluation, Evaluator, InvalidParametersError
+import botocore.exceptions
+from rdklib import ClientFactory, ComplianceType, ConfigRule, Evaluation, InvalidParametersError
+from rdklib.util.evaluations import process_event_evaluations_list, process_periodic_evaluations_list
+from rdklib.util.service import (
+    build_error_response,
+    build_internal_error_response,
+    build_parameters_value_error_response,
+    inflate_oversized_notification,
+    is_applicable_resource_type,
+    is_applicable_status,
+    is_internal_error,
+)
 
 # Throttling that survives retries must reach rdklib as an error, so retry it first. botocore
 # reads these when a client is built; the Lambda's own environment still wins when it sets them.
@@ -70,12 +82,134 @@ class RuleFailed(RuntimeError):
         super().__init__(f"{code}: {message}")
 
 
-def handle(rule: ConfigRule, event: Mapping[str, Any], context: Any) -> Any:
-    """The rule's Lambda handler: rdklib's Evaluator, failing the invocation on rdklib's errors."""
-    result = Evaluator(rule).handle(event, context)
+class Clients(ClientFactory):  # type: ignore[misc]  # rdklib ships no type information
+    """rdklib's client factory, building each client once per invocation: one client per service,
+    region and role mode, shared by every part of the rule. botocore clients are thread-safe to
+    use but not to create concurrently (the default session's loaders are shared), so creation
+    is serialised by a lock."""
+
+    def __init__(self, role_arn: str | None, region: str | None, assume_role_mode: bool) -> None:
+        super().__init__(role_arn, region=region, assume_role_mode=assume_role_mode)
+        self._default_region = region or os.environ.get("AWS_REGION")
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, str | None, bool], Any] = {}
+
+    def build_client(self, service: str, region: str | None = None, assume_role_mode: bool = True) -> Any:
+        key = (service, region or self._default_region, bool(assume_role_mode))
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = super().build_client(service, region, assume_role_mode)
+                self._clients[key] = client
+            return client
+
+
+#: Time kept in hand when the rule stops: enough for rdklib to send the evaluations (batches of
+#: 100, a few hundred milliseconds each, plus the clean-up query of per-resource rules) with a
+#: retry or two, and for the step between two checks (one resource judged) to finish.
+DEADLINE_MARGIN_S = 5.0
+#: Under a short timeout (below 25 s) the margin is this fraction of the time the run started with.
+DEADLINE_MARGIN_FRACTION = 0.2
+
+
+class _Deadline:
+    """The invocation's clock: Lambda's remaining-time function and the safety margin, or nothing
+    outside a Lambda invocation. Lambda runs one invocation at a time per process, so one
+    module-level instance serves the handler and the worker threads it starts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clock: tuple[Callable[[], Any], float] | None = None
+
+    def start(self, context: Any) -> None:
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        start = remaining() if callable(remaining) else None
+        with self._lock:
+            if isinstance(start, int | float) and not isinstance(start, bool):
+                assert remaining is not None
+                self._clock = (remaining, min(DEADLINE_MARGIN_S, start / 1000 * DEADLINE_MARGIN_FRACTION))
+            else:
+                self._clock = None
+
+    def stop(self) -> None:
+        with self._lock:
+            self._clock = None
+
+    def check(self, progress: str) -> None:
+        with self._lock:
+            clock = self._clock
+        if clock is None:
+            return
+        remaining, margin = clock
+        left = float(remaining()) / 1000
+        if left < margin:
+            raise EvaluationError(
+                f"Stopped with {max(left, 0.0):.1f} s left before the Lambda timeout after {progress}; "
+                "give the function a longer timeout (README, 'Timeouts and memory')."
+            )
+
+
+_DEADLINE = _Deadline()
+
+
+def check_deadline(progress: str) -> None:
+    """Stop the run (:class:`EvaluationError`) when what is left of the Lambda's time is below the
+    safety margin, naming how far it got (``progress``, e.g. "57 of 120 trail buckets judged").
+    A no-op outside a Lambda invocation. Safe to call from worker threads."""
+    _DEADLINE.check(progress)
+
+
+def handle(rule: CisRule, event: Mapping[str, Any], context: Any) -> Any:
+    """The rule's Lambda handler: rdklib's evaluation flow, with one client per service and region
+    (:class:`Clients`), the invocation's deadline known to :func:`check_deadline`, and every error
+    failing the invocation (:class:`RuleFailed`) instead of being returned as a value."""
+    _DEADLINE.start(context)
+    try:
+        result = _evaluate(rule, event)
+    finally:
+        _DEADLINE.stop()
     if isinstance(result, dict):
         raise RuleFailed(result)
     return result
+
+
+def _evaluate(rule: CisRule, event: Mapping[str, Any]) -> Any:
+    """rdklib's ``Evaluator.handle``, with the pack's client factory. rdklib's own builds its
+    factory inside the method, so the flow is repeated here, calling the same rdklib helpers."""
+    invoking_event = json.loads(event["invokingEvent"])
+    rule_parameters = json.loads(event.get("ruleParameters") or "{}")
+    try:
+        valid_rule_parameters = rule.evaluate_parameters(rule_parameters)
+    except InvalidParametersError as ex:
+        return build_parameters_value_error_response(ex)
+    assume = rule.get_assume_role_mode(event)
+    clients = Clients(
+        rule.get_execution_role_arn(event) if assume else None, rule.get_assume_role_region(event), assume
+    )
+    try:
+        message_type = invoking_event["messageType"]
+        if message_type == "ScheduledNotification":
+            result = rule.evaluate_periodic(event, clients, valid_rule_parameters)
+            return process_periodic_evaluations_list(event, clients, result, rule)
+        if message_type == "OversizedConfigurationItemChangeNotification":
+            invoking_event = inflate_oversized_notification(clients.build_client("config"), invoking_event)
+        item = invoking_event["configurationItem"]
+        if is_applicable_status(item, event) and is_applicable_resource_type(item, list(rule.CHANGE_TYPES)):
+            result = rule.evaluate_change(event, clients, item, valid_rule_parameters)
+        else:
+            result = [Evaluation(ComplianceType.NOT_APPLICABLE)]
+        return process_event_evaluations_list(event, clients, result, item)
+    except botocore.exceptions.ClientError as ex:
+        error = ex.response["Error"]
+        if "AccessDenied" in error["Code"] or "UnauthorizedOperation" in error["Code"]:
+            return build_error_response(
+                "Insufficient access to perform this action.", str(ex), error["Code"], error["Message"]
+            )
+        if is_internal_error(ex):
+            return build_internal_error_response("Unexpected error while completing API request", str(ex))
+        return build_error_response("Customer error while making API request", str(ex), error["Code"], error["Message"])
+    except ValueError as ex:
+        return build_internal_error_response(str(ex), str(ex))
 
 
 class Parameter(Protocol):
@@ -140,6 +274,9 @@ class CisRule(ConfigRule):  # type: ignore[misc]  # rdklib ships no type informa
     ACTIONS: ClassVar[tuple[str, ...]] = ()
     #: The resource type the rule reports on.
     RESOURCE_TYPE: ClassVar[str] = ACCOUNT
+    #: Resource types whose configuration changes trigger the rule (``evaluate_change``); empty
+    #: for a periodic-only rule, which then refuses change notifications at the door.
+    CHANGE_TYPES: ClassVar[tuple[str, ...]] = ()
 
     # rdklib marks resources that a periodic run no longer reports as NOT_APPLICABLE, which
     # costs a GetComplianceDetailsByConfigRule call. A rule that only ever reports the account

@@ -17,6 +17,7 @@ from cis_rule import (
     ListParameter,
     RuleFailed,
     annotation,
+    check_deadline,
     handle,
     join_names,
     notification_time,
@@ -147,3 +148,140 @@ def test_handle_fails_the_invocation_when_rdklib_reports_an_error(monkeypatch):
 )
 def test_execution_role_name_keeps_its_rdklib_meaning(case, params, assume):
     assert AccountRule().get_assume_role_mode({"ruleParameters": json.dumps(params)}) is assume
+
+
+@pytest.fixture
+def config(aws):
+    """moto's Config with the local seam: it accepts an empty PutEvaluations, as AWS does."""
+    from cispack.localconfig import ComplianceLedger
+
+    ledger = ComplianceLedger().install()
+    yield ledger
+    ledger.uninstall()
+
+
+class FakeContext:
+    """Lambda's context as far as the rules use it: the time left, which the test sets."""
+
+    def __init__(self, remaining_ms):
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.remaining_ms
+
+
+class DeadlineRule(CisRule):
+    """Judges ``steps`` resources, checking the deadline before each; the context loses
+    ``cost_ms`` per step, as a slow account would."""
+
+    steps = 3
+    context: FakeContext
+    cost_ms = 0
+
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        for done in range(self.steps):
+            check_deadline(f"{done} of {self.steps} steps done")
+            self.context.remaining_ms -= self.cost_ms
+        return []
+
+
+def scheduled(params=None):
+    return {
+        "invokingEvent": json.dumps(
+            {"messageType": "ScheduledNotification", "notificationCreationTime": "2026-01-01T00:00:00.000Z"}
+        ),
+        "ruleParameters": json.dumps(params or {}),
+        "resultToken": "TESTMODE",
+        "executionRoleArn": "arn:aws:iam::123456789012:role/x",
+        "accountId": "123456789012",
+        "configRuleName": "DeadlineRule",
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "start_ms", "cost_ms", "message"),
+    [
+        # 60 s timeout: the margin is 5 s. Step 0 starts at 12 s, step 1 at 7 s, step 2 at 2 s.
+        (
+            "long_timeout_stops_at_five_seconds",
+            12_000,
+            5_000,
+            "Error: Stopped with 2.0 s left before the Lambda timeout after 2 of 3 steps done; "
+            "give the function a longer timeout (README, 'Timeouts and memory').",
+        ),
+        # 10 s timeout: the margin is a fifth of it (2 s). Steps start at 10, 6.5 and 3 s left.
+        ("short_timeout_keeps_a_fifth", 10_000, 3_500, None),
+        ("short_timeout_stops_below_a_fifth", 10_000, 4_500, "Stopped with 1.0 s left"),
+    ],
+)
+def test_deadline_stops_the_run_naming_how_far_it_got(config, case, start_ms, cost_ms, message):
+    rule = DeadlineRule()
+    rule.context = FakeContext(start_ms)
+    rule.cost_ms = cost_ms
+    if message is None:
+        assert handle(rule, scheduled(), rule.context) == []
+        return
+    with pytest.raises(RuleFailed) as failed:
+        handle(rule, scheduled(), rule.context)
+    assert message in str(failed.value)
+
+
+@pytest.mark.parametrize("context", [None, object()], ids=["none", "no_remaining_time"])
+def test_without_a_lambda_context_there_is_no_deadline(config, context):
+    rule = DeadlineRule()
+    rule.context = FakeContext(0)
+    rule.cost_ms = 10_000
+    assert handle(rule, scheduled(), context) == []
+    check_deadline("outside any invocation")
+
+
+def test_deadline_is_checked_from_worker_threads(config):
+    from concurrent.futures import ThreadPoolExecutor
+
+    context = FakeContext(10_000)
+
+    class Threaded(CisRule):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            def judge(n):
+                check_deadline(f"{n} of 8 buckets judged")
+                if n == 3:
+                    context.remaining_ms = 1_500
+
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(judge, range(8)))
+            return []
+
+    with pytest.raises(RuleFailed, match=r"Stopped with 1\.5 s left before the Lambda timeout after \d of 8 buckets"):
+        handle(Threaded(), scheduled(), context)
+    context.remaining_ms = 10_000
+    assert handle(Threaded(), scheduled(), FakeContext(60_000)) == []
+
+
+def test_one_client_per_service_and_region_per_invocation(config):
+    seen = []
+
+    class Builder(CisRule):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(8) as pool:
+                s3 = list(pool.map(lambda _: client_factory.build_client("s3"), range(16)))
+            seen.append(s3)
+            seen.append(
+                [
+                    client_factory.build_client("s3", "us-east-1"),
+                    client_factory.build_client("s3", "eu-west-1"),
+                    client_factory.build_client("s3", "eu-west-1"),
+                    client_factory.build_client("iam"),
+                ]
+            )
+            return []
+
+    handle(Builder(), scheduled(), None)
+    threaded, (home, west, west_again, iam) = seen
+    assert len({id(client) for client in threaded}) == 1
+    assert home is threaded[0]
+    assert west is west_again and west is not home
+    assert west.meta.region_name == "eu-west-1" and iam.meta.service_model.service_name == "iam"
+    handle(Builder(), scheduled(), None)
+    assert seen[2][0] is not threaded[0], "each invocation builds its own clients"
