@@ -1,8 +1,19 @@
-"""CloudWatch Logs filter patterns for JSON log events: parser, evaluator and renderer.
+"""CloudWatch Logs filter patterns on CloudTrail log events: parser, evaluator and renderer.
 
-Only *JSON* filter patterns (``{ ... }``) are supported: every CIS AWS Foundations metric filter
-is one. Text patterns (``ERROR -Exiting``, ``?a ?b``), space-delimited patterns (``[ip, user]``)
-and the empty pattern are rejected with :class:`FilterPatternError` saying so.
+Three forms can stand on a CloudTrail log group and are supported:
+
+* **JSON patterns** (``{ ... }``), the form of every CIS metric filter (grammar below);
+* the **empty pattern** (``""``), which matches every event (:data:`EVERYTHING`);
+* **term patterns** judged against the event's raw text (:class:`Terms`): space-separated terms
+  that must all appear, ``-term`` exclusions that must not, or only ``?term`` alternatives of
+  which one must appear; a term is a bare word, a double-quoted phrase or a ``%regex%``. A term
+  *appears* when the raw text contains it (case-sensitive). The raw text of a CloudTrail event is
+  its compact JSON (``{"eventVersion":"1.08",...}``, no spaces, non-ASCII unescaped), which is
+  what :func:`raw_text` produces. Mixing ``?`` alternatives with plain terms or exclusions has
+  no documented meaning and is rejected.
+
+Space-delimited patterns (``[ip, user]``) split a line on spaces, which says nothing useful of a
+JSON record, and are rejected with :class:`FilterPatternError`.
 
 This is a flat module (it is copied next to other flat modules into Lambda zips), so it imports
 only the standard library.
@@ -47,16 +58,18 @@ Decisions, each from the guide unless marked *(choice)*:
   ``!=`` with a bare number compare numerically against JSON numbers and textually against JSON
   strings *(choice)*. Strings and wildcards match a JSON number by its text (``4*`` matches
   ``404``).
-* **Regular expressions** ``%...%`` (a later addition to the guide) are supported with ``=`` and
-  ``!=``, searched anywhere in the value's text; parentheses and multi-byte characters are not
-  allowed, as documented.
+* **Regular expressions** ``%...%`` are supported with ``=`` and ``!=`` and as terms, searched
+  anywhere in the value's (or the raw event's) text, in the subset CloudWatch Logs documents
+  (``cis_regular``: no parentheses, no multi-byte characters; ``$`` is the end of the text).
 * **Limits**: a filter pattern is at most 1024 characters (PutMetricFilter API); parentheses
   nest at most 64 deep *(choice, keeps recursion bounded)*.
 * Keywords (``IS NULL``, ``NOT EXISTS``, ...) are accepted in any letter case *(choice)*.
 
 Public API: :func:`parse` (text -> immutable, hashable AST), :func:`matches` (pattern or AST,
 decoded JSON event -> bool), :func:`render` (AST -> pattern text), :func:`normalize` (AST ->
-canonical AST), :class:`FilterPatternError`.
+canonical AST), :func:`raw_text`, :class:`FilterPatternError`.
+
+Flat module: the standard library and ``cis_regular`` only.
 """
 
 from __future__ import annotations
@@ -70,12 +83,16 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from cis_regular import RegexError, check_regex, python_regex
+
 __all__ = [
+    "EVERYTHING",
     "MAX_NESTING",
     "MAX_PATTERN_LENGTH",
     "And",
     "Check",
     "Comparison",
+    "Everything",
     "FilterPatternError",
     "Node",
     "NumberValue",
@@ -83,12 +100,15 @@ __all__ = [
     "RegexValue",
     "Selector",
     "StringValue",
+    "Term",
+    "Terms",
     "Value",
     "evaluate",
     "leaves",
     "matches",
     "normalize",
     "parse",
+    "raw_text",
     "render",
 ]
 
@@ -220,12 +240,48 @@ class Or(Node):
     operands: tuple[Node, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Everything(Node):
+    """The empty filter pattern: every event matches."""
+
+
+EVERYTHING: Final = Everything()
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One term of a term pattern: literal text (bare word or quoted phrase) or ``%regex%``."""
+
+    text: str
+    regex: bool = False
+
+    def found_in(self, text: str) -> bool:
+        if self.regex:
+            return _compile_regex(self.text).search(text) is not None
+        return self.text in text
+
+
+@dataclass(frozen=True, slots=True)
+class Terms(Node):
+    """A term pattern: all of ``required`` and none of ``excluded`` appear, and, when ``any_of``
+    is not empty, at least one of its terms does."""
+
+    required: tuple[Term, ...] = ()
+    excluded: tuple[Term, ...] = ()
+    any_of: tuple[Term, ...] = ()
+
+
+def raw_text(event: Any) -> str:
+    """The raw text of a CloudTrail event as CloudWatch Logs receives it: compact JSON."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 @functools.lru_cache(maxsize=256)
 def _compile_regex(pattern: str) -> re.Pattern[str]:
     with warnings.catch_warnings():
         # e.g. FutureWarning "possible nested set" for "[[": a pattern is valid or raises re.error.
         warnings.simplefilter("ignore")
-        return re.compile(pattern, re.ASCII)
+        return re.compile(python_regex(pattern), re.ASCII)
 
 
 # ------------------------------------------------------------------------------------ parser
@@ -256,10 +312,12 @@ class _Parser:
         if len(self.text) > MAX_PATTERN_LENGTH:
             raise self.error(f"filter pattern is longer than {MAX_PATTERN_LENGTH} characters", MAX_PATTERN_LENGTH)
         self.skip_ws()
+        if self.pos == len(self.text):
+            return EVERYTHING
+        if self.peek() == "[":
+            raise self.error("space-delimited filter patterns ([...]) are not supported on JSON log events")
         if self.peek() != "{":
-            raise self.error(
-                "only JSON filter patterns ({ ... }) are supported; text and space-delimited patterns are not"
-            )
+            return self.parse_terms()
         self.pos += 1
         self.skip_ws()
         if self.peek() == "}":
@@ -273,6 +331,38 @@ class _Parser:
         if self.pos != len(self.text):
             raise self.error("unexpected text after the closing '}'")
         return node
+
+    def parse_terms(self) -> Terms:
+        groups: dict[str, list[Term]] = {"": [], "-": [], "?": []}
+        while True:
+            self.skip_ws()
+            if self.pos == len(self.text):
+                break
+            prefix = self.peek() if self.peek() in "-?" else ""
+            self.pos += len(prefix)
+            start = self.pos
+            char = self.peek()
+            if char == '"':
+                term = Term(self.parse_quoted())
+                if not term.text:
+                    raise self.error("empty quoted term", start)
+            elif char == "%":
+                term = Term(self.parse_regex().pattern, regex=True)
+            else:
+                while self.pos < len(self.text) and self.text[self.pos] not in _WHITESPACE:
+                    self.pos += 1
+                word = self.text[start : self.pos]
+                if not word:
+                    raise self.error(f"expected a term after '{prefix}'", start)
+                if any(letter in '{}[]"' for letter in word):
+                    raise self.error(f"term {word!r} must be double-quoted", start)
+                term = Term(word)
+            if self.pos < len(self.text) and self.text[self.pos] not in _WHITESPACE:
+                raise self.error("expected a space between terms")
+            groups[prefix].append(term)
+        if groups["?"] and (groups[""] or groups["-"]):
+            raise self.error("'?' terms mixed with other terms have no documented meaning", 0)
+        return Terms(tuple(groups[""]), tuple(groups["-"]), tuple(groups["?"]))
 
     def parse_or(self) -> Node:
         operands = [self.parse_and()]
@@ -454,11 +544,10 @@ class _Parser:
         body = self.text[start + 1 : end]
         if not body:
             raise self.error("empty regular expression", start)
-        for offset, letter in enumerate(body, start + 1):
-            if letter in "()":
-                raise self.error("parentheses are not supported in filter-pattern regular expressions", offset)
-            if not letter.isascii() or not letter.isprintable():
-                raise self.error(f"character {letter!r} is not supported in regular expressions", offset)
+        try:
+            check_regex(body)
+        except RegexError as exc:
+            raise self.error(exc.message, start + 1 + exc.position) from None
         try:
             _compile_regex(body)
         except (re.error, RecursionError, OverflowError, ValueError) as exc:
@@ -593,7 +682,19 @@ def evaluate(node: Node, event: Any) -> bool:
         return value is (node.kind == "IS TRUE")
     if isinstance(node, Comparison):
         return _test_value(_resolve(event, node.selector), node.operator, node.value)
+    if isinstance(node, Everything):
+        return True
+    if isinstance(node, Terms):
+        return _terms_match(node, raw_text(event))
     raise TypeError(f"not a filter-pattern node: {type(node).__name__}")
+
+
+def _terms_match(node: Terms, text: str) -> bool:
+    return (
+        all(term.found_in(text) for term in node.required)
+        and not any(term.found_in(text) for term in node.excluded)
+        and (not node.any_of or any(term.found_in(text) for term in node.any_of))
+    )
 
 
 def matches(pattern_or_node: str | Node, event: Mapping[str, Any]) -> bool:
@@ -632,11 +733,25 @@ def _render(node: Node) -> str:
     raise TypeError(f"not a filter-pattern node: {type(node).__name__}")
 
 
+def _render_term(term: Term) -> str:
+    if term.regex:
+        return f"%{term.text}%"
+    return '"' + term.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def render(node: Node) -> str:
     """Pattern text for an AST: every string quoted, every operand parenthesised.
 
     ``parse(render(node)) == node`` for every AST that :func:`parse` can produce.
     """
+    if isinstance(node, Everything):
+        return ""
+    if isinstance(node, Terms):
+        return " ".join(
+            [_render_term(t) for t in node.required]
+            + ["-" + _render_term(t) for t in node.excluded]
+            + ["?" + _render_term(t) for t in node.any_of]
+        )
     return "{ " + _render(node) + " }"
 
 

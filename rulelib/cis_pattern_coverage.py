@@ -1,46 +1,53 @@
-"""Whether a CloudWatch Logs metric filter covers a CIS control's accepted filter pattern.
+"""Whether CloudWatch Logs metric filters cover a CIS control's filter pattern: decided exactly.
 
-A filter *covers* a control when it matches every log event that one of the control's accepted
-patterns matches (it may match more). Deciding that exactly is deciding inclusion between two
-boolean formulas over string predicates with wildcards, so the pack decides it on a finite set of
-*witness events* derived from the accepted pattern instead:
+Filters *cover* a pattern P when every log event that P matches is matched by at least one of
+them (several filters publishing one metric count as their union: CloudWatch counts an event
+for each filter that matches it, so an alarm on the metric fires for any of them). Equivalently,
+no event satisfies ``P and not F1 and not F2 ...``. :func:`find_event` decides that formula and,
+when it is satisfiable, returns such an event: the *witness* named in NON_COMPLIANT annotations.
 
-1. Every field (selector) the accepted pattern reads gets a pool of values: each value the
-   pattern names, values that satisfy each wildcard in different ways (exactly the suffix of
-   ``*UnauthorizedOperation``, a prefix plus it, ...), near misses (one letter more or less,
-   other letter case), numeric boundaries, ``null``/absent/boolean cases, values CloudTrail
-   really writes to that field (so ``!=`` terms meet realistic alternatives) and a few generic
-   values.
-2. The witnesses are the combinations of those values (all of them while there are at most
-   ``FULL_PRODUCT_LIMIT``; otherwise each OR/AND branch's own assignment, every one-field
-   variation of it and a seeded sample), built into minimal events, **kept only if the accepted
-   pattern matches them**. Each minimal witness is also laid over two typical CloudTrail records,
-   so that a filter that adds conditions on fields the accepted pattern never reads (``&&
-   $.userAgent NOT EXISTS``, ``&& $.awsRegion = "us-east-1"``) fails on one of the two forms.
-3. The filter covers the accepted pattern when it matches every witness, and also every witness
-   (two per branch) with one field set to a value taken from the *filter's* own terms and still
-   matched by the accepted pattern: the pools cannot anticipate every value a filter might
-   exclude (``$.eventType != "AwsServiceEventFoo"``), the filter's own values can. Identical
-   patterns (after ordering, parentheses, whitespace and quoting are normalised) are covered
-   directly.
+The procedure (sound and complete over the event model below):
 
-The method is sound for what the witnesses exercise: a filter that fails a witness really misses
-an event the accepted pattern matches (``Coverage.missed`` is that event). It can wrongly report
-coverage only for a filter whose exclusions no witness reaches: see the README, "How the pack
-decides that a metric filter covers a CIS control" ("Limits").
+1. **Atoms.** Every comparison or check of P and of the filters is an atom about one field
+   (selector); every term of a term pattern is an atom about the raw text.
+2. **Cells per field.** An atom depends on its field's value alone, so each field's values fall
+   into finitely many *cells*: sets of values on which every atom of that field agrees. The
+   cells are: absent, ``null``, ``true``, ``false``, an object, an array, one cell per
+   realisable combination of the field's string tests (found by exploring the product of their
+   automata, ``cis_regular.cells``, which visits every reachable state and so misses no
+   combination), and numbers. Each cell carries an example value, and each atom's truth in the
+   cell is computed by evaluating the atom on that example with the reference evaluator
+   (``cis_filter_pattern.evaluate``), so the cells can never claim a truth the evaluator denies.
+3. **Search.** Fields are assigned cells one after another (a field before the fields nested in
+   it; a field nested in one that is not an object or array of the right kind is absent; array
+   elements are present from index 0 up), and the formula is evaluated in three-valued logic
+   after each assignment, pruning every branch where it is already false. Every combination of
+   cells is reached unless pruned, so an event exists exactly when the search finds one.
+4. **Raw text.** Term atoms are judged on the finished candidate's compact JSON; a term that
+   must appear is added in one extra field. The witness is then checked with the reference
+   evaluator: P matches it and no filter does.
 
-Flat module: imports only the standard library and ``cis_filter_pattern``.
+Event model and its limits (the README, "How the pack decides that a metric filter covers a CIS
+control"): values of a field compared both numerically and by text (a wildcard or regex on a
+JSON number) are drawn from the constants the patterns name and their neighbours, not from all
+numbers; a term that could only be found across JSON punctuation (``a":"b``) is not constructed.
+Neither form appears in CIS or CloudTrail filters; both err toward "does not cover" only where
+they stop the search from finding a value, which is why the final witness check exists.
+
+Cost: a filter is first tried against a few events P matches (cached per P, built lazily, none
+at import time); only a filter that matches all of them needs the search.
+
+Flat module: imports only the standard library, ``cis_regular`` and ``cis_filter_pattern``.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import itertools
 import json
-import random
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -49,468 +56,416 @@ from cis_filter_pattern import (
     And,
     Check,
     Comparison,
+    Everything,
     FilterPatternError,
     Node,
     NumberValue,
     Or,
     RegexValue,
-    Selector,
     StringValue,
+    Term,
+    Terms,
     evaluate,
-    leaves,
     normalize,
     parse,
+    raw_text,
 )
+from cis_regular import Language, cells, contains, exact, glob, search
 
-__all__ = ["FULL_PRODUCT_LIMIT", "Coverage", "covers", "witnesses"]
+__all__ = ["Coverage", "covers", "find_event", "sample_events"]
 
-FULL_PRODUCT_LIMIT: Final = 50_000
-_MAX_SCENARIOS: Final = 256
-_SAMPLE_SIZE: Final = 4_000
-_OVERLAYS_PER_BRANCH: Final = 8
-_REPRESENTATIVES_PER_BRANCH: Final = 2
+# How many events of P a filter is tried against before the full search (per accepted pattern).
+_SAMPLES: Final = 12
+# Keys tried for the extra field that carries terms a witness must contain.
+_EXTRA_KEYS: Final = ("note", "x-note", "extra", "zz")
 
 
 @dataclass(frozen=True)
 class Coverage:
     covered: bool
     accepted: str | None
-    """The accepted pattern that the filter covers, if any."""
+    """The accepted pattern that the filters cover, if any."""
     missed: Mapping[str, Any] | None = field(default=None, hash=False)
-    """When not covered: an event the first accepted pattern matches and the filter does not."""
+    """When not covered: an event the first accepted pattern matches and no filter does."""
 
 
-class _Absent:
-    """A field that is not in the event at all (``NOT EXISTS``)."""
-
-    def __repr__(self) -> str:
-        return "ABSENT"
+@dataclass(frozen=True, slots=True)
+class _Not(Node):
+    operand: Node
 
 
-ABSENT: Final = _Absent()
+_ABSENT: Final = object()
 
-# Values that are in no pattern but tell filters apart: empty, unrelated text, a number, null.
-_GENERIC: Final[tuple[Any, ...]] = (ABSENT, None, "", "unrelated-value", 42)
-
-# Values CloudTrail writes to the fields the CIS patterns read. They give "!=" terms realistic
-# alternatives: a filter that says `$.eventType = "AwsApiCall"` where CIS says
-# `$.eventType != "AwsServiceEvent"` misses root console sign-ins ("AwsConsoleSignIn").
-_CLOUDTRAIL_VALUES: Final[Mapping[str, tuple[Any, ...]]] = {
-    "$.eventName": ("ConsoleLogin", "DescribeInstances", "GetObject", "HeadBucket"),
-    "$.eventSource": (
-        "ec2.amazonaws.com",
-        "iam.amazonaws.com",
-        "kms.amazonaws.com",
-        "s3.amazonaws.com",
-        "config.amazonaws.com",
-        "signin.amazonaws.com",
-    ),
-    "$.eventType": ("AwsApiCall", "AwsConsoleSignIn", "AwsServiceEvent"),
-    "$.errorCode": ("AccessDenied", "Client.UnauthorizedOperation", "AccessDeniedException", "ThrottlingException"),
-    "$.errorMessage": ("Failed authentication", "No username found in supplied account"),
-    "$.sourceIPAddress": ("203.0.113.10", "delivery.logs.amazonaws.com", "cloudtrail.amazonaws.com"),
-    "$.userIdentity.type": ("Root", "IAMUser", "AssumedRole", "AWSService", "FederatedUser"),
-    "$.userIdentity.invokedBy": ("AWS Internal", "cloudformation.amazonaws.com", "signin.amazonaws.com"),
-    "$.additionalEventData.MFAUsed": ("Yes", "No"),
-    "$.responseElements.ConsoleLogin": ("Success", "Failure"),
-}
-
-# Two typical CloudTrail records that differ in every field the CIS patterns do not read.
-_TEMPLATES: Final[tuple[Mapping[str, Any], ...]] = (
-    {
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLEPRINCIPAL",
-            "arn": "arn:aws:iam::111122223333:user/alice",
-            "accountId": "111122223333",
-            "accessKeyId": "AKIAEXAMPLEKEY",
-            "userName": "alice",
-            "sessionContext": {"attributes": {"creationDate": "2024-05-01T10:00:00Z", "mfaAuthenticated": "false"}},
-        },
-        "eventTime": "2024-05-01T10:15:00Z",
-        "eventSource": "ec2.amazonaws.com",
-        "eventName": "DescribeInstances",
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.10",
-        "userAgent": "aws-cli/2.15.0 Python/3.11.6",
-        "requestParameters": {"maxResults": 5},
-        "responseElements": None,
-        "requestID": "11111111-2222-3333-4444-555555555555",
-        "eventID": "66666666-7777-8888-9999-000000000000",
-        "readOnly": True,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": "111122223333",
-        "eventCategory": "Management",
-        "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256"},
-    },
-    {
-        "eventVersion": "1.09",
-        "userIdentity": {
-            "type": "AssumedRole",
-            "principalId": "AROAEXAMPLEROLE:bob",
-            "arn": "arn:aws:sts::444455556666:assumed-role/Admin/bob",
-            "accountId": "444455556666",
-            "sessionContext": {
-                "sessionIssuer": {"type": "Role", "userName": "Admin"},
-                "attributes": {"creationDate": "2024-06-02T08:00:00Z", "mfaAuthenticated": "true"},
-            },
-        },
-        "eventTime": "2024-06-02T08:30:00Z",
-        "eventSource": "iam.amazonaws.com",
-        "eventName": "ListRoles",
-        "awsRegion": "eu-west-1",
-        "sourceIPAddress": "198.51.100.7",
-        "userAgent": "console.amazonaws.com",
-        "requestParameters": None,
-        "responseElements": {"ok": True},
-        "additionalEventData": {"SignatureVersion": "SigV4"},
-        "errorMessage": "",
-        "requestID": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-        "eventID": "ffffffff-0000-1111-2222-333333333333",
-        "readOnly": False,
-        "eventType": "AwsServiceEvent",
-        "managementEvent": False,
-        "recipientAccountId": "444455556666",
-        "sharedEventID": "12345678-abcd-ef01-2345-6789abcdef01",
-        "eventCategory": "Management",
-    },
-)
+Atom = Comparison | Check | Term
 
 
-# ----------------------------------------------------------------------------- value pools
+# ------------------------------------------------------------------------------ the formula
 
 
-def _number(value: Decimal) -> int | float:
-    if value == value.to_integral_value() and abs(value) < 10**15:
-        return int(value)
-    return float(value)
+def _atoms(node: Any) -> Iterator[Atom]:
+    if isinstance(node, And | Or):
+        for operand in node.operands:
+            yield from _atoms(operand)
+    elif isinstance(node, _Not):
+        yield from _atoms(node.operand)
+    elif isinstance(node, Terms):
+        yield from (*node.required, *node.excluded, *node.any_of)
+    elif isinstance(node, Comparison | Check):
+        yield node
 
 
-def _string_values(value: StringValue) -> tuple[list[Any], list[Any]]:
-    """Values that satisfy ``= value``, and near misses."""
-    if value.is_any:
-        return ["x", "any-value", 7], []
-    core = value.core
-    satisfying = [core]
-    if value.leading_wildcard and value.trailing_wildcard:
-        satisfying += [f"x{core}x", f"Client.{core}.x"]
-    elif value.leading_wildcard:
-        satisfying += [f"Client.{core}", f"x{core}"]
-    elif value.trailing_wildcard:
-        satisfying += [f"{core}Exception", f"{core}x"]
-    near_misses: list[Any] = [f"{core}x", f"x{core}", core[:-1], core[1:], core.swapcase()]
-    if "*" in core:
-        # An asterisk inside a word is literal; these are what a glob reading would also accept.
-        near_misses += [core.replace("*", ""), core.replace("*", "xx")]
-    if re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", core):
-        near_misses.append(_number(Decimal(core)))
-    return satisfying, near_misses
+def _all3(values: Iterator[bool | None]) -> bool | None:
+    result: bool | None = True
+    for value in values:
+        if value is False:
+            return False
+        if value is None:
+            result = None
+    return result
 
 
-def _number_values(value: NumberValue) -> tuple[list[Any], list[Any]]:
-    """The number and its neighbours on both sides, then its text forms."""
-    number = value.number
-    boundaries = [
-        _number(number),
-        _number(number + 1),
-        _number(number - 1),
-        float(number + Decimal("0.5")),
-        float(number - Decimal("0.5")),
-    ]
-    return boundaries, [value.text, f"{value.text}x"]
+def _any3(values: Iterator[bool | None]) -> bool | None:
+    result: bool | None = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            result = None
+    return result
 
 
-_REGEX_SIMPLIFY: Final = (
-    (re.compile(r"\\d"), "0"),
-    (re.compile(r"\\w"), "a"),
-    (re.compile(r"\\s"), " "),
-    (re.compile(r"\\(.)"), r"\1"),
-    (re.compile(r"\[\^?(.)[^\]]*\]"), r"\1"),
-    (re.compile(r"\{[0-9,]*\}"), ""),
-    (re.compile(r"[\^$*+?]"), ""),
-)
+def _not3(value: bool | None) -> bool | None:
+    return None if value is None else not value
 
 
-def _regex_values(value: RegexValue) -> tuple[list[Any], list[Any]]:
-    # Best effort: strip the regex down to literal text and keep whatever matches.
-    samples: list[Any] = []
-    for alternative in value.pattern.split("|"):
-        text = alternative
-        for pattern, replacement in _REGEX_SIMPLIFY:
-            text = pattern.sub(replacement, text)
-        text = text.replace(".", "x")
-        samples += [text, f"{text}x", f"x{text}"]
-    return [sample for sample in samples if value.compiled.search(sample)], samples
+def _eval3(node: Any, truth: Callable[[Atom], bool | None]) -> bool | None:
+    """Three-valued: ``None`` while an atom the answer depends on is still unknown."""
+    if isinstance(node, And):
+        return _all3(_eval3(operand, truth) for operand in node.operands)
+    if isinstance(node, Or):
+        return _any3(_eval3(operand, truth) for operand in node.operands)
+    if isinstance(node, _Not):
+        return _not3(_eval3(node.operand, truth))
+    if isinstance(node, Everything):
+        return True
+    if isinstance(node, Terms):
+        parts = [_all3(truth(term) for term in node.required), _not3(_any3(truth(t) for t in node.excluded))]
+        if node.any_of:
+            parts.append(_any3(truth(term) for term in node.any_of))
+        return _all3(iter(parts))
+    return truth(node)
 
 
-def _leaf_values(leaf: Comparison | Check) -> tuple[list[Any], list[Any]]:
-    """Values that make the leaf true (first in the pools, so the first witnesses read naturally),
-    and values that exercise its edges."""
-    if isinstance(leaf, Check):
-        checks: dict[str, tuple[list[Any], list[Any]]] = {
-            "IS NULL": ([None], ["null"]),
-            "NOT EXISTS": ([ABSENT], [None]),
-            "IS TRUE": ([True], [False, "true"]),
-            "IS FALSE": ([False], [True, "false"]),
-        }
-        return checks[leaf.kind]
-    if isinstance(leaf.value, NumberValue):
-        satisfying, edges = _number_values(leaf.value)
-    elif isinstance(leaf.value, RegexValue):
-        satisfying, edges = _regex_values(leaf.value)
-    else:
-        satisfying, edges = _string_values(leaf.value)
-    if leaf.operator == "=":
-        return satisfying, edges
-    return [], satisfying + edges
+# ---------------------------------------------------------------------------- cells of a field
 
 
-def _value_key(value: Any) -> tuple[str, str]:
-    return (type(value).__name__, repr(value))
+@dataclass(frozen=True)
+class _Cell:
+    kind: str  # absent, null, true, false, object, array, string, number
+    value: Any
+    truth: Mapping[Atom, bool]
+    contained: frozenset[Term] = frozenset()
+    """Terms found in the value's own JSON text (strings only)."""
 
 
-def _pools(node: Node) -> dict[Selector, list[Any]]:
-    """Per selector: values that satisfy its leaves, CloudTrail's own values, edges, generics."""
-    first: dict[Selector, list[Any]] = {}
-    later: dict[Selector, list[Any]] = {}
-    for leaf in leaves(node):
-        satisfying, edges = _leaf_values(leaf)
-        first.setdefault(leaf.selector, []).extend(satisfying)
-        later.setdefault(leaf.selector, []).extend(edges)
-    pools: dict[Selector, list[Any]] = {}
-    for selector, satisfying in first.items():
-        ordered = (*satisfying, *_CLOUDTRAIL_VALUES.get(str(selector), ()), *later[selector], *_GENERIC)
-        pool: dict[tuple[str, str], Any] = {}
-        for value in ordered:
-            pool.setdefault(_value_key(value), value)
-        pools[selector] = list(pool.values())
-    return _prune(node, pools)
+def _single(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    """An event holding ``value`` at ``path`` and nothing else."""
+    event: dict[str, Any] = {}
+    if value is _ABSENT:
+        return event
+    container: Any = event
+    for step, following in itertools.pairwise(path):
+        child: Any = [] if isinstance(following, int) else {}
+        _put(container, step, child)
+        container = child
+    _put(container, path[-1], value)
+    return event
 
 
-def _prune(node: Node, pools: dict[Selector, list[Any]]) -> dict[Selector, list[Any]]:
-    """Drop values that fail a top-level conjunct reading a single field.
-
-    Every event the pattern matches satisfies every top-level conjunct, and such a conjunct
-    depends on its field's value alone, unless one selector is a prefix of another (then
-    placing one can change the other), in which case nothing is pruned.
-    """
-    if not isinstance(node, And):
-        return pools
-    paths = [selector.path for selector in pools]
-    if any(a != b and b[: len(a)] == a for a in paths for b in paths):
-        return pools
-    pruned = dict(pools)
-    for operand in node.operands:
-        selectors = {leaf.selector for leaf in leaves(operand)}
-        if len(selectors) != 1:
-            continue
-        (selector,) = selectors
-        pruned[selector] = [value for value in pruned[selector] if evaluate(operand, _build({}, [(selector, value)]))]
-    return pruned
-
-
-# ------------------------------------------------------------------------- building events
-
-
-def _set(container: Any, step: str | int, value: Any) -> None:
+def _put(container: Any, step: str | int, value: Any) -> None:
     if isinstance(step, int):
         container.extend([None] * (step + 1 - len(container)))
     container[step] = value
 
 
-def _get(container: Any, step: str | int) -> Any:
-    if isinstance(step, int):
-        return container[step] if step < len(container) else None
-    return container.get(step)
+def _language(leaf: Comparison) -> Language | None:
+    """The strings an ``=`` comparison accepts, or ``None`` when it accepts no string."""
+    value = leaf.value
+    if isinstance(value, RegexValue):
+        return search(value.pattern)
+    if isinstance(value, NumberValue):
+        return exact(value.text) if leaf.operator in ("=", "!=") else None
+    if value.is_any:
+        return glob("", True, False)
+    return glob(value.core, value.leading_wildcard, value.trailing_wildcard)
 
 
-def _place(event: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
-    if value is ABSENT:
-        _remove(event, path)
-        return
-    container: Any = event
-    for step, following in itertools.pairwise(path):
-        child = _get(container, step)
-        wanted = list if isinstance(following, int) else dict
-        if not isinstance(child, wanted):
-            child = wanted()
-            _set(container, step, child)
-        container = child
-    _set(container, path[-1], value)
+def _numbers(leaves: Sequence[Atom]) -> list[int | float]:
+    """Numbers for a field: the constants its tests name and their neighbours."""
+    found: set[Decimal] = {Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5")}
+    for leaf in leaves:
+        if not isinstance(leaf, Comparison):
+            continue
+        value = leaf.value
+        texts: list[str] = []
+        if isinstance(value, NumberValue):
+            found.add(value.number)
+        elif isinstance(value, StringValue):
+            texts = [value.core, value.core + "0", value.core + "1"]
+        for text in texts:
+            try:
+                found.add(Decimal(text))
+            except ArithmeticError:  # not a number: nothing to add
+                continue
+    numbers: list[int | float] = []
+    for base in sorted(number for number in found if number.is_finite() and abs(number) < 10**15):
+        for delta in (Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5"), Decimal("-0.5")):
+            number = base + delta
+            numbers.append(int(number) if number == number.to_integral_value() else float(number))
+    return numbers
 
 
-def _remove(event: dict[str, Any], path: tuple[str | int, ...]) -> None:
-    container: Any = event
-    for step in path[:-1]:
-        if isinstance(step, int) and isinstance(container, list) and step < len(container):
-            container = container[step]
-        elif isinstance(step, str) and isinstance(container, dict) and step in container:
-            container = container[step]
-        else:
+@functools.lru_cache(maxsize=1024)
+def _field_cells(
+    path: tuple[str | int, ...], leaves: tuple[Atom, ...], terms: tuple[Term, ...], containers: tuple[str, ...]
+) -> tuple[_Cell, ...]:
+    """Every cell of one field, each with an example value and its atoms' truth; the cells a
+    witness reads best first (strings, numbers, ..., absent last)."""
+    candidates: list[tuple[str, Any]] = []
+    if leaves:
+        languages: list[Language] = []
+        for leaf in leaves:
+            language = _language(leaf) if isinstance(leaf, Comparison) else None
+            if language is not None and language not in languages:
+                languages.append(language)
+        term_languages = [search(term.text) if term.regex else contains(term.text) for term in terms]
+        candidates += [("string", cell.example) for cell in cells(languages + term_languages)]
+        candidates += [("number", number) for number in _numbers(leaves)]
+        candidates += [("null", None), ("true", True), ("false", False)]
+    kinds = set(containers) | ({"object"} if leaves else set())
+    candidates += [(kind, {} if kind == "object" else []) for kind in sorted(kinds)]
+    candidates.append(("absent", _ABSENT))
+    found: dict[tuple[Any, ...], _Cell] = {}
+    for kind, value in candidates:
+        event = _single(path, value)
+        truth: dict[Atom, bool] = {leaf: evaluate(leaf, event) for leaf in leaves if not isinstance(leaf, Term)}
+        text = "" if kind == "absent" else json.dumps(value, ensure_ascii=False)
+        contained = frozenset(term for term in terms if term.found_in(text))
+        structural = kind if kind in ("object", "array", "absent") else "value"
+        key = (structural, tuple(truth.values()), contained)
+        if key not in found:
+            found[key] = _Cell(kind, value, truth, contained)
+    return tuple(found.values())
+
+
+# ------------------------------------------------------------------------------- the search
+
+
+@dataclass
+class _Problem:
+    formula: Any
+    checks: Callable[[Mapping[str, Any]], bool]
+    paths: list[tuple[str | int, ...]]
+    domains: dict[tuple[str | int, ...], tuple[_Cell, ...]]
+    terms: list[Term]
+
+
+def _problem(formula: Any, check: Callable[[Mapping[str, Any]], bool]) -> _Problem:
+    atoms = list(dict.fromkeys(_atoms(formula)))
+    terms = [atom for atom in atoms if isinstance(atom, Term)]
+    by_path: dict[tuple[str | int, ...], list[Atom]] = {}
+    for atom in atoms:
+        if isinstance(atom, Comparison | Check):
+            by_path.setdefault(atom.selector.path, []).append(atom)
+    paths: set[tuple[str | int, ...]] = set()
+    for path in by_path:
+        paths.update(path[:end] for end in range(1, len(path) + 1))
+    ordered = sorted(paths, key=lambda path: (len(path), [str(step) for step in path]))
+    domains: dict[tuple[str | int, ...], tuple[_Cell, ...]] = {}
+    for path in ordered:
+        containers = sorted(
+            {
+                "array" if isinstance(other[len(path)], int) else "object"
+                for other in paths
+                if len(other) == len(path) + 1 and other[: len(path)] == path
+            }
+        )
+        domains[path] = _field_cells(path, tuple(by_path.get(path, ())), tuple(terms), tuple(containers))
+    return _Problem(formula, check, ordered, domains, terms)
+
+
+def _solve(problem: _Problem) -> dict[str, Any] | None:
+    return next(_solutions(problem), None)
+
+
+def _solutions(problem: _Problem) -> Iterator[dict[str, Any]]:
+    """Every solution the search reaches, at most one per combination of cells."""
+    assignment: dict[tuple[str | int, ...], _Cell] = {}
+
+    def truth(atom: Atom) -> bool | None:
+        if isinstance(atom, Term):
+            return None
+        cell = assignment.get(atom.selector.path)
+        return None if cell is None else cell.truth[atom]
+
+    def allowed(path: tuple[str | int, ...]) -> Sequence[_Cell]:
+        cells_here = problem.domains[path]
+        if len(path) > 1:
+            parent = assignment[path[:-1]]
+            needed = "array" if isinstance(path[-1], int) else "object"
+            if parent.kind != needed:
+                return cells_here[-1:]
+        step = path[-1]
+        if isinstance(step, int):
+            # Elements are present from index 0 up: an absent lower index leaves this one absent.
+            for other, cell in assignment.items():
+                if (
+                    len(other) == len(path)
+                    and other[:-1] == path[:-1]
+                    and isinstance(other[-1], int)
+                    and other[-1] < step
+                    and cell.kind == "absent"
+                ):
+                    return cells_here[-1:]
+        return cells_here
+
+    def walk(index: int) -> Iterator[dict[str, Any]]:
+        if _eval3(problem.formula, truth) is False:
             return
-    last = path[-1]
-    if isinstance(last, int) and isinstance(container, list):
-        # Later elements shift down; the pattern is evaluated on the result, so that is harmless.
-        del container[last:]
-    elif isinstance(last, str) and isinstance(container, dict):
-        container.pop(last, None)
+        if index == len(problem.paths):
+            found = _finish(problem, assignment)
+            if found is not None:
+                yield found
+            return
+        path = problem.paths[index]
+        for cell in allowed(path):
+            assignment[path] = cell
+            yield from walk(index + 1)
+        assignment.pop(path, None)
+
+    yield from walk(0)
 
 
-def _build(base: Mapping[str, Any], assignment: Sequence[tuple[Selector, Any]]) -> dict[str, Any]:
-    event = copy.deepcopy(dict(base))
-    # Shorter paths first, so `$.a.b` can refine an object that `$.a` placed.
-    for selector, value in sorted(assignment, key=lambda item: len(item[0].path)):
-        _place(event, selector.path, value)
+def _build(assignment: Mapping[tuple[str | int, ...], _Cell]) -> dict[str, Any]:
+    event: dict[str, Any] = {}
+    for path, cell in sorted(assignment.items(), key=lambda item: len(item[0])):
+        if cell.kind == "absent":
+            continue
+        container: Any = event
+        for step in path[:-1]:
+            container = container[step]
+        value = {} if cell.kind == "object" else [] if cell.kind == "array" else cell.value
+        _put(container, path[-1], value)
     return event
 
 
-def _key(event: Mapping[str, Any]) -> str:
-    return json.dumps(event, sort_keys=True, default=repr)
+def _term_example(term: Term) -> str:
+    if not term.regex:
+        return term.text
+    for cell in cells([search(term.text)]):
+        if cell.memberships == (True,):
+            return cell.example
+    raise ValueError(f"regular expression %{term.text}% matches nothing")
 
 
-# --------------------------------------------------------------------- choosing assignments
+def _finish(problem: _Problem, assignment: Mapping[tuple[str | int, ...], _Cell]) -> dict[str, Any] | None:
+    event = _build(assignment)
+    if not problem.terms:
+        return event if problem.checks(event) else None
+    text = raw_text(event)
+    present = {term for term in problem.terms if term.found_in(text)}
+    optional = [term for term in problem.terms if term not in present]
+    # Terms the text lacks can be added in one extra field; try the smallest additions first.
+    for size in range(len(optional) + 1):
+        for added in _subsets(optional, size):
+            wanted = present | set(added)
+
+            def truth(atom: Atom, wanted: set[Term] = wanted) -> bool | None:
+                if isinstance(atom, Term):
+                    return atom in wanted
+                return assignment[atom.selector.path].truth[atom]
+
+            if _eval3(problem.formula, truth) is not True:
+                continue
+            candidate = dict(event)
+            if added:
+                key = next((key for key in _EXTRA_KEYS if key not in event), None)
+                if key is None:
+                    continue
+                candidate[key] = " ".join(_term_example(term) for term in added)
+            if problem.checks(candidate):
+                return candidate
+    return None
 
 
-def _scenarios(node: Node) -> list[tuple[Comparison | Check, ...]]:
-    """Disjunctive normal form, capped: each scenario is a conjunction of leaves."""
-    if isinstance(node, Or):
-        result: list[tuple[Comparison | Check, ...]] = []
-        for operand in node.operands:
-            result.extend(_scenarios(operand))
-        return result[:_MAX_SCENARIOS]
-    if isinstance(node, And):
-        combined: list[tuple[Comparison | Check, ...]] = [()]
-        for operand in node.operands:
-            combined = [left + right for left in combined for right in _scenarios(operand)][:_MAX_SCENARIOS]
-        return combined
-    if isinstance(node, Comparison | Check):
-        return [(node,)]
-    raise TypeError(f"not a filter-pattern node: {type(node).__name__}")
-
-
-def _assignments(node: Node, pools: dict[Selector, list[Any]]) -> Iterator[tuple[tuple[Selector, Any], ...]]:
-    selectors = list(pools)
-    size = 1
-    for selector in selectors:
-        size *= len(pools[selector])
-    if size <= FULL_PRODUCT_LIMIT:
-        for values in itertools.product(*(pools[selector] for selector in selectors)):
-            yield tuple(zip(selectors, values, strict=True))
+def _subsets(items: Sequence[Term], size: int) -> Iterator[tuple[Term, ...]]:
+    if size == 0:
+        yield ()
         return
-    # Too many combinations: each branch's own assignment, its one-field variations, a sample.
-    for scenario in _scenarios(node):
-        base: dict[Selector, Any] = {}
-        for selector in selectors:
-            constraints = [leaf for leaf in scenario if leaf.selector == selector]
-            base[selector] = ABSENT
-            for value in pools[selector]:
-                probe = _build({}, [(selector, value)])
-                if constraints and all(evaluate(leaf, probe) for leaf in constraints):
-                    base[selector] = value
-                    break
-        yield tuple(base.items())
-        for selector in selectors:
-            for value in pools[selector]:
-                yield tuple({**base, selector: value}.items())
-    rng = random.Random(0)
-    for _ in range(_SAMPLE_SIZE):
-        yield tuple((selector, rng.choice(pools[selector])) for selector in selectors)
+    for index, item in enumerate(items):
+        for rest in _subsets(items[index + 1 :], size - 1):
+            yield (item, *rest)
+
+
+# ---------------------------------------------------------------------------------- the API
+
+
+def find_event(pattern: Node, excluded: Sequence[Node] = ()) -> dict[str, Any] | None:
+    """An event that ``pattern`` matches and none of ``excluded`` does, or ``None`` if none exists."""
+    formula: Node = And((pattern, *(_Not(node) for node in excluded))) if excluded else pattern
+
+    def check(event: Mapping[str, Any]) -> bool:
+        return evaluate(pattern, event) and not any(evaluate(node, event) for node in excluded)
+
+    return _solve(_problem(formula, check))
 
 
 @functools.lru_cache(maxsize=64)
-def _accepted(pattern: str) -> tuple[Node, tuple[dict[str, Any], ...]]:
+def _accepted(pattern: str) -> Node:
     try:
-        node = normalize(parse(pattern))
+        return normalize(parse(pattern))
     except FilterPatternError as error:
         raise ValueError(f"accepted pattern {pattern!r} is not a valid filter pattern: {error}") from error
-    minimal: dict[str, tuple[dict[str, Any], tuple[tuple[Selector, Any], ...]]] = {}
-    for assignment in _assignments(node, _pools(node)):
-        event = _build({}, assignment)
-        if evaluate(node, event):
-            minimal.setdefault(_key(event), (event, assignment))
-    rich: dict[str, dict[str, Any]] = {}
-    overlays_per_signature: dict[tuple[bool, ...], int] = {}
-    for event, assignment in minimal.values():
-        # Typical records test fields the pattern does not read; a few per branch are enough.
-        signature = tuple(evaluate(leaf, event) for leaf in leaves(node))
-        overlays_per_signature[signature] = overlays_per_signature.get(signature, 0) + 1
-        if overlays_per_signature[signature] > _OVERLAYS_PER_BRANCH:
-            continue
-        for template in _TEMPLATES:
-            overlaid = _build(template, assignment)
-            key = _key(overlaid)
-            if key not in minimal and evaluate(node, overlaid):
-                rich.setdefault(key, overlaid)
-    return node, (*(event for event, _ in minimal.values()), *rich.values())
 
 
 @functools.lru_cache(maxsize=64)
-def _representatives(pattern: str) -> tuple[dict[str, Any], ...]:
-    """A few witnesses per branch (truth vector of the pattern's leaves), minimal and typical."""
-    node, events = _accepted(pattern)
-    chosen: list[dict[str, Any]] = []
-    per_signature: dict[tuple[bool, ...], int] = {}
-    for event in events:
-        signature = tuple(evaluate(leaf, event) for leaf in leaves(node))
-        per_signature[signature] = per_signature.get(signature, 0) + 1
-        if per_signature[signature] <= _REPRESENTATIVES_PER_BRANCH:
-            chosen.append(event)
-    return tuple(chosen)
+def _samples(pattern: str) -> tuple[dict[str, Any], ...]:
+    """The first few events the search finds for the accepted pattern, each in other cells."""
+    node = _accepted(pattern)
+    problem = _problem(node, lambda event: evaluate(node, event))
+    return tuple(itertools.islice(_solutions(problem), _SAMPLES))
 
 
-def _substituted(node: Node, pattern: str, candidate: Node) -> Iterator[dict[str, Any]]:
-    """Witnesses with one field set to a value taken from the candidate filter's own terms.
+def sample_events(accepted_pattern: str) -> list[dict[str, Any]]:
+    """A few distinct events the accepted pattern matches (copies), as tried before the search."""
+    return copy.deepcopy(list(_samples(accepted_pattern)))
 
-    The accepted pattern's pools cannot anticipate every value a filter might exclude
-    (`$.eventType != "AwsServiceEventFoo"`); the filter's own values can.
+
+def covers(filter_patterns: str | Sequence[str], accepted_patterns: Sequence[str]) -> Coverage:
+    """Whether the filters (one pattern, or several publishing one metric: their union) match
+    every event that one of ``accepted_patterns`` matches.
+
+    Raises :class:`FilterPatternError` when a filter pattern cannot be parsed, and ``ValueError``
+    when an accepted pattern cannot (a defect of the pack, not of the account).
     """
-    values: dict[Selector, list[Any]] = {}
-    for leaf in leaves(candidate):
-        satisfying, edges = _leaf_values(leaf)
-        values.setdefault(leaf.selector, [ABSENT, None]).extend(satisfying + edges)
-    for event in _representatives(pattern):
-        for selector, options in values.items():
-            for value in options:
-                changed = copy.deepcopy(event)
-                _place(changed, selector.path, value)
-                if evaluate(node, changed):
-                    yield changed
+    texts = (filter_patterns,) if isinstance(filter_patterns, str) else tuple(filter_patterns)
+    result = _covers(texts, tuple(accepted_patterns))
+    if result.missed is None:
+        return result
+    return dataclasses.replace(result, missed=copy.deepcopy(dict(result.missed)))
 
 
-# ------------------------------------------------------------------------------------ API
-
-
-def witnesses(accepted_pattern: str) -> list[dict[str, Any]]:
-    """The events the accepted pattern matches that a covering filter must match (copies).
-
-    :func:`covers` also tests these events with single fields set to the filter's own values.
-    """
-    return copy.deepcopy(list(_accepted(accepted_pattern)[1]))
-
-
-def covers(filter_pattern: str, accepted_patterns: Sequence[str]) -> Coverage:
-    """Whether ``filter_pattern`` matches every event that one of ``accepted_patterns`` matches.
-
-    Raises :class:`FilterPatternError` when ``filter_pattern`` cannot be parsed, and
-    ``ValueError`` when an accepted pattern cannot (a defect of the pack, not of the account).
-    """
-    candidate = normalize(parse(filter_pattern))
+@functools.lru_cache(maxsize=4096)
+def _covers(texts: tuple[str, ...], accepted_patterns: tuple[str, ...]) -> Coverage:
+    filters = [normalize(parse(text)) for text in texts]
     first_missed: dict[str, Any] | None = None
     for index, accepted in enumerate(accepted_patterns):
-        node, events = _accepted(accepted)
-        if candidate == node:
-            return Coverage(True, accepted, None)
-        if not events:
-            # Nothing to test against (unsatisfiable, or beyond the generator): only an
-            # identical pattern counts.
-            continue
-        missed = next((event for event in events if not evaluate(candidate, event)), None)
-        if missed is None:
-            missed = next((e for e in _substituted(node, accepted, candidate) if not evaluate(candidate, e)), None)
+        node = _accepted(accepted)
+        missed = next((event for event in _samples(accepted) if not any(evaluate(f, event) for f in filters)), None)
+        if missed is None and not any(f == node for f in filters):
+            missed = find_event(node, filters)
         if missed is None:
             return Coverage(True, accepted, None)
         if index == 0:
             first_missed = missed
-    return Coverage(False, None, copy.deepcopy(first_missed))
+    return Coverage(False, None, first_missed)

@@ -281,9 +281,15 @@ def test_matches_accepts_a_parsed_node() -> None:
 @pytest.mark.parametrize(
     ("pattern", "position", "fragment"),
     [
-        pytest.param("", 0, "only JSON filter patterns", id="empty"),
-        pytest.param("ERROR -Exiting", 0, "only JSON filter patterns", id="text"),
-        pytest.param("  [ip, user, status=4*]", 2, "only JSON filter patterns", id="space-delimited"),
+        pytest.param("  [ip, user, status=4*]", 2, "space-delimited", id="space-delimited"),
+        pytest.param("?a b", 0, "'?' terms mixed", id="mixed-any-and-all-terms"),
+        pytest.param('ERROR ""', 6, "empty quoted term", id="empty-quoted-term"),
+        pytest.param("ERROR -", 7, "expected a term", id="dangling-minus"),
+        pytest.param('ERR"OR', 0, "must be double-quoted", id="quote-inside-term"),
+        pytest.param("%a(b)%", 2, "parentheses", id="term-regex-parens"),
+        pytest.param("{ $.a = %a\\b% }", 10, "escape", id="regex-word-boundary"),
+        pytest.param("{ $.a = %a**% }", 11, "multiple repeat", id="regex-double-star"),
+        pytest.param("{ $.a = %a{3,2}% }", 10, "min repeat", id="regex-bad-count"),
         pytest.param("{}", 1, "empty JSON filter pattern", id="empty-braces"),
         pytest.param("{ $.a = b", 9, "expected '&&', '||' or '}'", id="no-closing-brace"),
         pytest.param("{ $.a = b } trailing", 12, "after the closing", id="trailing"),
@@ -307,7 +313,7 @@ def test_matches_accepts_a_parsed_node() -> None:
         pytest.param("{ $.a = %ab }", 8, "unterminated regular", id="unterminated-regex"),
         pytest.param("{ $.a = %% }", 8, "empty regular", id="empty-regex"),
         pytest.param("{ $.a = %a(b)% }", 10, "parentheses", id="regex-parens"),
-        pytest.param("{ $.a = %[% }", 8, "invalid regular", id="regex-invalid"),
+        pytest.param("{ $.a = %[% }", 9, "unterminated character class", id="regex-invalid"),
         pytest.param("{ $.a IS }", 9, "expected 'IS NULL'", id="is-nothing"),
         pytest.param("{ $.a IS MAYBE }", 9, "expected 'IS NULL'", id="is-maybe"),
         pytest.param("{ $.a NOT NULL }", 10, "'NOT EXISTS'", id="not-null"),
@@ -547,3 +553,31 @@ def test_clause_order_never_changes_the_answer(node: Node, rng: Any, event: dict
 def test_leaves_in_order() -> None:
     node = parse("{ $.a = 1 || ($.b IS NULL && $.c != x) }")
     assert [str(leaf.selector) for leaf in leaves(node)] == ["$.a", "$.b", "$.c"]
+
+
+# ------------------------------------------------------------------ empty and term patterns
+
+EVENT = {"eventName": "ConsoleLogin", "errorMessage": "Failed authentication", "userIdentity": {"type": "Root"}}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        pytest.param("", True, id="empty-matches-everything"),
+        pytest.param("   ", True, id="blank-matches-everything"),
+        pytest.param("ConsoleLogin", True, id="term"),
+        pytest.param("consolelogin", False, id="terms-are-case-sensitive"),
+        pytest.param('"Failed authentication"', True, id="quoted-phrase"),
+        pytest.param("Failed authentication", True, id="two-terms-both-present"),
+        pytest.param("ConsoleLogin -Root", False, id="exclusion-present"),
+        pytest.param("ConsoleLogin -IAMUser", True, id="exclusion-absent"),
+        pytest.param("?IAMUser ?Root", True, id="any-term-one-present"),
+        pytest.param("?IAMUser ?AssumedRole", False, id="any-term-none-present"),
+        pytest.param(r'"\"type\":\"Root\""', True, id="raw-compact-json"),
+        pytest.param("%Console[A-Z]ogin%", True, id="regex-term"),
+        pytest.param("%^ConsoleLogin%", False, id="regex-anchored-at-raw-text-start"),
+    ],
+)
+def test_empty_and_term_patterns(pattern: str, expected: bool) -> None:
+    assert matches(pattern, EVENT) is expected
+    assert matches(render(parse(pattern)), EVENT) is expected
