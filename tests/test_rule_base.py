@@ -28,6 +28,9 @@ class AccountRule(CisRule):
     PARAMETERS = {"days": IntParameter(default=90, minimum=1), "skip": ListParameter(item_pattern=r"[a-z]+")}
     ACTIONS = ("iam:ListUsers",)
 
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        return []
+
 
 class UserRule(CisRule):
     RESOURCE_TYPE = IAM_USER
@@ -41,6 +44,12 @@ class UserRule(CisRule):
         ("blank_is_default", {"days": "  ", "skip": ""}, {"days": 90, "skip": ()}),
         ("values", {"days": " 30 ", "skip": "a, b ,,c"}, {"days": 30, "skip": ("a", "b", "c")}),
         ("json_integer", {"days": 7}, {"days": 7, "skip": ()}),
+        ("plus_sign_and_leading_zeros", {"days": "+007"}, {"days": 7, "skip": ()}),
+        (
+            "rdklib_parameter_forms",
+            {"AssumeRoleMode": " False ", "ExecutionRoleRegion": "eu-central-2"},
+            {"days": 90, "skip": ()},
+        ),
         ("rdklib_parameters_pass", {"AssumeRoleMode": "true", "ExecutionRoleName": "x"}, {"days": 90, "skip": ()}),
     ],
 )
@@ -56,6 +65,21 @@ def test_parameters_parse(case, params, expected):
         ("bad_item", {"skip": "ok,NOT-OK"}, "skip must be a comma-separated list of a value; 'NOT-OK' is not one."),
         ("unknown", {"dayz": "3"}, "Unknown rule parameter dayz; this rule accepts: days, skip."),
         ("not_string", {"days": ["3"]}, "days must be a string, not list."),
+        ("boolean", {"days": True}, "days must be a string, not bool."),
+        ("underscore", {"days": "1_0"}, "days must be an integer >= 1, not '1_0'."),
+        ("arabic_indic_digits", {"days": "١٢"}, "days must be an integer >= 1, not '١٢'."),
+        ("fullwidth_digits", {"days": "\uff11\uff12"}, "days must be an integer >= 1, not '\uff11\uff12'."),
+        ("superscript", {"days": "²"}, "days must be an integer >= 1, not '²'."),
+        ("inner_space", {"days": " 1 0"}, "days must be an integer >= 1, not ' 1 0'."),
+        ("two_signs", {"days": "+-1"}, "days must be an integer >= 1, not '+-1'."),
+        ("negative", {"days": "-3"}, "days must be an integer >= 1, not -3."),
+        ("too_many_digits", {"days": "9" * 5000}, "days must be an integer >= 1, not a 5000-digit number."),
+        ("role_mode", {"AssumeRoleMode": "yes"}, "AssumeRoleMode must be 'true' or 'false', not 'yes'."),
+        (
+            "role_region",
+            {"ExecutionRoleRegion": "Mars"},
+            "ExecutionRoleRegion must be an AWS region name such as us-east-1, not 'Mars'.",
+        ),
     ],
 )
 def test_malformed_parameters_raise_naming_the_parameter(case, params, message):
@@ -119,6 +143,27 @@ def test_join_names():
 def test_notification_time_is_the_events_time():
     event = {"invokingEvent": json.dumps({"notificationCreationTime": "2026-01-02T03:04:05.678Z"})}
     assert notification_time(event).isoformat() == "2026-01-02T03:04:05.678000+00:00"
+    offset = {"invokingEvent": json.dumps({"notificationCreationTime": "2026-01-02T05:04:05+02:00"})}
+    assert notification_time(offset).utcoffset().total_seconds() == 7200
+
+
+@pytest.mark.parametrize(
+    ("case", "invoking", "message"),
+    [
+        (
+            "no_time_zone",
+            json.dumps({"notificationCreationTime": "2026-01-02T03:04:05"}),
+            "invokingEvent.notificationCreationTime must carry a time zone (such as 2026-01-01T00:00:00.000Z), "
+            "not '2026-01-02T03:04:05'.",
+        ),
+        ("not_json", "{", "invokingEvent must hold a JSON object, but is not JSON: '{'."),
+    ],
+)
+def test_notification_time_never_returns_a_naive_time(case, invoking, message):
+    # The door refuses such events first; a rule calling it directly still gets a sentence.
+    with pytest.raises(ValueError) as err:
+        notification_time({"invokingEvent": invoking})
+    assert str(err.value) == message
 
 
 def test_handle_fails_the_invocation_when_rdklib_reports_an_error(monkeypatch):
