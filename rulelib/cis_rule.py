@@ -18,6 +18,13 @@ Decisions that hold for every rule:
   :func:`handle` then fails the Lambda invocation, so that AWS Config records the rule's
   evaluation as failed (``DescribeConfigRuleEvaluationStatus``, the console) instead of keeping
   the previous verdict as if the run had succeeded.
+* **Bad input is refused at the door.** :func:`validate_event` checks the event before any API
+  call and names the first field that is not what AWS Config sends; rule parameters are checked
+  next. Either fails the invocation with one sentence, never with a raw exception.
+* **No verdict is lost.** rdklib discards ``PutEvaluations``' answer; :class:`Clients` reads it,
+  and evaluations AWS Config rejected fail the invocation, naming them.
+* **The Lambda's deadline is known.** Rules that walk many resources call :func:`check_deadline`
+  and stop with a clear error while there is still time to report, instead of being killed.
 * **Time** comes from the event's ``notificationCreationTime``, so tests freeze it.
 """
 
@@ -122,12 +129,14 @@ class Clients(ClientFactory):  # type: ignore[misc]  # rdklib ships no type info
                 self._clients[key] = client
             return client
 
-    def _count_sent(self, params: Mapping[str, Any], **_: Any) -> None:
-        with self._lock:
-            self.sent += len(params.get("Evaluations") or ())
+    def _count_sent(self, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["cis_evaluations_sent"] = len(params.get("Evaluations") or ())
 
-    def _read_answer(self, parsed: Mapping[str, Any], **_: Any) -> None:
+    def _read_answer(self, http_response: Any, parsed: Mapping[str, Any], context: Mapping[str, Any], **_: Any) -> None:
+        if http_response.status_code >= 300:
+            return  # an error answer raises ClientError, which the run reports itself
         with self._lock:
+            self.sent += int(context.get("cis_evaluations_sent", 0))
             self.rejected.extend(parsed.get("FailedEvaluations") or ())
 
     def rejection(self) -> dict[str, Any] | None:
@@ -169,14 +178,14 @@ class _Deadline:
         self._clock: tuple[Callable[[], Any], float] | None = None
 
     def start(self, context: Any) -> None:
+        clock = None
         remaining = getattr(context, "get_remaining_time_in_millis", None)
-        start = remaining() if callable(remaining) else None
-        with self._lock:
+        if callable(remaining):
+            start = remaining()
             if isinstance(start, int | float) and not isinstance(start, bool):
-                assert remaining is not None
-                self._clock = (remaining, min(DEADLINE_MARGIN_S, start / 1000 * DEADLINE_MARGIN_FRACTION))
-            else:
-                self._clock = None
+                clock = (remaining, min(DEADLINE_MARGIN_S, start / 1000 * DEADLINE_MARGIN_FRACTION))
+        with self._lock:
+            self._clock = clock
 
     def stop(self) -> None:
         with self._lock:
@@ -226,36 +235,50 @@ def _evaluate(rule: CisRule, event: Mapping[str, Any]) -> Any:
     same rdklib helpers."""
     try:
         invoking_event, rule_parameters = validate_event(rule, event)
+        valid_rule_parameters = rule.evaluate_parameters(rule_parameters)
+        assume = rule.get_assume_role_mode(event)
+        if assume:
+            _require(event, "executionRoleArn", ROLE_ARN, "the ARN of the IAM role to assume (AssumeRoleMode)")
     except InvalidEventError as ex:
         return build_error_response("The event is malformed", str(ex), "InvalidEvent", str(ex))
-    try:
-        valid_rule_parameters = rule.evaluate_parameters(rule_parameters)
     except InvalidParametersError as ex:
         return build_parameters_value_error_response(ex)
-    assume = rule.get_assume_role_mode(event)
-    if assume:
-        try:
-            _require(event, "executionRoleArn", ROLE_ARN, "the ARN of the IAM role to assume (AssumeRoleMode)")
-        except InvalidEventError as ex:
-            return build_error_response("The event is malformed", str(ex), "InvalidEvent", str(ex))
     clients = Clients(
         rule.get_execution_role_arn(event) if assume else None, rule.get_assume_role_region(event), assume
     )
+    result = _run(rule, event, invoking_event, clients, valid_rule_parameters)
+    rejection = clients.rejection()
+    if rejection is None:
+        return result
+    if isinstance(result, dict):
+        # A later step failed outright after evaluations had been rejected: report both.
+        failure = RuleFailed(result)
+        rejection["customerErrorMessage"] += f" The run then failed: {str(failure).rstrip('.')}."
+    return rejection
+
+
+def _run(
+    rule: CisRule,
+    event: Mapping[str, Any],
+    invoking_event: Mapping[str, Any],
+    clients: Clients,
+    valid_rule_parameters: Mapping[str, Any],
+) -> Any:
+    """Evaluate and report, as rdklib does: its evaluations, or its error response."""
     try:
         message_type = invoking_event["messageType"]
         if message_type == SCHEDULED:
             result = rule.evaluate_periodic(event, clients, valid_rule_parameters)
-            evaluations = process_periodic_evaluations_list(event, clients, result, rule)
+            return process_periodic_evaluations_list(event, clients, result, rule)
+        if message_type == OVERSIZED_CHANGE:
+            item = _fetch_oversized_item(clients, invoking_event["configurationItemSummary"])
         else:
-            if message_type == OVERSIZED_CHANGE:
-                item = _fetch_oversized_item(clients, invoking_event["configurationItemSummary"])
-            else:
-                item = invoking_event["configurationItem"]
-            if is_applicable_status(item, event) and is_applicable_resource_type(item, list(rule.CHANGE_TYPES)):
-                result = rule.evaluate_change(event, clients, item, valid_rule_parameters)
-            else:
-                result = [Evaluation(ComplianceType.NOT_APPLICABLE)]
-            evaluations = process_event_evaluations_list(event, clients, result, item)
+            item = invoking_event["configurationItem"]
+        if is_applicable_status(item, event) and is_applicable_resource_type(item, list(rule.CHANGE_TYPES)):
+            result = rule.evaluate_change(event, clients, item, valid_rule_parameters)
+        else:
+            result = [Evaluation(ComplianceType.NOT_APPLICABLE)]
+        return process_event_evaluations_list(event, clients, result, item)
     except botocore.exceptions.ClientError as ex:
         error = ex.response["Error"]
         if "AccessDenied" in error["Code"] or "UnauthorizedOperation" in error["Code"]:
@@ -267,7 +290,6 @@ def _evaluate(rule: CisRule, event: Mapping[str, Any]) -> Any:
         return build_error_response("Customer error while making API request", str(ex), error["Code"], error["Message"])
     except ValueError as ex:
         return build_internal_error_response(str(ex), str(ex))
-    return clients.rejection() or evaluations
 
 
 def _fetch_oversized_item(clients: Clients, summary: Mapping[str, Any]) -> Any:

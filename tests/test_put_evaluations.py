@@ -154,3 +154,34 @@ def test_a_pack_rule_reports_the_rejection(endpoint):
         f"FailedEvaluations: AWS Config rejected 1 of 1 evaluations (PutEvaluations listed them as "
         f"FailedEvaluations, which carry no reason code): NON_COMPLIANT {ACCOUNT} {ACCOUNT_ID}"
     )
+
+
+def test_rejections_are_named_even_when_a_later_batch_fails(endpoint):
+    # Batch 1 is answered with two rejections; batch 2 is refused outright (AccessDenied, an HTTP
+    # 400 with AWS Config's JSON error body). The run fails naming both.
+    config = endpoint(lambda batch, evaluation: evaluation["ComplianceResourceId"] in {"bucket-003", "bucket-007"})
+    answer_batch = config.__call__
+
+    def first_then_denied(request, **kwargs):
+        if config.batches:
+            config.batches.append(json.loads(request.body)["Evaluations"])
+            body = json.dumps({"__type": "AccessDeniedException", "message": "not allowed"}).encode()
+            return AWSResponse(request.url, 400, {"x-amzn-RequestId": "denied"}, Body(body))
+        return answer_batch(request, **kwargs)
+
+    session = boto3._get_default_session()
+    session.events.unregister(PUT, config)
+    session.events.register(PUT, first_then_denied)
+    try:
+        with pytest.raises(RuleFailed) as failed:
+            run(150)
+    finally:
+        session.events.unregister(PUT, first_then_denied)
+    assert [len(batch) for batch in config.batches] == [100, 50]
+    assert failed.value.response["customerErrorCode"] == "FailedEvaluations"
+    assert failed.value.response["customerErrorMessage"] == (
+        "AWS Config rejected 2 of 100 evaluations (PutEvaluations listed them as FailedEvaluations, "
+        "which carry no reason code): COMPLIANT AWS::S3::Bucket bucket-003 and COMPLIANT AWS::S3::Bucket "
+        "bucket-007; those resources keep their previous verdict. The run then failed: "
+        "AccessDeniedException: not allowed."
+    )
