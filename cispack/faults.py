@@ -13,13 +13,15 @@ each service's own error code. botocore parses that answer and retries it exactl
 AWS's: HTTP 500, throttling and connection errors go through the standard retry mode's attempts
 (``AWS_MAX_ATTEMPTS``, which ``cis_rule`` sets), AccessDenied does not. Patching
 ``_make_api_call`` (or answering in ``before-call``, as :func:`cispack.localconfig.respond` does)
-would skip the retries altogether. The handler is registered first: moto's own ``before-send``
-handler answers every request it sees. Clients copy the session's handlers when they are built,
-which the rules do inside ``evaluate_*``, after :class:`HttpLayer` is installed.
+would skip the retries altogether. botocore calls every ``before-send`` handler, so the layer
+takes moto's off the session and passes it only the requests it does not answer itself. Clients
+copy the session's handlers when they are built, which the rules do inside ``evaluate_*``, after
+:class:`HttpLayer` is installed.
 
 **Fault kinds.** For each rule and each operation its clean run called: AccessDenied, HTTP 500
-on every attempt, a connection error on every attempt, and (for each listing the clean run read
-in two pages) HTTP 500 on every attempt of the second page. Then, per rule: throttling of 30 % of
+on every attempt, a connection error on every attempt (refused, then dropped before the answer:
+``EndpointConnectionError`` and ``ConnectionClosedError`` in turn), and (for each listing the
+clean run read in two pages) HTTP 500 on every attempt of the second page. Then, per rule: throttling of 30 % of
 all requests (a seeded RNG), whose verdicts must equal the clean run's, and a ``PutEvaluations``
 answer listing one evaluation in ``FailedEvaluations``, which must fail the run.
 
@@ -61,6 +63,7 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 from unittest import mock
+from xml.sax.saxutils import escape as xml_escape
 
 import boto3
 import botocore.endpoint
@@ -170,15 +173,11 @@ def _response(url: str, status: int, body: bytes, headers: Mapping[str, str]) ->
     return AWSResponse(url, status, {"x-amzn-RequestId": "cis-faults", **headers}, _Body(body))
 
 
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def wire_error(model: Any, url: str, code: str, status: int, message: str) -> AWSResponse:
     """An error answer in the wire format of the operation's protocol, as the service sends it."""
     service = model.service_model
     protocol = service.resolved_protocol
-    text = _xml_escape(message)
+    text = xml_escape(message)
     if protocol == "json":
         headers = {"Content-Type": f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.1')}"}
         if "awsQueryCompatible" in service.metadata:
