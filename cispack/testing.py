@@ -93,6 +93,7 @@ class Case:
 class RuleTestCase(unittest.TestCase):
     """A moto account per test, with the local Config seam installed."""
 
+    maxDiff = None  # an annotation that differs is shown whole
     rule_module: ModuleType
     rule_name: str
 

@@ -57,8 +57,8 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 from rdklib import Evaluation
 
-from cis_filter_pattern import Check, Comparison, FilterPatternError, RegexValue, leaves, parse
-from cis_pattern_coverage import Coverage, covers
+from cis_filter_pattern import Comparison, FilterPatternError, RegexValue, evaluate, leaves, parse
+from cis_pattern_coverage import Coverage, covers, sample_events
 from cis_rule import (
     ACCOUNT,
     CisRule,
@@ -205,62 +205,127 @@ def _topic_name(arn: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def filter_coverage(filter_pattern: str, accepted_patterns: tuple[str, ...]) -> Coverage | None:
-    """Whether the filter pattern covers one of the accepted patterns; ``None`` when the filter
-    cannot be parsed. Pure, so memoised across calls."""
+def unreadable_reason(filter_pattern: str) -> str | None:
+    """Why a filter pattern cannot be read, or ``None`` when it can. Pure, so memoised."""
     try:
-        return covers(filter_pattern, accepted_patterns)
-    except FilterPatternError:
-        return None
+        parse(filter_pattern)
+    except FilterPatternError as error:
+        return error.message
+    return None
 
 
-def _term(leaf: Comparison | Check) -> tuple[tuple[str | int, ...], str, str]:
-    if isinstance(leaf, Check):
-        return leaf.selector.path, leaf.kind, ""
-    value = leaf.value
-    text = value.pattern if isinstance(value, RegexValue) else value.text
-    return leaf.selector.path, leaf.operator, text
+def group_coverage(patterns: Sequence[str], accepted: tuple[str, ...]) -> Coverage:
+    """Whether filters publishing one metric (their union) cover one of the accepted patterns."""
+    return covers(tuple(sorted(set(patterns))), accepted)
 
 
-@functools.lru_cache(maxsize=4096)
-def _terms(pattern: str) -> frozenset[tuple[tuple[str | int, ...], str, str]]:
-    return frozenset(_term(leaf) for leaf in leaves(parse(pattern)))
+@functools.lru_cache(maxsize=64)
+def _constants(accepted: tuple[str, ...]) -> frozenset[str]:
+    """The values the accepted patterns test (event names, error codes, ...): what makes a
+    filter relevant to this control rather than to another."""
+    found: set[str] = set()
+    for pattern in accepted:
+        for leaf in leaves(parse(pattern)):
+            if isinstance(leaf, Comparison):
+                value = leaf.value
+                text = value.pattern if isinstance(value, RegexValue) else value.text
+                found.add(text.strip("*"))
+    return frozenset(text for text in found if text)
 
 
-def closest_miss(filters: Sequence[MetricFilter], accepted: tuple[str, ...]) -> tuple[str, str] | None:
-    """For an annotation: the readable filter sharing the most terms with the accepted patterns
-    (none when no filter shares any), and the event of the first accepted pattern it misses,
-    cut down to the fields that pattern reads."""
-    wanted = frozenset().union(*(_terms(pattern) for pattern in accepted))
-    best: tuple[int, MetricFilter, Mapping[str, Any]] | None = None
+def relevance(filter_pattern: str, accepted: tuple[str, ...]) -> int:
+    """How many of the control's values the filter's text names (readable or not)."""
+    return sum(1 for constant in _constants(accepted) if constant in filter_pattern)
+
+
+@dataclass(frozen=True)
+class MetricGroup:
+    """The readable filters of one log group that publish one metric: CloudWatch counts an event
+    once per filter matching it, so an alarm on the metric sees their union."""
+
+    metric: Metric | None
+    filters: tuple[MetricFilter, ...]
+
+    @property
+    def names(self) -> str:
+        return join_names([f.name for f in self.filters], limit=2)
+
+
+def metric_groups(filters: Sequence[MetricFilter]) -> list[MetricGroup]:
+    """Readable filters grouped by metric (namespace and name); a filter without a metric alone."""
+    by_metric: dict[tuple[str, str], list[MetricFilter]] = {}
+    metrics: dict[tuple[str, str], Metric] = {}
+    groups: list[MetricGroup] = []
     for metric_filter in filters:
-        coverage = filter_coverage(metric_filter.pattern, accepted)
-        if coverage is None or coverage.missed is None:
+        if unreadable_reason(metric_filter.pattern) is not None:
             continue
-        shared = len(_terms(metric_filter.pattern) & wanted)
-        if shared and (best is None or shared > best[0]):
-            best = (shared, metric_filter, coverage.missed)
+        if not metric_filter.metrics:
+            groups.append(MetricGroup(None, (metric_filter,)))
+        for metric in metric_filter.metrics:
+            key = (metric.namespace, metric.name)
+            by_metric.setdefault(key, []).append(metric_filter)
+            known = metrics.get(key)
+            metrics[key] = metric if known is None or metric.has_dimensions else known
+    groups += [MetricGroup(metrics[key], tuple(members)) for key, members in by_metric.items()]
+    return sorted(groups, key=lambda group: [f.name for f in group.filters])
+
+
+def closest_miss(filters: Sequence[MetricFilter], accepted: tuple[str, ...]) -> str:
+    """For a NON_COMPLIANT annotation: the filter most relevant to the control and, when it can
+    be read, an event the first accepted pattern matches and it (with the filters sharing its
+    metric) misses, cut down to the fields that decide.
+
+    Relevance: how many of the control's sample events a group of filters matches, then how many
+    of the control's values its text names. An unreadable filter is named only when it names
+    more of them than any readable group that matches nothing, so a broken filter for another
+    control is never blamed."""
+    if not filters:
+        return "; the log group has no metric filter"
+    samples = sample_events(accepted[0])
+
+    def score(group: MetricGroup) -> tuple[int, int]:
+        nodes = [parse(f.pattern) for f in group.filters]
+        matched = sum(1 for event in samples if any(evaluate(node, event) for node in nodes))
+        return matched, max(relevance(f.pattern, accepted) for f in group.filters)
+
+    ranked = sorted(metric_groups(filters), key=score, reverse=True)
+    best = ranked[0] if ranked else None
+    best_score = score(best) if best is not None else (0, 0)
+    unreadable = [f for f in filters if unreadable_reason(f.pattern) is not None]
+    worst = max(unreadable, key=lambda f: relevance(f.pattern, accepted), default=None)
+    if worst is not None and best_score[0] == 0 and relevance(worst.pattern, accepted) > best_score[1]:
+        return f"; the closest, {_short(worst.name)}, could not be read ({unreadable_reason(worst.pattern)})"
     if best is None:
-        return None
-    paths = [path for path, _, _ in sorted(_terms(accepted[0]), key=str)]
-    return best[1].name, json.dumps(_project(best[2], paths))
+        return f"; {join_names([_short(f.name) for f in unreadable], limit=2)} could not be read"
+    missed = group_coverage([f.pattern for f in best.filters], accepted).missed
+    event = _fit(missed or {}, 110)
+    if best_score != (0, 0):
+        return f"; the closest, {_short(best.names)}, misses {event}"
+    return f"; no filter tests this control's events, e.g. {event}"
 
 
-def _project(event: Mapping[str, Any], paths: Sequence[tuple[str | int, ...]]) -> dict[str, Any]:
-    """The event with only the given paths (those that exist), in the event's own key order."""
-    keep: dict[str, Any] = {}
-    firsts = {path[0] for path in paths if path}
-    for key, value in event.items():
-        if key not in firsts:
-            continue
-        rests = [path[1:] for path in paths if path and path[0] == key]
-        if any(not rest for rest in rests) or not isinstance(value, Mapping):
-            keep[key] = value
-        else:
-            inner = _project(value, [rest for rest in rests if rest and isinstance(rest[0], str)])
-            if inner:
-                keep[key] = inner
-    return keep
+def _short(text: str, limit: int = 48) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fit(event: Mapping[str, Any], budget: int) -> str:
+    """The witness as compact JSON within ``budget`` characters: long values are shortened first."""
+    text = json.dumps(event, separators=(", ", ": "), ensure_ascii=False)
+    for limit in (40, 24, 12):
+        if len(text) <= budget:
+            break
+        text = json.dumps(_shorten(event, limit), separators=(", ", ": "), ensure_ascii=False)
+    return text if len(text) <= budget else text[: budget - 4] + "...}"
+
+
+def _shorten(value: Any, limit: int) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _shorten(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shorten(item, limit) for item in value]
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 3] + "..."
+    return value
 
 
 class MonitoringChains:
@@ -438,75 +503,66 @@ class MonitoringChains:
                 LOG_GROUP_MISSING, f"Log group {log_group} of trail {trail.name} does not exist in {region}."
             )
             return
-        covering: list[MetricFilter] = []
-        unreadable: list[str] = []
-        for metric_filter in filters:
-            coverage = filter_coverage(metric_filter.pattern, accepted)
-            if coverage is None:
-                unreadable.append(metric_filter.name)
-            elif coverage.covered:
-                covering.append(metric_filter)
+        covering = [
+            group
+            for group in metric_groups(filters)
+            if group_coverage([f.pattern for f in group.filters], accepted).covered
+        ]
         if not covering:
             text = f"No metric filter on log group {log_group} of trail {trail.name} covers the CIS {control} pattern"
-            if unreadable:
-                noun = "filter" if len(unreadable) == 1 else "filters"
-                text += f"; {noun} {join_names(unreadable, limit=3)} could not be read"
-            else:
-                miss = closest_miss(filters, accepted)
-                if miss is not None:
-                    text += f"; the closest, {miss[0]}, misses {miss[1]}"
-            yield _missing(NO_COVERING_FILTER, text + ".")
+            yield _missing(NO_COVERING_FILTER, text + closest_miss(filters, accepted) + ".")
             return
-        for metric_filter in covering:
-            yield from self._alarm_chains(trail, metric_filter)
+        for group in covering:
+            yield from self._alarm_chains(trail, group)
 
-    def _alarm_chains(self, trail: Trail, metric_filter: MetricFilter) -> Iterator[Outcome]:
-        if not metric_filter.metrics:
-            yield _missing(
-                NO_ALARM, f"Filter {metric_filter.name} on log group {metric_filter.log_group} has no metric."
-            )
-        for metric in metric_filter.metrics:
-            of_filter = f"metric {metric.label} of filter {metric_filter.name}"
-            alarms = self.alarms(metric_filter.region, metric)
-            if not alarms:
-                yield _missing(NO_ALARM, f"No alarm on {of_filter} on log group {metric_filter.log_group}.")
+    def _alarm_chains(self, trail: Trail, group: MetricGroup) -> Iterator[Outcome]:
+        log_group = group.filters[0].log_group
+        if group.metric is None:
+            yield _missing(NO_ALARM, f"Filter {group.names} on log group {log_group} has no metric.")
+            return
+        metric = group.metric
+        noun = "filter" if len(group.filters) == 1 else "filters"
+        of_filter = f"metric {metric.label} of {noun} {group.names}"
+        alarms = self.alarms(group.filters[0].region, metric)
+        if not alarms:
+            yield _missing(NO_ALARM, f"No alarm on {of_filter} on log group {log_group}.")
+            return
+        for alarm in alarms:
+            if not alarm.actions_enabled:
+                yield _missing(ACTIONS_DISABLED, f"Alarm {alarm.name} on {of_filter} has its actions disabled.")
                 continue
-            for alarm in alarms:
-                if not alarm.actions_enabled:
-                    yield _missing(ACTIONS_DISABLED, f"Alarm {alarm.name} on {of_filter} has its actions disabled.")
+            if not alarm.sns_topics:
+                yield _missing(NO_SNS_ACTION, f"Alarm {alarm.name} on {of_filter} notifies no SNS topic.")
+                continue
+            for topic in alarm.sns_topics:
+                owner = _arn_field(topic, 4)
+                if owner != self.account:
+                    yield _foreign(
+                        NO_CONFIRMED_SUBSCRIPTION,
+                        owner,
+                        f"SNS topic {_topic_name(topic)} of alarm {alarm.name}",
+                        "its subscriptions cannot be verified",
+                    )
                     continue
-                if not alarm.sns_topics:
-                    yield _missing(NO_SNS_ACTION, f"Alarm {alarm.name} on {of_filter} notifies no SNS topic.")
-                    continue
-                for topic in alarm.sns_topics:
-                    owner = _arn_field(topic, 4)
-                    if owner != self.account:
-                        yield _foreign(
-                            NO_CONFIRMED_SUBSCRIPTION,
-                            owner,
-                            f"SNS topic {_topic_name(topic)} of alarm {alarm.name}",
-                            "its subscriptions cannot be verified",
-                        )
-                        continue
-                    confirmed = self.has_confirmed_subscription(topic)
-                    if confirmed is None:
-                        yield _missing(
-                            TOPIC_MISSING, f"SNS topic {_topic_name(topic)} of alarm {alarm.name} does not exist."
-                        )
-                    elif not confirmed:
-                        yield _missing(
-                            NO_CONFIRMED_SUBSCRIPTION,
-                            f"SNS topic {_topic_name(topic)} of alarm {alarm.name} has no confirmed subscription.",
-                        )
-                    else:
-                        yield Outcome(
-                            COMPLIANT,
-                            COMPLETE,
-                            f"Trail {trail.name} feeds filter {metric_filter.name} on log group "
-                            f"{metric_filter.log_group}; alarm {alarm.name} notifies SNS topic {_topic_name(topic)}, "
-                            "which has a confirmed subscription.",
-                        )
-                        return
+                confirmed = self.has_confirmed_subscription(topic)
+                if confirmed is None:
+                    yield _missing(
+                        TOPIC_MISSING, f"SNS topic {_topic_name(topic)} of alarm {alarm.name} does not exist."
+                    )
+                elif not confirmed:
+                    yield _missing(
+                        NO_CONFIRMED_SUBSCRIPTION,
+                        f"SNS topic {_topic_name(topic)} of alarm {alarm.name} has no confirmed subscription.",
+                    )
+                else:
+                    yield Outcome(
+                        COMPLIANT,
+                        COMPLETE,
+                        f"Trail {trail.name} feeds {noun} {group.names} on log group "
+                        f"{log_group}; alarm {alarm.name} notifies SNS topic {_topic_name(topic)}, "
+                        "which has a confirmed subscription.",
+                    )
+                    return
 
 
 class MetricFilterAlarmRule(CisRule):

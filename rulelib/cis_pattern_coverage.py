@@ -277,10 +277,12 @@ def _problem(formula: Any, check: Callable[[Mapping[str, Any]], bool]) -> _Probl
     for atom in atoms:
         if isinstance(atom, Comparison | Check):
             by_path.setdefault(atom.selector.path, []).append(atom)
-    paths: set[tuple[str | int, ...]] = set()
+    # Fields in the order the formula names them (P's first), each after the fields holding it,
+    # so that witnesses list the accepted pattern's fields first.
+    ordered: list[tuple[str | int, ...]] = []
     for path in by_path:
-        paths.update(path[:end] for end in range(1, len(path) + 1))
-    ordered = sorted(paths, key=lambda path: (len(path), [str(step) for step in path]))
+        ordered += [path[:end] for end in range(1, len(path) + 1) if path[:end] not in ordered]
+    paths = set(ordered)
     domains: dict[tuple[str | int, ...], tuple[_Cell, ...]] = {}
     for path in ordered:
         containers = sorted(
@@ -423,7 +425,7 @@ def find_event(pattern: Node, excluded: Sequence[Node] = ()) -> dict[str, Any] |
 @functools.lru_cache(maxsize=64)
 def _accepted(pattern: str) -> Node:
     try:
-        return normalize(parse(pattern))
+        return parse(pattern)
     except FilterPatternError as error:
         raise ValueError(f"accepted pattern {pattern!r} is not a valid filter pattern: {error}") from error
 
@@ -457,12 +459,12 @@ def covers(filter_patterns: str | Sequence[str], accepted_patterns: Sequence[str
 
 @functools.lru_cache(maxsize=4096)
 def _covers(texts: tuple[str, ...], accepted_patterns: tuple[str, ...]) -> Coverage:
-    filters = [normalize(parse(text)) for text in texts]
+    filters = [parse(text) for text in texts]
     first_missed: dict[str, Any] | None = None
     for index, accepted in enumerate(accepted_patterns):
         node = _accepted(accepted)
         missed = next((event for event in _samples(accepted) if not any(evaluate(f, event) for f in filters)), None)
-        if missed is None and not any(f == node for f in filters):
+        if missed is None and normalize(node) not in {normalize(f) for f in filters}:
             missed = find_event(node, filters)
         if missed is None:
             return Coverage(True, accepted, None)

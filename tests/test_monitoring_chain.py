@@ -40,6 +40,7 @@ OTHER_REGION = "eu-west-1"
 UNREADABLE = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*" }'
 UNRELATED = "{ $.eventName = CreateUser }"
 METRIC = "CISBenchmark/cis-filter"
+METRIC_NAME = "cis-filter"
 
 
 def account(compliance, annotation):
@@ -54,7 +55,7 @@ def foreign(annotation):
     return account("NOT_APPLICABLE", annotation)
 
 
-def compliant(**names):
+def compliant(plural=False, **names):
     defaults = {
         "trail": "cis-trail",
         "log_group": LOG_GROUP,
@@ -64,7 +65,8 @@ def compliant(**names):
         "topic": TOPIC,
         "topic_arn": topic_arn(),
     }
-    return account("COMPLIANT", compliant_annotation(Chain(**{**defaults, **names})))
+    text = compliant_annotation(Chain(**{**defaults, **names}))
+    return account("COMPLIANT", text.replace(" feeds filter ", " feeds filters ") if plural else text)
 
 
 def chain_without_trail(pattern=PATTERN, region=REGION):
@@ -122,6 +124,7 @@ def with_org_trail(test):
 
 
 NO_COVER = "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern."
+TYPO_REASON = "expected ')' to close the '(' at position 46 but found '}'"
 
 CASES = [
     Case("complete_chain", lambda test: add_chain(test, PATTERN), expect=compliant()),
@@ -204,8 +207,14 @@ CASES = [
         ),
         expect=missing("Log group CloudTrail/cis of trail cis-trail does not exist in us-east-1."),
     ),
-    Case("no_filter", given(trail()), expect=missing(NO_COVER)),
-    Case("no_matching_filter", lambda test: add_chain(test, UNRELATED), expect=missing(NO_COVER)),
+    Case("no_filter", given(trail()), expect=missing(NO_COVER[:-1] + "; the log group has no metric filter.")),
+    Case(
+        "no_matching_filter",
+        lambda test: add_chain(test, UNRELATED),
+        expect=missing(
+            NO_COVER[:-1] + """; no filter tests this control's events, e.g. {"errorCode": "AccessDenied"}."""
+        ),
+    ),
     Case(
         "closest_filter_and_the_event_it_misses",
         given(
@@ -218,12 +227,39 @@ CASES = [
     Case(
         "unparseable_filter",
         lambda test: add_chain(test, UNREADABLE, filter_name="typo"),
-        expect=missing(NO_COVER[:-1] + "; filter typo could not be read."),
+        expect=missing(NO_COVER[:-1] + f"; the closest, typo, could not be read ({TYPO_REASON})."),
     ),
     Case(
         "unparseable_filters",
         given(lambda test: add_chain(test, UNREADABLE, filter_name="typo"), filter_("typo-2", "{ $.a = }")),
-        expect=missing(NO_COVER[:-1] + "; filters typo and typo-2 could not be read."),
+        expect=missing(NO_COVER[:-1] + f"; the closest, typo, could not be read ({TYPO_REASON})."),
+    ),
+    Case(
+        "unreadable_filter_of_another_control_is_not_blamed",
+        given(
+            lambda test: add_chain(test, UNRELATED, filter_name="a-unrelated"),
+            filter_("b-broken-3.6", '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication" }'),
+            filter_("c-near", '{ $.errorCode = "AccessDenied*" }'),
+        ),
+        expect=missing(NO_COVER[:-1] + '; the closest, c-near, misses {"errorCode": "UnauthorizedOperation"}.'),
+    ),
+    Case(
+        "two_filters_one_metric_cover_together",
+        given(
+            lambda test: add_chain(test, '{ $.errorCode = "*UnauthorizedOperation" }', filter_name="cis-filter"),
+            lambda test: add_metric_filter(
+                test, "cis-filter-2", '{ $.errorCode = "AccessDenied*" }', metric=METRIC_NAME
+            ),
+        ),
+        expect=compliant(filter="cis-filter and cis-filter-2", plural=True),
+    ),
+    Case(
+        "two_filters_two_metrics_do_not_cover",
+        given(
+            lambda test: add_chain(test, '{ $.errorCode = "*UnauthorizedOperation" }', filter_name="cis-filter"),
+            filter_("cis-filter-2", '{ $.errorCode = "AccessDenied*" }'),
+        ),
+        expect=missing(NO_COVER[:-1] + '; the closest, cis-filter, misses {"errorCode": "AccessDenied"}.'),
     ),
     Case(
         "unparseable_filter_beside_a_covering_one",

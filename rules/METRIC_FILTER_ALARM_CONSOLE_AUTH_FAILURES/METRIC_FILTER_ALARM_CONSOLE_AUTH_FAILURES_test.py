@@ -38,7 +38,7 @@ CASES = [
         expect=account(
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.6 pattern; "
-            'the closest, cis-3.6, misses {"errorMessage": "Failed authentication", "eventName": "ConsoleLogin"}.',
+            'the closest, cis-3.6, misses {"eventName": "ConsoleLogin", "errorMessage": "Failed authentication"}.',
         ),
     ),
 ]

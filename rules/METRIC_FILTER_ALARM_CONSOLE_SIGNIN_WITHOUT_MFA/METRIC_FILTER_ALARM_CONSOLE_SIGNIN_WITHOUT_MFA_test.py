@@ -35,7 +35,7 @@ CASES = [
         expect=account(
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.2 pattern; "
-            'the closest, cis-3.2, misses {"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "Yesx"}}.',
+            'the closest, cis-3.2, misses {"eventName": "ConsoleLogin", "additionalEventData": {"MFAUsed": "x"}}.',
         ),
     ),
 ]
