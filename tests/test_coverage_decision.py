@@ -1,0 +1,252 @@
+"""The coverage decision against an independent reference: ``cis_filter_pattern.evaluate``, a
+plain evaluator of one pattern on one event (Python ``re`` and string operations, no automata).
+
+* Property: for random patterns P and filters F over a few fields, the engine's answer agrees
+  with an exhaustive check over every event built from a pool of values: when it says "covers",
+  no pooled event matches P and not F; when it says "does not cover", its witness matches P
+  and not F. The pool holds every value that can tell the patterns below apart, so a wrong
+  "covers" would show.
+* Tables: the cases a hostile reviewer found in the earlier sampling engine, and their variants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cis_filter_pattern import evaluate, parse
+from cis_pattern_coverage import covers, find_event
+
+V120_31 = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+V200_31 = (
+    '{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && '
+    '($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }'
+)
+V120_33 = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+
+
+def _narrow(pattern: str, condition: str) -> str:
+    return pattern.rstrip()[:-1].rstrip() + f" && ({condition}) }}"
+
+
+# ----------------------------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize(
+    ("candidate", "accepted", "covered", "deciding"),
+    [
+        pytest.param(
+            _narrow(V200_31, "$.sourceIPAddress != %^10\\.%"),
+            V200_31,
+            False,
+            {"sourceIPAddress"},
+            id="regex-exclusion-drops-10.x-callers",
+        ),
+        pytest.param(
+            _narrow(V200_31, "$.sourceIPAddress != %^10%"),
+            V200_31,
+            False,
+            {"sourceIPAddress"},
+            id="regex-exclusion-without-dot",
+        ),
+        pytest.param(
+            _narrow(
+                V120_33,
+                '$.sourceIPAddress NOT EXISTS || $.sourceIPAddress != "198.51.100.66" || '
+                '$.userAgent NOT EXISTS || $.userAgent != "ops-breakglass/1.0"',
+            ),
+            V120_33,
+            False,
+            {"sourceIPAddress", "userAgent"},
+            id="two-field-exclusion",
+        ),
+        pytest.param(
+            _narrow(
+                V120_33,
+                '$.sourceIPAddress != "198.51.100.66" || $.userAgent != "ops-breakglass/1.0" || '
+                '$.awsRegion != "eu-west-1" || $.sourceIPAddress NOT EXISTS || $.userAgent NOT EXISTS || '
+                "$.awsRegion NOT EXISTS",
+            ),
+            V120_33,
+            False,
+            {"sourceIPAddress", "userAgent", "awsRegion"},
+            id="three-field-exclusion",
+        ),
+        pytest.param(_narrow(V120_33, '$.userAgent != "x"'), V120_33, False, set(), id="not-equal-on-missing-field"),
+        pytest.param(
+            _narrow(V120_33, '$.userAgent NOT EXISTS || $.userAgent != "x"'),
+            V120_33,
+            False,
+            {"userAgent"},
+            id="not-equal-or-absent-still-drops-one-value",
+        ),
+        pytest.param(
+            '{ $.errorCode = "*Operation" || $.errorCode = "Access*" }', V120_31, True, set(), id="wider-wildcards"
+        ),
+        pytest.param(
+            '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied" }',
+            V120_31,
+            False,
+            {"errorCode"},
+            id="wildcard-narrowed-to-exact",
+        ),
+        pytest.param(
+            "{ $.errorCode = %Unauthorized|^AccessDenied% }", V120_31, True, set(), id="regex-covers-wildcards"
+        ),
+        pytest.param(
+            "{ $.errorCode = %UnauthorizedOperation$|^AccessDenied% }",
+            V120_31,
+            True,
+            set(),
+            id="anchored-regex-covers-wildcards",
+        ),
+        pytest.param(
+            "{ $.errorCode = %^[A-Z][a-z]+Operation$|^AccessDenied% }",
+            V120_31,
+            False,
+            {"errorCode"},
+            id="regex-misses-dotted-codes",
+        ),
+        pytest.param("", V120_33, True, set(), id="empty-pattern-matches-everything"),
+        pytest.param("Root", V120_33, True, set(), id="term-forced-by-the-pattern"),
+        pytest.param("Root -breakglass", V120_33, False, {"note"}, id="term-exclusion"),
+        pytest.param("?Unauthorized ?AccessDenied", V120_31, True, set(), id="any-term"),
+        pytest.param("AccessDenied", V120_31, False, {"errorCode"}, id="term-misses-a-branch"),
+        pytest.param("{ $.n > 499 }", "{ $.n >= 500 }", True, set(), id="numeric-lower-bound-below"),
+        pytest.param("{ $.n > 500 }", "{ $.n >= 500 }", False, {"n"}, id="numeric-boundary"),
+        pytest.param("{ $.n >= 500 && $.n != 750 }", "{ $.n >= 500 }", False, {"n"}, id="numeric-hole"),
+        pytest.param("{ $.n >= 500 || $.n < 500 }", "{ $.n = * }", False, {"n"}, id="numbers-miss-strings"),
+        pytest.param("{ $.a[0] = x || $.a[1] = x }", "{ $.a[1] = x }", True, set(), id="array-index"),
+        pytest.param("{ $.a[0] EXISTS }".replace(" EXISTS", " = *"), "{ $.a[1] = x }", False, {"a"}, id="array-0-null"),
+        pytest.param("{ $.c.d IS NULL }", '{ $.c.d IS NULL && $.c.e = "x" }', True, set(), id="nested-null"),
+        pytest.param("{ $.c NOT EXISTS }", "{ $.c.d NOT EXISTS }", False, {"c"}, id="nested-absent-parent"),
+    ],
+)
+def test_decisions(candidate: str, accepted: str, covered: bool, deciding: set[str]) -> None:
+    result = covers(candidate, [accepted])
+    assert result.covered is covered
+    if covered:
+        assert result.missed is None
+        return
+    assert result.missed is not None
+    assert evaluate(parse(accepted), result.missed)
+    assert not evaluate(parse(candidate), result.missed)
+    assert deciding <= set(result.missed)
+
+
+def test_union_of_filters_is_judged() -> None:
+    halves = ['{ $.errorCode = "*UnauthorizedOperation" }', '{ $.errorCode = "AccessDenied*" }']
+    assert not covers(halves[0], [V120_31]).covered
+    assert not covers(halves[1], [V120_31]).covered
+    assert covers(halves, [V120_31]).covered
+
+
+# --------------------------------------------------------------------------- the property
+
+FIELDS = ("$.a", "$.b", "$.c.d")
+STRING_VALUES = ("AccessDenied", "Access*", "*Denied", "*cess*", "A*D", "10.1", "")
+REGEXES = ("^10\\.", "Denied$", "[0-9]+", "^A.c", "x|^$")
+NUMBERS = ("5", "4.5", "-1")
+
+
+@st.composite
+def atoms(draw: st.DrawFn) -> str:
+    field = draw(st.sampled_from(FIELDS))
+    kind = draw(st.sampled_from(["string", "regex", "number", "check"]))
+    if kind == "string":
+        operator = draw(st.sampled_from(["=", "!="]))
+        return f"{field} {operator} {json.dumps(draw(st.sampled_from(STRING_VALUES)))}"
+    if kind == "regex":
+        operator = draw(st.sampled_from(["=", "!="]))
+        return f"{field} {operator} %{draw(st.sampled_from(REGEXES))}%"
+    if kind == "number":
+        operator = draw(st.sampled_from(["=", "!=", "<", "<=", ">", ">="]))
+        return f"{field} {operator} {draw(st.sampled_from(NUMBERS))}"
+    return f"{field} {draw(st.sampled_from(['NOT EXISTS', 'IS NULL', 'IS TRUE']))}"
+
+
+@st.composite
+def formulas(draw: st.DrawFn, depth: int = 2) -> str:
+    if depth == 0 or draw(st.integers(0, 2)) == 0:
+        return draw(atoms())
+    parts = [draw(formulas(depth - 1)) for _ in range(draw(st.integers(2, 3)))]
+    separator = draw(st.sampled_from([" && ", " || "]))
+    return "(" + separator.join(parts) + ")"
+
+
+@st.composite
+def patterns(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from(["", "Denied", "-Denied", "?10. ?Access", "%^.\\{.a.:.A%"]))
+    return "{ " + draw(formulas()) + " }"
+
+
+# Every value that tells the atoms above apart, and a few that tell none apart.
+POOL: tuple[Any, ...] = (
+    "AccessDenied",
+    "AccessDeniedX",
+    "XDenied",
+    "Access",
+    "xcessx",
+    "A*D",
+    "AD",
+    "10.1",
+    "10x",
+    "",
+    "Abc",
+    "x",
+    "5",
+    5,
+    4.5,
+    -1,
+    6,
+    None,
+    True,
+    False,
+)
+ABSENT = object()
+
+
+def _events() -> list[dict[str, Any]]:
+    events = []
+    for a, b, c in itertools.product(
+        (ABSENT, *POOL), (ABSENT, *POOL), (ABSENT, "x", *({"d": value} for value in POOL), {"e": 1})
+    ):
+        event: dict[str, Any] = {}
+        for key, value in (("a", a), ("b", b), ("c", c)):
+            if value is not ABSENT:
+                event[key] = value
+        events.append(event)
+    return events
+
+
+EVENTS = _events()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patterns(), patterns())
+def test_engine_agrees_with_the_reference_evaluator(accepted: str, candidate: str) -> None:
+    p, f = parse(accepted), parse(candidate)
+    result = covers(candidate, [accepted])
+    if result.covered:
+        counterexample = next((e for e in EVENTS if evaluate(p, e) and not evaluate(f, e)), None)
+        assert counterexample is None, f"claims coverage, but misses {counterexample}"
+    else:
+        assert result.missed is not None
+        assert evaluate(p, result.missed) and not evaluate(f, result.missed)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(patterns())
+def test_find_event_finds_an_event_whenever_the_pool_has_one(pattern: str) -> None:
+    node = parse(pattern)
+    event = find_event(node)
+    if any(evaluate(node, e) for e in EVENTS):
+        assert event is not None
+    if event is not None:
+        assert evaluate(node, event)
