@@ -9,11 +9,12 @@ A control is satisfied (CONTROLS.md, "Monitoring rules"; the benchmark's audit s
    every management event, reads and writes (classic or advanced event selectors). Trails are
    those ``DescribeTrails`` shows in the rule's region with shadow trails, so a multi-region
    trail homed elsewhere is found; its status and selectors are read in its home region;
-2. on that log group (in the region of its ARN), a **metric filter** whose pattern covers one of
-   the control's accepted patterns (:func:`cis_pattern_coverage.covers`). A filter whose pattern
-   cannot be parsed never covers, and is named in the annotation when nothing else covers;
-   otherwise the annotation names the filter sharing the most terms with the accepted patterns
-   (if any does) and an event it misses, cut down to the fields the CIS pattern reads;
+2. on that log group (in the region of its ARN), **metric filters** publishing one metric whose
+   union covers one of the control's accepted patterns (:func:`cis_pattern_coverage.covers`;
+   CloudWatch counts an event once per filter that matches it, so an alarm on the metric fires
+   for any of them). A filter whose pattern cannot be parsed never covers. When nothing covers,
+   the annotation names the most relevant filter (:func:`closest_miss`) and, when it can be read,
+   an event the CIS pattern matches and it misses;
 3. a **CloudWatch alarm** in that region on the filter's metric (same name and namespace) with
    actions enabled;
 4. among the alarm's ``AlarmActions``, an **SNS topic** with at least one confirmed subscription
@@ -31,7 +32,7 @@ Cost. :class:`MonitoringChains` memoises every listing (trail status and selecto
 metric filters per log group, alarms per metric, subscriptions per topic) and stops at the first
 complete chain, so one evaluation costs about ``1 + 2·trails + pages(filters) + alarms lookups +
 topics``: typically six calls. Alarms are read with ``DescribeAlarmsForMetric`` (one unpaginated
-call per covering filter's metric) rather than by paging through every alarm of the region with
+call per covering metric) rather than by paging through every alarm of the region with
 ``DescribeAlarms`` (100 per page): an evaluation needs the alarms of one or two metrics, not all.
 ``DescribeAlarmsForMetric`` only returns alarms whose dimensions equal the ones asked for, so for
 a filter whose metric has dimensions (values taken from the events, unknown here) the region's
