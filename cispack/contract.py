@@ -63,6 +63,8 @@ def read_contract(path: Path = CONTROLS_MD) -> tuple[dict[str, dict[str, Any]], 
         if section.startswith("## Process checks"):
             process |= set(re.findall(r"(\d\.\d+) \(", line))
             continue
+        if not section.startswith(("## Custom", "## Managed")):
+            continue  # e.g. "## Remediation" names rules again, with other columns
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 2 or not re.fullmatch(r"\d\.\d+(\s*[\u2013-]\s*\d\.\d+)?", cells[0]):
             continue
