@@ -21,9 +21,11 @@ copy the session's handlers when they are built, which the rules do inside ``eva
 **Fault kinds.** For each rule and each operation its clean run called: AccessDenied, HTTP 500
 on every attempt, a connection error on every attempt (refused, then dropped before the answer:
 ``EndpointConnectionError`` and ``ConnectionClosedError`` in turn), and (for each listing the
-clean run read in two pages) HTTP 500 on every attempt of the second page. Then, per rule: throttling of 30 % of
-all requests (a seeded RNG), whose verdicts must equal the clean run's, and a ``PutEvaluations``
-answer listing one evaluation in ``FailedEvaluations``, which must fail the run.
+clean run read in two pages) HTTP 500 on every attempt of the second page. Then, per rule:
+throttling of 30 % of all requests (chosen by a seeded hash of each request, so that the rules'
+worker threads cannot change which are throttled), whose verdicts must equal the clean run's,
+and a ``PutEvaluations`` answer listing one evaluation in ``FailedEvaluations``, which must fail
+the run.
 
 **moto's gaps, at the HTTP layer.** moto has no ``GetComplianceDetailsByConfigRule`` (rdklib
 calls it after a periodic run) and rejects an empty ``PutEvaluations``; :class:`HttpLayer`
@@ -45,12 +47,12 @@ say how much backoff 30 % throttling would have cost.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
 import os
 import pkgutil
-import random
 import re
 import sys
 import time
@@ -238,7 +240,8 @@ class HttpLayer:
     def __init__(self, session: Any = None) -> None:
         self.session = session or boto3._get_default_session()
         self.fault: Fault | None = None
-        self.rng = random.Random(0)
+        self.seed = 0
+        self._seen: Counter[str] = Counter()
         self.two_pages = True
         #: Verdicts of earlier runs by rule name: what GetComplianceDetailsByConfigRule answers.
         self.previous: dict[str, list[Verdict]] = {}
@@ -279,7 +282,8 @@ class HttpLayer:
 
     def reset(self, fault: Fault | None, seed: int = 0) -> None:
         self.fault = fault
-        self.rng = random.Random(seed)
+        self.seed = seed
+        self._seen.clear()
         self.attempts.clear()
         self.accepted.clear()
         self.rejected.clear()
@@ -389,7 +393,7 @@ class HttpLayer:
             raise AssertionError(f"{operation}: no error codes for service {operation.service_id} in SERVICES")
         model = request.context["cis_model"]
         if fault.kind == THROTTLING:
-            if self.rng.random() >= THROTTLE_RATE:
+            if not self._throttled(request, operation, attempt):
                 return None
             code, status = errors.throttling
             return wire_error(model, request.url, code, status, "Rate exceeded")
@@ -412,6 +416,18 @@ class HttpLayer:
                 return EndpointConnectionError(endpoint_url=request.url)
             return ConnectionClosedError(endpoint_url=request.url)
         raise ValueError(f"unknown fault kind {fault.kind}")
+
+    def _throttled(self, request: Any, operation: Operation, attempt: int) -> bool:
+        """Whether to throttle this attempt: a hash of the seed, the request (operation, URL,
+        body), how many identical requests came before it and the attempt number, below
+        :data:`THROTTLE_RATE`. Unlike draws from one generator, this does not depend on the order
+        in which a rule's worker threads send their requests."""
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        key = hashlib.blake2b(f"{operation}|{request.url}|".encode() + body, digest_size=8).hexdigest()
+        if attempt == 1:
+            self._seen[key] += 1
+        draw = hashlib.blake2b(f"{self.seed}|{key}|{self._seen[key]}|{attempt}".encode(), digest_size=8).digest()
+        return int.from_bytes(draw) / 2**64 < THROTTLE_RATE
 
     def _put_evaluations(self, request: Any) -> AWSResponse:
         body = json.loads(request.body or b"{}")
