@@ -1,9 +1,12 @@
-"""The IAM credential report: generate it, wait for it, parse it.
+"""The IAM credential report: generate it, wait for it, parse it; and the account's IAM users.
 
 Symlinked into the rule folders that read it (CIS 1.1, 1.21). AWS regenerates the report at most
 every four hours; ``GenerateCredentialReport`` answers ``COMPLETE`` while a fresh one exists and
 ``STARTED``/``INPROGRESS`` while it builds one. A report that is still being built, or that is older
 than four hours when the rule reads it, is not judged: :class:`cis_rule.EvaluationError`.
+
+``ListUsers`` is read at its largest page (``MaxItems`` 1,000; AWS's default is 100): 5,000 users
+take 5 calls instead of 50.
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_rule import EvaluationError
+from cis_rule import EvaluationError, check_deadline
 
 ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+#: The action of :func:`user_pages`.
+LIST_USERS_ACTIONS = ("iam:ListUsers",)
+#: ``ListUsers``' largest page (``MaxItems``).
+USERS_PAGE_SIZE = 1000
 
 ROOT_USER = "<root_account>"
 MAX_REPORT_AGE = timedelta(hours=4)
@@ -163,6 +170,20 @@ def get_credential_report(
                     )
                 return parse_report(response["Content"], generated)
         if attempt + 1 < attempts:
+            check_deadline(f"{attempt + 1} of {attempts} checks of the IAM credential report, still being generated")
             sleep(delay)
             delay *= 2
     raise EvaluationError("The IAM credential report is still being generated; the rule will judge on its next run.")
+
+
+def user_pages(iam: Any) -> Iterator[list[Mapping[str, Any]]]:
+    """The account's IAM users, a ``ListUsers`` page at a time (1,000 users a page). Between two
+    pages the Lambda's deadline is checked (:func:`cis_rule.check_deadline`), so a caller that
+    judges each page before asking for the next stops, naming how many users it judged, instead of
+    being killed mid-run."""
+    listed = 0
+    for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": USERS_PAGE_SIZE}):
+        users: list[Mapping[str, Any]] = page.get("Users", [])
+        yield users
+        listed += len(users)
+        check_deadline(f"{listed} IAM users judged")

@@ -4,11 +4,17 @@ and 2.6 judge. Symlinked into those rule folders.
 The trails: ``DescribeTrails`` with shadow trails in the rule's region (the account's multi-region
 trails and the organisation trails it receives), plus ``ListTrails``, which names every trail of
 the account with its home region, for the single-region trails homed elsewhere; those are
-described in their home region.
+described in their home region, one ``DescribeTrails`` call per region.
 
 A trail bucket owned by another account (an organisation's central log bucket) is skipped: that
 account's own deployment of the rule judges it. A bucket deleted between listing and reading is
 NOT_APPLICABLE; every other error propagates to rdklib.
+
+Work per run: one client per service and region (built in the calling thread, before the workers
+start), ``ListBuckets`` once, then per bucket its region (``BucketRegion`` from ``ListBuckets``,
+else ``GetBucketLocation``) and the rule's own reads. Regions and buckets are read at most
+:data:`cis_parallel.WORKERS` at a time, results in bucket order (see ``cis_parallel``); the run
+stops with an error naming how many buckets it judged when the Lambda's time runs short.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rdklib import Evaluation
 
+from cis_parallel import map_in_order
 from cis_rule import S3_BUCKET, join_names, not_applicable
 from cis_s3_public import OWNERSHIP_ACTIONS, bucket_region, is_no_such_bucket, owned_buckets
-from cis_trails import DESCRIBE_ACTIONS, Trail, trails_by_bucket, visible_trails
+from cis_trails import DESCRIBE_ACTIONS, Trail, arn_account, describe_trails_by_arn, trails_by_bucket, visible_trails
 
 ACTIONS = (*DESCRIBE_ACTIONS, "cloudtrail:ListTrails", *OWNERSHIP_ACTIONS)
 
@@ -43,43 +50,74 @@ class TrailBucket:
         return f"S3 bucket {self.name} (CloudTrail logs of {join_names(names, limit=2)})"
 
 
+#: Judges one bucket; built once per run by the rule (it may read account-wide settings first).
+Judge = Callable[[TrailBucket], Evaluation]
+
+
 def account_trails(client_factory: Any, account: str) -> list[Trail]:
     """Every trail visible in the rule's region, and every trail of ``account`` in other regions."""
     cloudtrail = client_factory.build_client("cloudtrail")
     trails = {trail.arn: trail for trail in visible_trails(cloudtrail)}
+    elsewhere: dict[str, set[str]] = {}
     for page in cloudtrail.get_paginator("list_trails").paginate():
         for info in page.get("Trails", []):
             arn = str(info["TrailARN"])
             # Another account's trails (an organisation's) reach this region as shadow trails.
-            if arn in trails or arn.split(":")[4] != account:
+            if arn in trails or arn_account(arn) != account:
                 continue
-            home = client_factory.build_client("cloudtrail", str(info["HomeRegion"]))
-            for item in home.describe_trails(trailNameList=[arn])["trailList"]:
-                trail = Trail.from_description(item)
-                trails.setdefault(trail.arn, trail)
+            elsewhere.setdefault(str(info["HomeRegion"]), set()).add(arn)
+    regions = sorted(elsewhere)
+    clients = {region: client_factory.build_client("cloudtrail", region) for region in regions}
+    described = map_in_order(
+        lambda region: describe_trails_by_arn(clients[region], elsewhere[region]),
+        regions,
+        "regions' trails described",
+    )
+    for found in described:
+        for trail in found:
+            trails.setdefault(trail.arn, trail)
     return [trails[arn] for arn in sorted(trails)]
 
 
-def evaluate_trail_buckets(
-    client_factory: Any, account: str, judge: Callable[[TrailBucket], Evaluation]
-) -> list[Evaluation]:
-    """One evaluation per owned trail bucket: ``judge``'s, or NOT_APPLICABLE if it was deleted."""
+def _region_or_none(s3: Any, name: str) -> str | None:
+    """The bucket's region, or None when it was deleted since ``ListBuckets``."""
+    try:
+        return bucket_region(s3, name)
+    except ClientError as err:
+        if not is_no_such_bucket(err):
+            raise
+        return None
+
+
+def evaluate_trail_buckets(client_factory: Any, account: str, start_judging: Callable[[], Judge]) -> list[Evaluation]:
+    """One evaluation per owned trail bucket, in bucket-name order: the judge's, or NOT_APPLICABLE
+    if the bucket was deleted while the rule ran. ``start_judging`` is called once, in the calling
+    thread, when there is a bucket to judge, and returns the judge the workers call."""
     buckets = trails_by_bucket(account_trails(client_factory, account))
     if not buckets:
         return []
     s3 = client_factory.build_client("s3")
     owned = owned_buckets(s3)
-    evaluations = []
-    for name, trails in buckets.items():
-        if name not in owned:
-            continue
-        bucket = TrailBucket(name, tuple(trails), None)
+    mine = [(name, trails) for name, trails in buckets.items() if name in owned]
+    unplaced = [name for name, _ in mine if not owned[name]]
+    located = map_in_order(lambda name: _region_or_none(s3, name), unplaced, "trail buckets located")
+    regions = {name: owned[name] for name, _ in mine} | dict(zip(unplaced, located, strict=True))
+    present = sorted({region for region in regions.values() if region is not None})
+    # The rule's own region keeps the client that listed the buckets.
+    clients = {s3.meta.region_name: s3}
+    clients |= {region: client_factory.build_client("s3", region) for region in present if region not in clients}
+    judge = start_judging() if present else None
+
+    def evaluate(entry: tuple[str, tuple[Trail, ...]]) -> Evaluation:
+        name, trails = entry
+        region = regions[name]
+        bucket = TrailBucket(name, trails, clients.get(region) if region else None)
         try:
-            region = owned[name] or bucket_region(s3, name)
-            bucket = TrailBucket(name, tuple(trails), client_factory.build_client("s3", region))
-            evaluations.append(judge(bucket))
+            if region is not None and judge is not None:
+                return judge(bucket)
         except ClientError as err:
             if not is_no_such_bucket(err):
                 raise
-            evaluations.append(not_applicable(name, S3_BUCKET, f"{bucket.subject} was deleted while the rule ran."))
-    return evaluations
+        return not_applicable(name, S3_BUCKET, f"{bucket.subject} was deleted while the rule ran.")
+
+    return map_in_order(evaluate, mine, "trail buckets judged")

@@ -13,7 +13,9 @@ AWS behaviour this module relies on (CloudTrail API reference, DescribeTrails/Ge
   multi-region trail the benchmark (CIS 2.1) asks for.
 * ``DescribeTrails`` has **no pagination** in the API or in boto3 (no ``NextToken``, no
   paginator; the account limit is 5 trails per region). ``ListTrails`` is paginated, but gives
-  only name, ARN and home region, so this module does not use it.
+  only name, ARN and home region; :func:`describe_trails_by_arn` then describes the trails it
+  lists in another region in **one** call per region (``trailNameList`` takes several names or
+  ARNs; the answer holds only the named trails of that region, a deleted one is absent).
 * Status and event selectors of a trail are read **in its home region** and by **ARN** (the
   name alone does not resolve a shadow trail or an organisation trail from a member account).
 * An organisation trail owned by another account is listed, but reading it from a member account
@@ -137,6 +139,26 @@ def visible_trails(cloudtrail: Any) -> list[Trail]:
     for item in response.get("trailList", []):
         trail = Trail.from_description(item)
         trails.setdefault(trail.arn, trail)
+    return [trails[arn] for arn in sorted(trails)]
+
+
+def arn_account(arn: str) -> str:
+    """The account that owns a trail, from its ARN."""
+    return _arn_parts(arn, "cloudtrail")[4]
+
+
+def describe_trails_by_arn(cloudtrail: Any, arns: Iterable[str]) -> list[Trail]:
+    """The trails named by ``arns``, all homed in the client's region, described in one
+    ``DescribeTrails`` call, sorted by ARN. A trail deleted since it was listed is absent from the
+    answer and from the result; a trail the answer adds unasked is left out."""
+    wanted = set(arns)
+    if not wanted:
+        return []
+    trails: dict[str, Trail] = {}
+    for item in cloudtrail.describe_trails(trailNameList=sorted(wanted)).get("trailList", []):
+        trail = Trail.from_description(item)
+        if trail.arn in wanted:
+            trails.setdefault(trail.arn, trail)
     return [trails[arn] for arn in sorted(trails)]
 
 

@@ -9,10 +9,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cis_rule import EvaluationError
+from cis_trail_buckets import account_trails, evaluate_trail_buckets
 from cis_trails import (
     ACTIONS,
     Trail,
     TrailUnreadableError,
+    arn_account,
+    describe_trails_by_arn,
     management_events_all,
     selectors_log_all_management_events,
     trail_status,
@@ -273,3 +276,114 @@ def test_selectors_log_all_management_events(case, selectors, expected):
 
 def test_actions_are_the_calls_made():
     assert ACTIONS == ("cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus")
+
+
+class Factory:
+    """A client factory that records what it is asked to build."""
+
+    def __init__(self) -> None:
+        self.built: list[tuple[str, str]] = []
+
+    def build_client(self, service: str, region: str | None = None) -> Any:
+        self.built.append((service, region or "us-east-1"))
+        return build_client(service, region or "us-east-1")
+
+
+def trail_arn(region: str, name: str, account: str = ACCOUNT) -> str:
+    return f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
+
+
+def describe_trails_regions() -> tuple[list[str], Any]:
+    """The client region of every DescribeTrails call, and how to stop recording."""
+    regions: list[str] = []
+
+    def record(context: dict[str, Any], **_: Any) -> None:
+        regions.append(str(context.get("client_region")))
+
+    events = boto3._get_default_session().events
+    events.register("before-call.cloudtrail.DescribeTrails", record, unique_id="test-describe-regions")
+    return regions, lambda: events.unregister(
+        "before-call.cloudtrail.DescribeTrails", unique_id="test-describe-regions"
+    )
+
+
+def single_region_trails(regions: tuple[str, ...], per_region: int) -> list[tuple[str, str]]:
+    trails = []
+    for region in regions:
+        bucket(f"logs-{region}", region)
+        for n in range(per_region):
+            build_client("cloudtrail", region).create_trail(Name=f"t{n}-{region}", S3BucketName=f"logs-{region}")
+            trails.append((f"t{n}-{region}", region))
+    return trails
+
+
+def test_arn_account():
+    assert arn_account(trail_arn("eu-west-1", "x", MANAGEMENT)) == MANAGEMENT
+    with pytest.raises(EvaluationError, match="Unexpected cloudtrail ARN"):
+        arn_account("arn:aws:s3:::bucket")
+
+
+def test_describe_trails_by_arn_asks_once_and_keeps_only_the_named_trails(aws):
+    single_region_trails(("eu-west-1",), per_region=3)
+    wanted = [trail_arn("eu-west-1", "t2-eu-west-1"), trail_arn("eu-west-1", "t0-eu-west-1")]
+    deleted = trail_arn("eu-west-1", "gone")
+    # moto answers every trail of the region whatever the name list; AWS only the named ones.
+    with respond("cloudtrail", "DescribeTrails", {"trailList": []}) as none:
+        assert describe_trails_by_arn(build_client("cloudtrail", "eu-west-1"), []) == []
+    assert none == []
+    regions, stop = describe_trails_regions()
+    try:
+        trails = describe_trails_by_arn(build_client("cloudtrail", "eu-west-1"), [*wanted, deleted, wanted[0]])
+    finally:
+        stop()
+    assert regions == ["eu-west-1"]
+    assert [t.name for t in trails] == ["t0-eu-west-1", "t2-eu-west-1"]
+
+
+def test_describe_trails_by_arn_sends_the_names_sorted(aws):
+    arns = [trail_arn("eu-west-1", "b"), trail_arn("eu-west-1", "a")]
+    with respond("cloudtrail", "DescribeTrails", {"trailList": []}) as calls:
+        assert describe_trails_by_arn(build_client("cloudtrail", "eu-west-1"), arns) == []
+    assert calls == [{"trailNameList": sorted(arns)}]
+
+
+def test_account_trails_describes_each_other_region_once(aws):
+    regions = ("us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1")
+    trails = single_region_trails(regions, per_region=3)
+    listed = [{"TrailARN": trail_arn(home, name), "Name": name, "HomeRegion": home} for name, home in trails] + [
+        {"TrailARN": trail_arn("eu-west-1", "org", MANAGEMENT), "Name": "org", "HomeRegion": "eu-west-1"}
+    ]
+    factory = Factory()
+    asked, stop = describe_trails_regions()
+    try:
+        with respond("cloudtrail", "ListTrails", {"Trails": listed}, region="us-east-1"):
+            found = account_trails(factory, ACCOUNT)
+    finally:
+        stop()
+    # The rule's region with shadow trails, then one call per other region for its three trails;
+    # the other account's trail is not described from here.
+    assert sorted(asked) == sorted(regions)
+    assert sorted(t.name for t in found) == sorted(name for name, _ in trails)
+    assert [t.arn for t in found] == sorted(t.arn for t in found)
+    assert sorted(factory.built) == sorted(("cloudtrail", region) for region in regions)
+
+
+def test_trail_buckets_build_one_client_per_service_and_region(aws):
+    regions = ("us-east-1", "eu-west-1", "ap-southeast-2")
+    trails = single_region_trails(regions, per_region=3)
+    factory = Factory()
+    listed = [{"TrailARN": trail_arn(home, name), "Name": name, "HomeRegion": home} for name, home in trails]
+    judged: list[str] = []
+
+    def start_judging() -> Any:
+        def judge(trail_bucket: Any) -> Any:
+            judged.append(trail_bucket.name)
+            return trail_bucket.s3.meta.region_name
+
+        return judge
+
+    with respond("cloudtrail", "ListTrails", {"Trails": listed}, region="us-east-1"):
+        results = evaluate_trail_buckets(factory, ACCOUNT, start_judging)
+    assert results == ["ap-southeast-2", "eu-west-1", "us-east-1"]
+    assert len(factory.built) == len(set(factory.built)), factory.built
+    assert sorted(set(factory.built)) == sorted({("cloudtrail", r) for r in regions} | {("s3", r) for r in regions})

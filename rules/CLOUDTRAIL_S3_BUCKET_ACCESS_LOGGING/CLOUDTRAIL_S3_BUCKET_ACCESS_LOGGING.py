@@ -24,8 +24,14 @@ Scenarios:
 5. A multi-region trail homed in another region (a shadow trail here), or a single-region trail
    of another region: its bucket is judged, read in the bucket's own region.
 6. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
-7. AccessDenied or any other API error: error, no evaluation (never COMPLIANT).
+7. AccessDenied or any other API error: error, no evaluation (never COMPLIANT), also when it
+   happens to one bucket among many read concurrently.
 8. Any rule parameter but rdklib's own: InvalidParametersError.
+9. Many buckets in many regions: read at most four at a time (``cis_parallel``), the verdicts
+   and their order those of a serial run; other regions' trails described in one
+   ``DescribeTrails`` call per region.
+10. The Lambda's remaining time runs short: error naming how many buckets were judged, no
+    evaluation.
 """
 
 from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
@@ -47,7 +53,7 @@ class CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(CisRule):
                 )
             return non_compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging off.")
 
-        return evaluate_trail_buckets(client_factory, account_id(event), judge)
+        return evaluate_trail_buckets(client_factory, account_id(event), lambda: judge)
 
 
 def lambda_handler(event, context):

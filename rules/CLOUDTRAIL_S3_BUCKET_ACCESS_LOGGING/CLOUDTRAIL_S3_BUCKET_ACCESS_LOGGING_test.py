@@ -1,9 +1,30 @@
 """Scenarios of CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING (CIS 2.6), against moto's CloudTrail and S3."""
 
+from unittest import mock
+
 import CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING as rule
 
+import cis_parallel
 from cispack.testing import Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import list_buckets_in_two_pages, organisation_trail_of_another_account, steps, trail
+from cispack.trail_fixtures import (
+    LambdaContext,
+    fail_for_bucket,
+    list_buckets_in_two_pages,
+    many_trail_buckets,
+    organisation_trail_of_another_account,
+    regions_of_calls,
+    run_with_context,
+    steps,
+    trail,
+)
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+
+
+def sent(run):
+    """The evaluations of a run in the order the rule returned them, without their timestamps."""
+    return [(e["ComplianceResourceId"], e["ComplianceType"], e["Annotation"]) for e in run.raw]
+
 
 BUCKET = "AWS::S3::Bucket"
 
@@ -176,3 +197,35 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
         (verdict,) = self.run_rule().verdicts
         self.assertLessEqual(len(verdict.annotation), 256)
         self.assertTrue(verdict.annotation.endswith("and 1 more) has server access logging off."), verdict.annotation)
+
+    def test_many_buckets_in_three_regions_concurrently_as_serially(self):
+        many_trail_buckets(REGIONS, per_region=4, logged=lambda n: n % 3 == 0)(self)
+        list_buckets_in_two_pages(self, first_page=7, runs=2)
+        described_in = regions_of_calls(self, "cloudtrail", "DescribeTrails")
+        concurrent = sent(self.run_rule())
+        # Shadow trails here, then one DescribeTrails per other region naming all its trails.
+        self.assertEqual(["ap-southeast-2", "eu-west-1", "us-east-1"], sorted(described_in))
+        self.assertEqual(12, len(concurrent))
+        self.assertEqual(4, sum(compliance == "COMPLIANT" for _, compliance, _ in concurrent))
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            serial = sent(self.run_rule())
+        self.assertEqual(serial, concurrent)
+        self.assertEqual(sorted(serial), serial, "in bucket-name order")
+
+    def test_one_failing_bucket_among_many_fails_the_run(self):
+        many_trail_buckets(REGIONS, per_region=4, logged=lambda n: True)(self)
+        fail_for_bucket(self, "GetBucketLogging", "ct-eu-west-1-2")
+        run = self.run_rule()
+        self.assertIsNotNone(run.error)
+        self.assertEqual("AccessDenied", run.error["customerErrorCode"])
+        self.assertNotIn("PutEvaluations", self.ledger.calls)
+
+    def test_deadline_names_how_many_buckets_were_judged(self):
+        many_trail_buckets(("us-east-1",), per_region=5, logged=lambda n: True)(self)
+        calls = self.count_calls("s3", "GetBucketLogging")
+        # The time runs short once a bucket is being read. The four workers may all have started
+        # before that; the fifth bucket cannot (a worker must finish one first), so the run stops.
+        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
+        self.assertRegex(error["internalErrorMessage"], r"after [0-4] of 5 trail buckets judged; give the function")
+        self.assertLess(len(calls), 5)
+        self.assertNotIn("PutEvaluations", self.ledger.calls)

@@ -29,11 +29,15 @@ Scenarios:
 7. A multi-region trail homed in another region (a shadow trail here), or a single-region trail
    of another region: its bucket is judged, read in the bucket's own region.
 8. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
-9. AccessDenied or any other API error: error, no evaluation (never COMPLIANT).
+9. AccessDenied or any other API error: error, no evaluation (never COMPLIANT), also when it
+   happens to one bucket among many read concurrently.
 10. Any rule parameter but rdklib's own: InvalidParametersError.
+11. Many buckets in many regions: read at most four at a time (``cis_parallel``), the verdicts
+    and their order those of a serial run; other regions' trails described in one
+    ``DescribeTrails`` call per region.
+12. The Lambda's remaining time runs short: error naming how many buckets were judged, no
+    evaluation.
 """
-
-from functools import cache
 
 from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
 from cis_s3_public import ACTIONS as PUBLIC_ACTIONS
@@ -47,16 +51,20 @@ class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
     RESOURCE_TYPE = S3_BUCKET
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-        @cache
-        def account_block():
-            return account_block_public_access(client_factory.build_client("s3control"), account_id(event))
+        account = account_id(event)
 
-        def judge(bucket):
-            access = bucket_public_access(bucket.s3, bucket.name, account_block())
-            verdict = non_compliant if access.is_public else compliant
-            return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
+        def start_judging():
+            # The account's Block Public Access, read once, and only when there is a bucket to judge.
+            account_block = account_block_public_access(client_factory.build_client("s3control"), account)
 
-        return evaluate_trail_buckets(client_factory, account_id(event), judge)
+            def judge(bucket):
+                access = bucket_public_access(bucket.s3, bucket.name, account_block)
+                verdict = non_compliant if access.is_public else compliant
+                return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
+
+            return judge
+
+        return evaluate_trail_buckets(client_factory, account, start_judging)
 
 
 def lambda_handler(event, context):

@@ -1,17 +1,24 @@
 """Scenarios of CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC (CIS 2.3), against moto's CloudTrail and S3."""
 
 import json
+from unittest import mock
 
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
+import cis_parallel
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
 from cispack.trail_fixtures import (
+    fail_for_bucket,
     list_buckets_in_two_pages,
     listed_elsewhere,
+    many_trail_buckets,
     organisation_trail_of_another_account,
+    regions_of_calls,
     steps,
     trail,
 )
+
+REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 BUCKET = "AWS::S3::Bucket"
 PRIVATE = (
@@ -304,3 +311,37 @@ class CloudtrailS3BucketNotPublicTest(RuleTestCase):
         self.assertEqual("NON_COMPLIANT", self.run_rule().verdicts[0].compliance)
         self.client("cloudtrail").delete_trail(Name="main")
         self.assertEqual([Verdict(BUCKET, "ct-logs", "NOT_APPLICABLE", "")], self.run_rule().verdicts)
+
+    def test_many_buckets_in_three_regions_concurrently_as_serially(self):
+        many_trail_buckets(REGIONS, per_region=4, logged=lambda n: False)(self)
+        for region in REGIONS:
+            self.client("s3", region).put_bucket_acl(Bucket=f"ct-{region}-1", ACL="public-read")
+        list_buckets_in_two_pages(self, first_page=5, runs=2)
+        described_in = regions_of_calls(self, "cloudtrail", "DescribeTrails")
+        account_settings = self.count_calls("s3control", "GetPublicAccessBlock")
+        concurrent = self.run_rule().raw
+        self.assertEqual(["ap-southeast-2", "eu-west-1", "us-east-1"], sorted(described_in))
+        self.assertEqual([{"AccountId": ACCOUNT_ID}], account_settings)
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            serial = self.run_rule().raw
+
+        def sent(evaluations):
+            return [(e["ComplianceResourceId"], e["ComplianceType"], e["Annotation"]) for e in evaluations]
+
+        self.assertEqual(sent(serial), sent(concurrent))
+        self.assertEqual(
+            [f"ct-{region}-{n}" for region in sorted(REGIONS) for n in range(4)],
+            [e["ComplianceResourceId"] for e in concurrent],
+        )
+        self.assertEqual(
+            sorted(f"ct-{region}-1" for region in REGIONS),
+            [e["ComplianceResourceId"] for e in concurrent if e["ComplianceType"] == "NON_COMPLIANT"],
+        )
+
+    def test_one_failing_bucket_among_many_fails_the_run(self):
+        many_trail_buckets(REGIONS, per_region=4, logged=lambda n: False)(self)
+        fail_for_bucket(self, "GetBucketPolicy", "ct-ap-southeast-2-3")
+        run = self.run_rule()
+        self.assertIsNotNone(run.error)
+        self.assertEqual("AccessDenied", run.error["customerErrorCode"])
+        self.assertNotIn("PutEvaluations", self.ledger.calls)

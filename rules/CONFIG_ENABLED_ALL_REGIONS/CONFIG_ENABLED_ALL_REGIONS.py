@@ -8,7 +8,8 @@ Deploy in one region (rule set ``global-resources``): the rule itself asks every
 for the account (``DescribeRegions``, restricted to the partition it runs in) for its
 configuration recorders (``DescribeConfigurationRecorders``; service-linked recorders, which
 record only for another AWS service, are ignored) and their status
-(``DescribeConfigurationRecorderStatus``). Neither call is paginated.
+(``DescribeConfigurationRecorderStatus``). Neither call is paginated. The regions are read at
+most four at a time (``cis_parallel``); the verdict is the one a serial walk would give.
 
 A region passes when one of its recorders records all supported resource types
 (``allSupported`` true and no ``exclusionByResourceTypes``), is recording, and its ``lastStatus``
@@ -33,8 +34,11 @@ Scenarios:
    InvalidParametersError naming the parameter; a region unknown to the partition: error.
 7. GovCloud, China and not-enabled opt-in regions (which moto lists) are not checked.
 8. AccessDenied in any region or on DescribeRegions: error, no evaluation.
+9. The Lambda's remaining time runs short: error naming how many regions were read, no
+   evaluation.
 """
 
+from cis_parallel import map_in_order
 from cis_regions import ACTIONS as REGION_ACTIONS
 from cis_regions import REGION_DESCRIPTION, REGION_PATTERN, enabled_regions, partition_regions
 from cis_rule import (
@@ -104,13 +108,18 @@ class CONFIG_ENABLED_ALL_REGIONS(CisRule):
                     f"{'is not a region' if len(unknown) == 1 else 'are not regions'} of this partition."
                 )
         checked = [region for region in enabled_regions(ec2, here) if region not in excluded]
-        failing = {reason: [] for reason in REASONS}
-        global_regions = []
-        for region in checked:
-            config = client_factory.build_client("config", region)
+        clients = {region: client_factory.build_client("config", region) for region in checked}
+
+        def read_region(region):
+            config = clients[region]
             recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
             statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
-            reason, records_global = judge_region(recorders, statuses)
+            return judge_region(recorders, statuses)
+
+        failing = {reason: [] for reason in REASONS}
+        global_regions = []
+        judged = map_in_order(read_region, checked, "regions read")
+        for region, (reason, records_global) in zip(checked, judged, strict=True):
             if reason is not None:
                 failing[reason].append(region)
             elif records_global:

@@ -4,10 +4,14 @@ moto lists 38 regions; the rule checks the commercial ones not marked ``not-opte
 moto 5.2). The expected annotations are computed from that list, so a moto with more regions
 changes counts, not verdicts."""
 
+from unittest import mock
+
 import CONFIG_ENABLED_ALL_REGIONS as rule
 
+import cis_parallel
 from cis_regions import enabled_regions
 from cispack.testing import ACCOUNT_ID, REGION, Case, RuleTestCase, Verdict, data_driven
+from cispack.trail_fixtures import LambdaContext, regions_of_calls, run_with_context
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/aws-config-role"
 
@@ -243,3 +247,22 @@ class ConfigEnabledAllRegionsTest(RuleTestCase):
         self.assertEqual([{}], calls)
         self.run_rule({"excludedRegions": "eu-west-1"})
         self.assertEqual([{}, {"AllRegions": True}, {}], calls)
+
+    def test_regions_read_concurrently_give_the_serial_verdict(self):
+        recorders(skip=("eu-west-1", "ap-south-1"), partial=("us-west-2",), stopped=("eu-north-1",))(self)
+        asked = regions_of_calls(self, "config", "DescribeConfigurationRecorderStatus")
+        concurrent = self.run_rule().verdicts
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            serial = self.run_rule().verdicts
+        self.assertEqual(serial, concurrent)
+        self.assertTrue(concurrent[0].annotation.startswith("AWS Config is incomplete in 4 of"), concurrent)
+        self.assertEqual(sorted(enabled(self) * 2), sorted(asked), "each region asked once per run")
+
+    def test_deadline_names_how_many_regions_were_read(self):
+        recorders()(self)
+        calls = self.count_calls("config", "DescribeConfigurationRecorders")
+        # Short of time once a region is being read: the fifth region cannot start (see cis_parallel).
+        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
+        self.assertRegex(error["internalErrorMessage"], rf"after [0-4] of {len(enabled(self))} regions read")
+        self.assertLess(len(calls), len(enabled(self)))
+        self.assertNotIn("PutEvaluations", self.ledger.calls)

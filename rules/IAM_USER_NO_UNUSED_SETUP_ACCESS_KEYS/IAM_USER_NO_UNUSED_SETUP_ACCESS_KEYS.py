@@ -12,23 +12,26 @@ Scenarios:
 2. A user without a console password, or whose active keys have all been used: COMPLIANT.
 3. A user with a console password and an active access key never used: NON_COMPLIANT, naming
    the user and the key.
-4. Several users, listed over several pages: one evaluation each.
+4. Several users, listed over several pages (``ListUsers`` at its largest page, 1,000 users):
+   one evaluation each.
 5. A user created after the report was generated, or deleted and created again under the same
    name since (the report's ``user_creation_time`` differs from ``CreateDate``): NOT_APPLICABLE
    until the next report.
 6. The report is still being generated, AccessDenied, throttling: error, no evaluation.
 7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
+8. The Lambda's remaining time runs short between two pages of users, or while the report is
+   being generated: error naming how far the rule got, no evaluation.
 """
 
 from datetime import timedelta
 
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
-from cis_credential_report import get_credential_report
+from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, user_pages
 from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
 
 
 class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
-    ACTIONS = (*REPORT_ACTIONS, "iam:ListUsers")
+    ACTIONS = (*REPORT_ACTIONS, *LIST_USERS_ACTIONS)
     RESOURCE_TYPE = IAM_USER
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
@@ -36,8 +39,8 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
         report = get_credential_report(iam, notification_time(event))
         rows = {row.arn: row for row in report.users()}
         evaluations = []
-        for page in iam.get_paginator("list_users").paginate():
-            for user in page["Users"]:
+        for users in user_pages(iam):
+            for user in users:
                 name, user_id = user["UserName"], user["UserId"]
                 row = rows.get(user["Arn"])
                 if row is None or not _same_user(row, user):

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS as rule
 
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, credential_report_csv, data_driven
+from cispack.trail_fixtures import LambdaContext, run_with_context
 
 USER = "AWS::IAM::User"
 UNUSED_KEY_1 = "has a console password and an active access key 1 that has never been used."
@@ -131,9 +132,37 @@ class IamUserNoUnusedSetupAccessKeysTest(RuleTestCase):
         )
         calls = self.count_calls("iam", "ListUsers")
         verdicts = self.run_rule().verdicts
-        self.assertEqual([{}, {"Marker": "page-2"}], calls)
+        # ListUsers at its largest page: 5,000 users take 5 calls, not 50.
+        self.assertEqual([{"MaxItems": 1000}, {"MaxItems": 1000, "Marker": "page-2"}], calls)
         self.assertEqual(sorted(self.ids.values()), [v.resource_id for v in verdicts])
         self.assertEqual(2, sum(v.compliance == "NON_COMPLIANT" for v in verdicts))
+
+    def test_deadline_between_two_pages_names_how_many_users_were_judged(self):
+        for n in range(4):
+            user(self, f"user{n}", password=True, keys=1)
+        listed = self.client("iam").list_users()["Users"]
+        self.respond(
+            "iam",
+            "ListUsers",
+            [
+                {"Users": listed[:3], "IsTruncated": True, "Marker": "page-2"},
+                {"Users": listed[3:], "IsTruncated": False},
+            ],
+        )
+        calls = self.count_calls("iam", "ListUsers")
+        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
+        self.assertIn("Lambda timeout after 3 IAM users judged;", error["internalErrorMessage"])
+        self.assertEqual(1, len(calls), "the second page is not read")
+        self.assertNotIn("PutEvaluations", self.ledger.calls)
+
+    def test_deadline_while_the_report_is_being_generated(self):
+        self.respond("iam", "GenerateCredentialReport", {"State": "STARTED"})
+        calls = self.count_calls("iam", "GenerateCredentialReport")
+        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 2))
+        self.assertIn(
+            "after 2 of 6 checks of the IAM credential report, still being generated;", error["internalErrorMessage"]
+        )
+        self.assertEqual([1.0], self.waits, "no wait once the time runs short")
 
     def test_user_newer_than_report(self):
         user(self, "alice", password=True, keys=1)

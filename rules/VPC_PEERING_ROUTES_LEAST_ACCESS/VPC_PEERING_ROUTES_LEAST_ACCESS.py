@@ -43,6 +43,8 @@ Scenarios:
     names no peer CIDR block: error, no evaluation.
 12. AccessDenied or throttling on any call: error, no evaluation.
 13. ``minPeeringPrefixLength`` outside 0-32 or not an integer: InvalidParametersError.
+14. The Lambda's remaining time runs short between two pages of route tables: error naming how
+    many route tables were read, no evaluation.
 """
 
 from ipaddress import ip_network
@@ -53,6 +55,7 @@ from cis_rule import (
     EvaluationError,
     IntParameter,
     account_id,
+    check_deadline,
     compliant,
     handle,
     join_names,
@@ -104,7 +107,9 @@ class VPC_PEERING_ROUTES_LEAST_ACCESS(CisRule):
             return prefix_lists[prefix_list]
 
         evaluations = []
+        read = 0
         for page in ec2.get_paginator("describe_route_tables").paginate():
+            read += len(page["RouteTables"])
             for table in page["RouteTables"]:
                 if table.get("OwnerId", owner) != owner:
                     continue
@@ -158,6 +163,7 @@ class VPC_PEERING_ROUTES_LEAST_ACCESS(CisRule):
                             table_id, ROUTE_TABLE, f"Route table {table_id} has no active route through VPC peering."
                         )
                     )
+            check_deadline(f"{read} route tables read")
         return evaluations
 
 

@@ -8,6 +8,7 @@ connections and blackhole routes are therefore recorded responses, validated aga
 import VPC_PEERING_ROUTES_LEAST_ACCESS as rule
 
 from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.trail_fixtures import LambdaContext, run_with_context
 
 RTB = "AWS::EC2::RouteTable"
 OTHER_ACCOUNT = "210987654321"
@@ -363,6 +364,20 @@ class VpcPeeringRoutesLeastAccessTest(RuleTestCase):
         by_id = {v.resource_id: v for v in result}
         self.assertEqual("NON_COMPLIANT", by_id[self.ids["a"]].compliance)
         self.assertEqual(f"Route table {self.ids['b']} {PART_ONLY}", by_id[self.ids["b"]].annotation)
+
+    def test_deadline_between_two_pages_names_how_many_tables_were_read(self):
+        network(self)
+        tables = self.client("ec2").describe_route_tables()["RouteTables"]
+        self.respond(
+            "ec2",
+            "DescribeRouteTables",
+            [{"RouteTables": tables[:1], "NextToken": "tables-2"}, {"RouteTables": tables[1:]}],
+        )
+        calls = self.count_calls("ec2", "DescribeRouteTables")
+        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
+        self.assertIn("Lambda timeout after 1 route tables read;", error["internalErrorMessage"])
+        self.assertEqual([{}], calls, "the second page is not read")
+        self.assertNotIn("PutEvaluations", self.ledger.calls)
 
     def test_long_annotation_stays_within_256_characters(self):
         network(self)
