@@ -288,6 +288,12 @@ def _run(
         if is_internal_error(ex):
             return build_internal_error_response("Unexpected error while completing API request", str(ex))
         return build_error_response("Customer error while making API request", str(ex), error["Code"], error["Message"])
+    except botocore.exceptions.BotoCoreError as ex:
+        # No answer from AWS after botocore's retries (connection closed or refused, read timeout):
+        # rdklib lets these escape raw; the message names the endpoint that could not be reached.
+        return build_error_response(
+            "No answer from AWS", str(ex), type(ex).__name__, f"No answer from AWS after retries: {ex}"
+        )
     except ValueError as ex:
         return build_internal_error_response(str(ex), str(ex))
 

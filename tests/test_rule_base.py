@@ -330,3 +330,32 @@ def test_one_client_per_service_and_region_per_invocation(config):
     assert west.meta.region_name == "eu-west-1" and iam.meta.service_model.service_name == "iam"
     handle(Builder(), scheduled(), None)
     assert seen[2][0] is not threaded[0], "each invocation builds its own clients"
+
+
+def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, monkeypatch):
+    # The connection drops below botocore's retry layer (raised from before-send, where botocore
+    # treats it as a network failure); one attempt keeps the test fast.
+    from botocore.exceptions import ConnectionClosedError
+
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+
+    def closed(request, **_):
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+    class Lister(CisRule):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            client_factory.build_client("iam").list_users()
+            return []
+
+    events = boto3._get_default_session().events
+    events.register("before-send.iam.ListUsers", closed)
+    try:
+        with pytest.raises(RuleFailed) as failed:
+            handle(Lister(), scheduled(), None)
+    finally:
+        events.unregister("before-send.iam.ListUsers", closed)
+    assert str(failed.value) == (
+        "ConnectionClosedError: No answer from AWS after retries: Connection was closed before we received a valid "
+        'response from endpoint URL: "https://iam.amazonaws.com/".'
+    )
+    assert "PutEvaluations" not in config.calls
