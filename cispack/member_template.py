@@ -2,7 +2,8 @@
 account and region of the organisation.
 
 * one Lambda function per custom rule (python3.12, handler ``<NAME>.lambda_handler``, code from
-  the region's code bucket, the pack's own rdklib layer), each with its log group and an
+  the region's code bucket, the pack's own rdklib layer, the timeout and memory of the rule's
+  ``LambdaTimeout`` and ``LambdaMemorySize``), each with its log group and an
   ``AWS::Lambda::Permission`` for ``config.amazonaws.com`` restricted with ``SourceAccount``;
 * one execution role whose policy grants exactly the union of the actions the custom rules
   declare (:meth:`cispack.rules.Rule.required_actions`, ``config:PutEvaluations`` included) and
@@ -48,8 +49,6 @@ LAYER_NAME = "cis-config-pack-rdklib"
 LAYER_KEY_PARAMETER = "RdklibLayerKey"
 GLOBAL_CONDITION = "IsGlobalResourcesRegion"
 LOG_RETENTION_DAYS = 365
-FUNCTION_TIMEOUT = 300
-FUNCTION_MEMORY = 256
 CONFORMANCE_PACK_NAME = "cis-aws-foundations-v1-2-0"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 HEADER = """\
@@ -61,6 +60,16 @@ HEADER = """\
 
 def function_name(rule: Rule) -> str:
     return f"{FUNCTION_PREFIX}{rule.name}"
+
+
+def function_timeout(rule: Rule) -> int:
+    """The rule's Lambda timeout in seconds: ``LambdaTimeout`` in its parameters.json."""
+    return int(rule.parameters["LambdaTimeout"])
+
+
+def function_memory(rule: Rule) -> int:
+    """The rule's Lambda memory in MB: ``LambdaMemorySize`` in its parameters.json."""
+    return int(rule.parameters["LambdaMemorySize"])
 
 
 def code_key_parameter(rule_name: str) -> str:
@@ -216,8 +225,9 @@ def _function(rule: Rule, condition: str | None) -> dict[str, Any]:
                 "S3Key": _ref(code_key_parameter(rule.name)),
             },
             "Layers": [_ref("RdklibLayer")],
-            "Timeout": FUNCTION_TIMEOUT,
-            "MemorySize": FUNCTION_MEMORY,
+            # Each rule's own figures, from its parameters.json (README, "Timeouts and memory").
+            "Timeout": function_timeout(rule),
+            "MemorySize": function_memory(rule),
         },
     }
     if condition:

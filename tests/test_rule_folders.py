@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from cispack import RULELIB_DIR, RULES_DIR
 from cispack.benchmark import BY_ID
@@ -67,6 +69,50 @@ def test_custom_rule_folder_module_class_and_test_agree(rule):
     assert set(optional) == set(cls.PARAMETERS), "OptionalParameters lists exactly the parameters the rule accepts"
     for name, default in optional.items():
         assert cls.PARAMETERS[name].parse(name, default) == cls.PARAMETERS[name].default
+
+
+@pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))
+def test_custom_rule_declares_its_lambda_timeout_and_memory(rule):
+    # The schema requires both for custom rules and forbids them for managed ones; the values are
+    # those of README "Timeouts and memory" (benchmarks/large_accounts.py).
+    assert 60 <= rule.parameters["LambdaTimeout"] <= 900
+    assert rule.parameters["LambdaMemorySize"] >= 256, "the rule's CPU share: 256 MB is a seventh of a vCPU"
+
+
+def test_schema_requires_timeout_and_memory_of_custom_rules_only():
+    custom = json.loads((CUSTOM[0].folder / "parameters.json").read_text())
+    del custom["Parameters"]["LambdaTimeout"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(custom, SCHEMA)
+    managed = json.loads((MANAGED[0].folder / "parameters.json").read_text())
+    managed["Parameters"]["LambdaMemorySize"] = 256
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(managed, SCHEMA)
+
+
+def _rdk_package() -> Path | None:
+    spec = importlib.util.find_spec("rdk")
+    return Path(spec.origin).parent if spec and spec.origin else None
+
+
+@pytest.mark.skipif(_rdk_package() is None, reason="rdk is not installed")
+def test_the_rdk_deployment_path_gives_every_rule_its_timeout_and_memory():
+    """rdk 1.0.0 reads neither key from parameters.json: it gives every function the one
+    ``--lambda-timeout`` of the command (60 s by default) and 256 MB. So the README's rdk
+    commands pass the largest timeout, and no rule may need more memory than rdk gives."""
+    template = yaml.safe_load((_rdk_package() / "template" / "configRule.yaml").read_text())
+    (function,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    rdk_memory = int(function["Properties"]["MemorySize"])
+    assert all(rule.parameters["LambdaMemorySize"] <= rdk_memory for rule in CUSTOM)
+    longest = max(rule.parameters["LambdaTimeout"] for rule in CUSTOM)
+    readme = (RULES_DIR.parent / "README.md").read_text()
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+    commands = [line for block in blocks for line in block.splitlines() if re.match(r"rdk\b.*\bdeploy\b", line)]
+    inline = re.findall(r"`(rdk [^`]*\bdeploy\b[^`]*--functions-only[^`]*)`", readme)
+    assert commands, "the README shows rdk deploy commands"
+    assert inline, "the README shows the --functions-only deployment"
+    for command in commands + inline:
+        assert f"--lambda-timeout {longest}" in command, command
 
 
 @pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))

@@ -142,6 +142,20 @@ def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
         assert function.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
 
 
+def test_functions_carry_each_rules_timeout_and_memory(member: dict[str, Any]) -> None:
+    # The figures of README "Timeouts and memory", from each rule's parameters.json.
+    functions = resources_of(member, "AWS::Lambda::Function")
+    for rule in CUSTOM:
+        properties = functions[f"{logical_id(rule.name)}Function"]["Properties"]
+        assert (properties["Timeout"], properties["MemorySize"]) == (
+            rule.parameters["LambdaTimeout"],
+            rule.parameters["LambdaMemorySize"],
+        ), rule.name
+    timeouts = {rule.name: rule.parameters["LambdaTimeout"] for rule in CUSTOM}
+    # The rules that walk every trail bucket get the longest timeout (benchmarks/large_accounts.py).
+    assert timeouts["CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC"] == max(timeouts.values())
+
+
 def test_layer_is_built_for_the_runtime(member: dict[str, Any]) -> None:
     layer = member["Resources"]["RdklibLayer"]
     assert layer["Type"] == "AWS::Lambda::LayerVersion"
