@@ -15,3 +15,4 @@ def register(sub: Any) -> None:
     for info in sorted(pkgutil.iter_modules(cispack.__path__), key=lambda i: i.name):
         if info.name.startswith("cmd_"):
             importlib.import_module(f"cispack.{info.name}").register(sub)
+    importlib.import_module("cispack.report.command").register(sub)

@@ -16,12 +16,24 @@ error (validated against the service model), for APIs moto lacks (the root user'
 credential report, for instance) and for failures moto cannot produce (AccessDenied, throttling).
 :class:`MotoCredentialReport` corrects moto's credential report (its fixed timestamp, its
 missing root row).
+
+For the pack's compliance report (:mod:`cispack.report`) the ledger also answers what moto lacks
+of Config's reading side, from the same evaluations: each rule's evaluation status
+(``DescribeConfigRuleEvaluationStatus``; rules it knows from ``PutConfigRule``, from
+``PutConformancePack``, which it answers, or from the harness), conformance packs
+(``PutConformancePack``, ``DescribeConformancePackCompliance``) and, through
+:class:`AggregatorLedger`, an organisation aggregator's compliance
+(``DescribeAggregateComplianceByConfigRules``, ``GetAggregateComplianceDetailsByConfigRule``) from
+one ledger per source account and region. A harness whose rules ran elsewhere (the demo runs each
+in its own process) hands the ledger what they sent with :meth:`ComplianceLedger.record` and
+:meth:`ComplianceLedger.record_failure`, as AWS Config records an invocation's outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,15 +83,100 @@ def _error(code: str, message: str, status: int) -> tuple[AWSResponse, dict[str,
     return AWSResponse("https://local", status, {}, None), parsed
 
 
+def _answer(model: OperationModel, body: dict[str, Any]) -> tuple[AWSResponse, dict[str, Any]]:
+    """``body`` as the operation's answer, after checking it against the output shape, so the seam
+    can never hand the report a response AWS could not send."""
+    report = ParamValidator().validate(body, model.output_shape)
+    if report.has_errors():
+        raise AssertionError(
+            f"the local Config seam built a {model.name} answer outside the model: {report.generate_report()}"
+        )
+    return _ok(body)
+
+
+def _timestamp(value: Any) -> datetime:
+    """A datetime, as botocore parses timestamps, from what a caller sent (a datetime or an ISO string)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _page(rows: Sequence[Any], params: Mapping[str, Any], default_limit: int) -> tuple[Sequence[Any], str | None]:
+    """One page of ``rows`` by ``Limit`` and ``NextToken`` (an offset, opaque to the caller)."""
+    limit = int(params.get("Limit") or default_limit) or default_limit
+    start = int(params.get("NextToken") or 0)
+    return rows[start : start + limit], (str(start + limit) if start + limit < len(rows) else None)
+
+
+# AWS Config names each rule of a conformance pack after the template's ConfigRuleName plus this
+# and eight characters of its own; the seam derives them from the pack's name, so they are stable.
+PACK_RULE_SUFFIX = "-conformance-pack-"
+
+
+def pack_rule_suffix(pack_name: str) -> str:
+    return PACK_RULE_SUFFIX + hashlib.sha256(pack_name.encode()).hexdigest()[:8]
+
+
+def _condition_holds(name: str, conditions: Mapping[str, Any], values: Mapping[str, str]) -> bool:
+    """A conformance pack condition: ``Fn::Equals`` and ``Fn::Not`` over ``Ref`` to parameters and
+    literals, the functions AWS's packs use (anything else is refused, not guessed)."""
+
+    def value(node: Any) -> str:
+        if isinstance(node, Mapping) and set(node) == {"Ref"}:
+            return values[str(node["Ref"])]
+        if isinstance(node, str | int):
+            return str(node)
+        raise ValueError(f"the local Config seam cannot evaluate {node!r} in condition {name}")
+
+    def holds(node: Any) -> bool:
+        if isinstance(node, Mapping) and set(node) == {"Fn::Equals"}:
+            left, right = node["Fn::Equals"]
+            return value(left) == value(right)
+        if isinstance(node, Mapping) and set(node) == {"Fn::Not"}:
+            return not holds(node["Fn::Not"][0])
+        raise ValueError(f"the local Config seam cannot evaluate condition {name}: {node!r}")
+
+    return holds(conditions[name])
+
+
+def pack_rule_names(template: Mapping[str, Any], values: Mapping[str, str]) -> list[str]:
+    """The ``ConfigRuleName`` of every rule the template creates with these parameter values."""
+    parameters = {
+        str(k): str(v.get("Default", ""))
+        for k, v in (template.get("Parameters") or {}).items()
+        if isinstance(v, Mapping)
+    }
+    parameters.update(values)
+    conditions = template.get("Conditions") or {}
+    names = []
+    for resource in (template.get("Resources") or {}).values():
+        if resource.get("Type") != "AWS::Config::ConfigRule":
+            continue
+        condition = resource.get("Condition")
+        if condition and not _condition_holds(condition, conditions, parameters):
+            continue
+        names.append(str(resource["Properties"]["ConfigRuleName"]))
+    return names
+
+
 @dataclass
 class ComplianceLedger:
-    """Evaluations sent through ``PutEvaluations``, by rule name, latest per resource."""
+    """Evaluations sent through ``PutEvaluations``, by rule name, latest per resource; with the
+    rules' evaluation status and the conformance packs, for one account and region."""
 
     results: dict[str, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     #: The rule being run. Local result tokens are all "TESTMODE" (rdklib's test mode, which moto
     #: needs), so the harness names the rule whose PutEvaluations calls follow.
     current_rule: str = ""
+    #: Each known rule's ``ConfigRuleEvaluationStatus`` (without name, ARN and ID).
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: When each evaluation was recorded, by rule and resource.
+    recorded: dict[str, dict[tuple[str, str], datetime]] = field(default_factory=dict)
+    #: Conformance packs answered by ``PutConformancePack``: the names of their rules, suffix included.
+    packs: dict[str, list[str]] = field(default_factory=dict)
+    account_id: str = "123456789012"
     _handlers: list[tuple[str, Handler]] = field(default_factory=list)
 
     def _put(self, context: dict[str, Any], **_: Any) -> Any:
@@ -92,37 +189,176 @@ class ComplianceLedger:
     def _after_put(self, context: Mapping[str, Any], http_response: Any, **_: Any) -> None:
         if http_response.status_code >= 300:
             return
-        store = self.results.setdefault(context.get("cis_rule_name") or "", {})
+        rule_name = context.get("cis_rule_name") or ""
+        store = self.results.setdefault(rule_name, {})
         for evaluation in context[_PARAMS].get("Evaluations", []):
             key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
             store[key] = dict(evaluation)
+            self.recorded.setdefault(rule_name, {})[key] = datetime.now(UTC)
+        if rule_name:
+            self._succeeded(rule_name, datetime.now(UTC))
 
-    def _details(self, context: Mapping[str, Any], **_: Any) -> Any:
+    def _details(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
         params = context[_PARAMS]
         self.calls.append("GetComplianceDetailsByConfigRule")
         wanted = set(params.get("ComplianceTypes") or ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"))
-        rows = [
-            {
-                "EvaluationResultIdentifier": {
-                    "EvaluationResultQualifier": {
-                        "ConfigRuleName": params["ConfigRuleName"],
-                        "ResourceType": resource_type,
-                        "ResourceId": resource_id,
-                    }
-                },
+        rows, token = _page(self.evaluation_results(params["ConfigRuleName"], wanted), params, 100)
+        page: dict[str, Any] = {"EvaluationResults": list(rows)}
+        if token:
+            page["NextToken"] = token
+        return _answer(model, page)
+
+    # What AWS Config records about a rule's invocations, for a harness whose rules ran elsewhere.
+
+    def deploy(self, rule_name: str, at: datetime | None = None) -> None:
+        """``rule_name`` exists (Config lists its status) whether or not it has run."""
+        self.statuses.setdefault(
+            rule_name, {"FirstActivatedTime": at or datetime.now(UTC), "FirstEvaluationStarted": False}
+        )
+
+    def _succeeded(self, rule_name: str, at: datetime) -> None:
+        self.deploy(rule_name, at)
+        self.statuses[rule_name].update(
+            LastSuccessfulInvocationTime=at, LastSuccessfulEvaluationTime=at, FirstEvaluationStarted=True
+        )
+
+    def record(self, rule_name: str, evaluations: Iterable[Mapping[str, Any]], at: datetime | None = None) -> None:
+        """An invocation of ``rule_name`` that succeeded and sent ``evaluations`` (PutEvaluations items)."""
+        at = at or datetime.now(UTC)
+        store = self.results.setdefault(rule_name, {})
+        for evaluation in evaluations:
+            key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
+            store[key] = dict(evaluation)
+            self.recorded.setdefault(rule_name, {})[key] = at
+        self._succeeded(rule_name, at)
+
+    def record_failure(self, rule_name: str, error_code: str, message: str, at: datetime | None = None) -> None:
+        """An invocation of ``rule_name`` that failed; earlier evaluations stay, as in AWS Config."""
+        at = at or datetime.now(UTC)
+        self.deploy(rule_name, at)
+        self.statuses[rule_name].update(
+            LastFailedInvocationTime=at, LastErrorCode=error_code, LastErrorMessage=message, FirstEvaluationStarted=True
+        )
+
+    def known_rules(self) -> list[str]:
+        return sorted((set(self.statuses) | set(self.results)) - {""})
+
+    def evaluation_results(self, rule_name: str, wanted: Iterable[str]) -> list[dict[str, Any]]:
+        """``EvaluationResult`` items of ``rule_name`` whose compliance is one of ``wanted``."""
+        wanted = set(wanted)
+        rows = []
+        for key, evaluation in sorted(self.results.get(rule_name, {}).items()):
+            if evaluation["ComplianceType"] not in wanted:
+                continue
+            identifier: dict[str, Any] = {
+                "EvaluationResultQualifier": {"ConfigRuleName": rule_name, "ResourceType": key[0], "ResourceId": key[1]}
+            }
+            if evaluation.get("OrderingTimestamp"):
+                identifier["OrderingTimestamp"] = _timestamp(evaluation["OrderingTimestamp"])
+            row: dict[str, Any] = {
+                "EvaluationResultIdentifier": identifier,
                 "ComplianceType": evaluation["ComplianceType"],
             }
-            for (resource_type, resource_id), evaluation in sorted(
-                self.results.get(params["ConfigRuleName"], {}).items()
+            at = self.recorded.get(rule_name, {}).get(key)
+            if at is not None:
+                row["ResultRecordedTime"] = at
+                row["ConfigRuleInvokedTime"] = at
+            if evaluation.get("Annotation"):
+                row["Annotation"] = str(evaluation["Annotation"])
+            rows.append(row)
+        return rows
+
+    def rule_compliance(self, rule_name: str) -> tuple[str, int]:
+        """The rule's compliance as Config sums it up, and its number of non-compliant resources: a
+        rule with no COMPLIANT or NON_COMPLIANT result is INSUFFICIENT_DATA."""
+        kinds = [e["ComplianceType"] for e in self.results.get(rule_name, {}).values()]
+        failing = kinds.count("NON_COMPLIANT")
+        if failing:
+            return "NON_COMPLIANT", failing
+        return ("COMPLIANT" if "COMPLIANT" in kinds else "INSUFFICIENT_DATA"), 0
+
+    def _status_row(self, rule_name: str, region: str) -> dict[str, Any]:
+        rule_id = "config-rule-" + hashlib.sha256(rule_name.encode()).hexdigest()[:6]
+        return {
+            "ConfigRuleName": rule_name,
+            "ConfigRuleArn": f"arn:aws:config:{region}:{self.account_id}:config-rule/{rule_id}",
+            "ConfigRuleId": rule_id,
+            **self.statuses.get(rule_name, {"FirstEvaluationStarted": True}),
+        }
+
+    def _status(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        self.calls.append("DescribeConfigRuleEvaluationStatus")
+        known = self.known_rules()
+        names = list(params.get("ConfigRuleNames") or known)
+        missing = [name for name in names if name not in known]
+        if missing:
+            return _error(
+                "NoSuchConfigRuleException",
+                f"The ConfigRule '{missing[0]}' provided in the request is invalid. Please check the configRule name.",
+                400,
             )
-            if evaluation["ComplianceType"] in wanted
-        ]
-        limit = int(params.get("Limit") or 100) or 100
-        start = int(params.get("NextToken") or 0)
-        page: dict[str, Any] = {"EvaluationResults": rows[start : start + limit]}
-        if start + limit < len(rows):
-            page["NextToken"] = str(start + limit)
-        return _ok(page)
+        region = str(context.get("client_region") or "")
+        rows, token = _page([self._status_row(name, region) for name in names], params, 50)
+        page: dict[str, Any] = {"ConfigRulesEvaluationStatus": list(rows)}
+        if token:
+            page["NextToken"] = token
+        return _answer(model, page)
+
+    def _rule_created(self, context: Mapping[str, Any], http_response: Any, **_: Any) -> None:
+        if http_response.status_code < 300:
+            self.deploy(str(context[_PARAMS]["ConfigRule"]["ConfigRuleName"]))
+
+    def _put_pack(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        import yaml
+
+        params = context[_PARAMS]
+        self.calls.append("PutConformancePack")
+        name = str(params["ConformancePackName"])
+        if not params.get("TemplateBody"):
+            return _error("ValidationException", "The local Config seam reads a pack from TemplateBody only.", 400)
+        values = {
+            str(p["ParameterName"]): str(p["ParameterValue"])
+            for p in params.get("ConformancePackInputParameters") or []
+        }
+        try:
+            names = pack_rule_names(yaml.safe_load(params["TemplateBody"]), values)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as failed:
+            return _error("ConformancePackTemplateValidationException", f"Template is not valid: {failed}.", 400)
+        suffix = pack_rule_suffix(name)
+        rules = [rule + suffix for rule in names]
+        for gone in set(self.packs.get(name, ())) - set(rules):
+            self.statuses.pop(gone, None)
+            self.results.pop(gone, None)
+        self.packs[name] = rules
+        for rule in rules:
+            self.deploy(rule)
+        region = str(context.get("client_region") or "")
+        arn = f"arn:aws:config:{region}:{self.account_id}:conformance-pack/{name}/{suffix.lstrip('-')}"
+        return _answer(model, {"ConformancePackArn": arn})
+
+    def _pack_compliance(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        self.calls.append("DescribeConformancePackCompliance")
+        name = str(params["ConformancePackName"])
+        if name not in self.packs:
+            return _error("NoSuchConformancePackException", f"Conformance pack {name} does not exist.", 400)
+        filters = params.get("Filters") or {}
+        only = filters.get("ConfigRuleNames")
+        if only and set(only) - set(self.packs[name]):
+            missing = sorted(set(only) - set(self.packs[name]))[0]
+            return _error("NoSuchConfigRuleInConformancePackException", f"Rule {missing} is not in {name}.", 400)
+        rows = []
+        for rule in self.packs[name]:
+            compliance, _count = self.rule_compliance(rule)
+            if (only and rule not in only) or filters.get("ComplianceType", compliance) != compliance:
+                continue
+            rows.append({"ConfigRuleName": rule, "ComplianceType": compliance})
+        page_rows, token = _page(rows, params, 100)
+        page: dict[str, Any] = {"ConformancePackName": name, "ConformancePackRuleComplianceList": list(page_rows)}
+        if token:
+            page["NextToken"] = token
+        return _answer(model, page)
 
     def install(self, session: Any = None) -> ComplianceLedger:
         session = session or _default_session()
@@ -133,6 +369,127 @@ class ComplianceLedger:
             (_event(session, "before-call", "config", "PutEvaluations"), self._put),
             (_event(session, "after-call", "config", "PutEvaluations"), self._after_put),
             (_event(session, "before-call", "config", "GetComplianceDetailsByConfigRule"), self._details),
+            (
+                _event(session, "before-parameter-build", "config", "DescribeConfigRuleEvaluationStatus"),
+                _capture_params,
+            ),
+            (_event(session, "before-call", "config", "DescribeConfigRuleEvaluationStatus"), self._status),
+            (_event(session, "before-parameter-build", "config", "PutConfigRule"), _capture_params),
+            (_event(session, "after-call", "config", "PutConfigRule"), self._rule_created),
+            (_event(session, "before-parameter-build", "config", "PutConformancePack"), _capture_params),
+            (_event(session, "before-call", "config", "PutConformancePack"), self._put_pack),
+            (_event(session, "before-parameter-build", "config", "DescribeConformancePackCompliance"), _capture_params),
+            (_event(session, "before-call", "config", "DescribeConformancePackCompliance"), self._pack_compliance),
+        ):
+            events.register(name, handler)
+            self._handlers.append((name, handler))
+        return self
+
+    def uninstall(self, session: Any = None) -> None:
+        events = (session or _default_session()).events
+        for name, handler in self._handlers:
+            events.unregister(name, handler)
+        self._handlers.clear()
+
+
+@dataclass
+class AggregatorLedger:
+    """An organisation aggregator's rule compliance. moto stores aggregators
+    (``PutConfigurationAggregator``) but aggregates nothing; this answers
+    ``DescribeAggregateComplianceByConfigRules`` and ``GetAggregateComplianceDetailsByConfigRule``
+    from one :class:`ComplianceLedger` per source account and region (:meth:`member`), for the
+    aggregators created while it is installed or named in ``aggregators``. AWS has no aggregated
+    evaluation status (which rule failed to run in which account), and so neither has this."""
+
+    members: dict[tuple[str, str], ComplianceLedger] = field(default_factory=dict)
+    aggregators: set[str] = field(default_factory=set)
+    _handlers: list[tuple[str, Handler]] = field(default_factory=list)
+
+    def member(self, account_id: str, region: str) -> ComplianceLedger:
+        """The ledger of one source account and region (created empty on first use)."""
+        return self.members.setdefault((account_id, region), ComplianceLedger(account_id=account_id))
+
+    def _created(self, context: Mapping[str, Any], http_response: Any, **_: Any) -> None:
+        if http_response.status_code < 300:
+            self.aggregators.add(str(context[_PARAMS]["ConfigurationAggregatorName"]))
+
+    def _unknown(self, params: Mapping[str, Any]) -> Any:
+        name = params["ConfigurationAggregatorName"]
+        if name in self.aggregators:
+            return None
+        return _error(
+            "NoSuchConfigurationAggregatorException", f"The configuration aggregator {name} does not exist.", 400
+        )
+
+    def _compliance(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        unknown = self._unknown(params)
+        if unknown:
+            return unknown
+        filters = params.get("Filters") or {}
+        rows = []
+        for (account_id, region), ledger in sorted(self.members.items()):
+            if filters.get("AccountId", account_id) != account_id or filters.get("AwsRegion", region) != region:
+                continue
+            for rule in ledger.known_rules():
+                kind, failing = ledger.rule_compliance(rule)
+                if filters.get("ConfigRuleName", rule) != rule or filters.get("ComplianceType", kind) != kind:
+                    continue
+                compliance: dict[str, Any] = {"ComplianceType": kind}
+                if failing:
+                    # Config caps the count it reports at 100 resources.
+                    compliance["ComplianceContributorCount"] = {
+                        "CappedCount": min(failing, 100),
+                        "CapExceeded": failing > 100,
+                    }
+                rows.append(
+                    {"ConfigRuleName": rule, "Compliance": compliance, "AccountId": account_id, "AwsRegion": region}
+                )
+        page_rows, token = _page(rows, params, 1000)
+        page: dict[str, Any] = {"AggregateComplianceByConfigRules": list(page_rows)}
+        if token:
+            page["NextToken"] = token
+        return _answer(model, page)
+
+    def _details(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        unknown = self._unknown(params)
+        if unknown:
+            return unknown
+        kind = params.get("ComplianceType")
+        # The aggregated details know only these two: NOT_APPLICABLE is refused, as by AWS.
+        if kind not in (None, "COMPLIANT", "NON_COMPLIANT"):
+            return _error("InvalidParameterValueException", f"ComplianceType {kind} is not supported here.", 400)
+        account_id, region = str(params["AccountId"]), str(params["AwsRegion"])
+        ledger = self.members.get((account_id, region)) or ComplianceLedger(account_id=account_id)
+        rows = [
+            {**row, "AccountId": account_id, "AwsRegion": region}
+            for row in ledger.evaluation_results(
+                params["ConfigRuleName"], [kind] if kind else ["COMPLIANT", "NON_COMPLIANT"]
+            )
+        ]
+        page_rows, token = _page(rows, params, 100)
+        page: dict[str, Any] = {"AggregateEvaluationResults": list(page_rows)}
+        if token:
+            page["NextToken"] = token
+        return _answer(model, page)
+
+    def install(self, session: Any = None) -> AggregatorLedger:
+        session = session or _default_session()
+        events = session.events
+        for name, handler in (
+            (_event(session, "before-parameter-build", "config", "PutConfigurationAggregator"), _capture_params),
+            (_event(session, "after-call", "config", "PutConfigurationAggregator"), self._created),
+            (
+                _event(session, "before-parameter-build", "config", "DescribeAggregateComplianceByConfigRules"),
+                _capture_params,
+            ),
+            (_event(session, "before-call", "config", "DescribeAggregateComplianceByConfigRules"), self._compliance),
+            (
+                _event(session, "before-parameter-build", "config", "GetAggregateComplianceDetailsByConfigRule"),
+                _capture_params,
+            ),
+            (_event(session, "before-call", "config", "GetAggregateComplianceDetailsByConfigRule"), self._details),
         ):
             events.register(name, handler)
             self._handlers.append((name, handler))

@@ -9,7 +9,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cispack.localconfig import ComplianceLedger, MotoCredentialReport, observe, respond
+from cispack.localconfig import (
+    AggregatorLedger,
+    ComplianceLedger,
+    MotoCredentialReport,
+    observe,
+    pack_rule_suffix,
+    respond,
+)
 
 
 def evaluation(resource_id, compliance="COMPLIANT"):
@@ -107,3 +114,151 @@ def test_credential_report_fix_adds_root_row_and_fresh_time(aws):
         assert report["GeneratedTime"].year >= 2026
     finally:
         fix.uninstall()
+
+
+# The reading side of AWS Config that moto lacks, for the compliance report.
+
+
+def test_evaluation_status_follows_recorded_runs_and_put_config_rule(aws):
+    ledger = ComplianceLedger(current_rule="CUSTOM").install()
+    try:
+        config = boto3.client("config")
+        with pytest.raises(ClientError) as missing:
+            config.describe_config_rule_evaluation_status(ConfigRuleNames=["IAM_PASSWORD_POLICY"])
+        assert missing.value.response["Error"]["Code"] == "NoSuchConfigRuleException"
+        config.put_config_rule(
+            ConfigRule={
+                "ConfigRuleName": "IAM_PASSWORD_POLICY",
+                "Source": {"Owner": "AWS", "SourceIdentifier": "IAM_PASSWORD_POLICY"},
+            }
+        )
+        config.put_evaluations(Evaluations=[evaluation("AIDA1")], ResultToken="TESTMODE", TestMode=True)
+        ledger.record_failure("FAILING", "AccessDenied", "Not allowed.")
+        statuses = {
+            s["ConfigRuleName"]: s
+            for page in config.get_paginator("describe_config_rule_evaluation_status").paginate(
+                PaginationConfig={"PageSize": 1}
+            )
+            for s in page["ConfigRulesEvaluationStatus"]
+        }
+        assert sorted(statuses) == ["CUSTOM", "FAILING", "IAM_PASSWORD_POLICY"]
+        assert statuses["IAM_PASSWORD_POLICY"]["FirstEvaluationStarted"] is False
+        assert "LastSuccessfulInvocationTime" in statuses["CUSTOM"]
+        assert statuses["FAILING"]["LastErrorCode"] == "AccessDenied"
+        assert "LastSuccessfulInvocationTime" not in statuses["FAILING"]
+    finally:
+        ledger.uninstall()
+
+
+def test_details_carry_annotation_and_times(aws):
+    ledger = ComplianceLedger().install()
+    try:
+        ledger.record("RULE", [{**evaluation("AIDA1", "NON_COMPLIANT"), "Annotation": "User AIDA1 has no MFA."}])
+        (row,) = boto3.client("config").get_compliance_details_by_config_rule(ConfigRuleName="RULE")[
+            "EvaluationResults"
+        ]
+        assert row["Annotation"] == "User AIDA1 has no MFA."
+        assert row["ResultRecordedTime"].tzinfo is not None
+        assert row["EvaluationResultIdentifier"]["OrderingTimestamp"].year == 2026
+    finally:
+        ledger.uninstall()
+
+
+def test_conformance_pack_rules_follow_its_conditions_and_suffix(aws):
+    from pathlib import Path
+
+    ledger = ComplianceLedger().install()
+    try:
+        config = boto3.client("config")
+        body = (Path(__file__).parent.parent / "conformance-pack.yaml").read_text()
+        config.put_conformance_pack(
+            ConformancePackName="cis",
+            TemplateBody=body,
+            ConformancePackInputParameters=[{"ParameterName": "ProfileLevel", "ParameterValue": "1"}],
+        )
+        level1 = ledger.packs["cis"]
+        suffix = pack_rule_suffix("cis")
+        assert all(name.endswith(suffix) for name in level1)
+        assert "IAM_PASSWORD_POLICY" + suffix in level1
+        assert "VPC_FLOW_LOGS_ENABLED" + suffix not in level1  # Level 2 regional rule
+        ledger.record("IAM_PASSWORD_POLICY" + suffix, [evaluation("acct", "NON_COMPLIANT")])
+        pages = list(
+            config.get_paginator("describe_conformance_pack_compliance").paginate(
+                ConformancePackName="cis", PaginationConfig={"PageSize": 10}
+            )
+        )
+        rows = {r["ConfigRuleName"]: r["ComplianceType"] for p in pages for r in p["ConformancePackRuleComplianceList"]}
+        assert len(pages) > 1 and sorted(rows) == sorted(level1)
+        assert rows["IAM_PASSWORD_POLICY" + suffix] == "NON_COMPLIANT"
+        assert rows["ROOT_ACCOUNT_MFA_ENABLED" + suffix] == "INSUFFICIENT_DATA"
+        config.put_conformance_pack(
+            ConformancePackName="cis",
+            TemplateBody=body,
+            ConformancePackInputParameters=[{"ParameterName": "GlobalResourcesProfile", "ParameterValue": "none"}],
+        )
+        assert "IAM_PASSWORD_POLICY" + suffix not in ledger.packs["cis"]
+        assert "IAM_PASSWORD_POLICY" + suffix not in ledger.known_rules()
+        with pytest.raises(ClientError) as missing:
+            config.describe_conformance_pack_compliance(ConformancePackName="other")
+        assert missing.value.response["Error"]["Code"] == "NoSuchConformancePackException"
+        with pytest.raises(ClientError) as bad:
+            config.put_conformance_pack(ConformancePackName="bad", TemplateBody="Resources: [")
+        assert bad.value.response["Error"]["Code"] == "ConformancePackTemplateValidationException"
+    finally:
+        ledger.uninstall()
+
+
+def test_aggregator_answers_for_aggregators_moto_created_only(aws):
+    org = AggregatorLedger().install()
+    try:
+        config = boto3.client("config")
+        with pytest.raises(ClientError) as missing:
+            config.describe_aggregate_compliance_by_config_rules(ConfigurationAggregatorName="org")
+        assert missing.value.response["Error"]["Code"] == "NoSuchConfigurationAggregatorException"
+        config.put_configuration_aggregator(
+            ConfigurationAggregatorName="org",
+            OrganizationAggregationSource={"RoleArn": "arn:aws:iam::123456789012:role/agg", "AllAwsRegions": True},
+        )
+        for account in ("111111111111", "222222222222"):
+            for region in ("us-east-1", "eu-west-1"):
+                org.member(account, region).record(
+                    "RULE",
+                    [evaluation("a", "COMPLIANT"), evaluation("b", "NON_COMPLIANT"), evaluation("c", "NOT_APPLICABLE")],
+                )
+        org.member("222222222222", "eu-west-1").deploy("SILENT")
+        listing = [
+            (i["AccountId"], i["AwsRegion"], i["ConfigRuleName"], i["Compliance"]["ComplianceType"])
+            for page in config.get_paginator("describe_aggregate_compliance_by_config_rules").paginate(
+                ConfigurationAggregatorName="org", PaginationConfig={"PageSize": 2}
+            )
+            for i in page["AggregateComplianceByConfigRules"]
+        ]
+        assert len(listing) == 5
+        assert ("222222222222", "eu-west-1", "SILENT", "INSUFFICIENT_DATA") in listing
+        assert ("111111111111", "us-east-1", "RULE", "NON_COMPLIANT") in listing
+        details = config.get_aggregate_compliance_details_by_config_rule(
+            ConfigurationAggregatorName="org", ConfigRuleName="RULE", AccountId="111111111111", AwsRegion="eu-west-1"
+        )["AggregateEvaluationResults"]
+        ids = [d["EvaluationResultIdentifier"]["EvaluationResultQualifier"]["ResourceId"] for d in details]
+        assert ids == ["a", "b"] and {d["AccountId"] for d in details} == {"111111111111"}
+        with pytest.raises(ClientError) as refused:
+            config.get_aggregate_compliance_details_by_config_rule(
+                ConfigurationAggregatorName="org",
+                ConfigRuleName="RULE",
+                AccountId="111111111111",
+                AwsRegion="eu-west-1",
+                ComplianceType="NOT_APPLICABLE",
+            )
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    finally:
+        org.uninstall()
+
+
+def test_seam_answers_are_checked_against_the_model(aws):
+    ledger = ComplianceLedger().install()
+    try:
+        ledger.record("RULE", [{**evaluation("x"), "ComplianceResourceId": 5}])
+        with pytest.raises(AssertionError, match="outside the model"):
+            boto3.client("config").get_compliance_details_by_config_rule(ConfigRuleName="RULE")
+    finally:
+        ledger.uninstall()

@@ -1,0 +1,102 @@
+"""``./pack report``: the thin command-line adapter of :mod:`cispack.report`."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from cispack.report.model import scorecard
+from cispack.report.render import FORMATS, render
+from cispack.report.sources import SourceError, read_account, read_aggregator
+
+DESCRIPTION = """The CIS AWS Foundations v1.2.0 scorecard, read from AWS Config: per recommendation its
+verdict (compliant, non-compliant, error, no data, process check awaiting review, not applicable), its
+non-compliant resources and a Security Hub-style score. Sources: the pack's rules by name in one account and
+region (default), --conformance-pack NAME in one account and region, or --aggregator NAME (every account and
+region of the organisation). Credentials and region come from the usual AWS settings (--profile, --region)."""
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="the CIS v1.2.0 scorecard from AWS Config (one account, or the organisation)",
+        description=DESCRIPTION,
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--conformance-pack", metavar="NAME", help="read the rules of this conformance pack")
+    source.add_argument("--aggregator", metavar="NAME", help="read every account and region of this aggregator")
+    parser.add_argument("--region", help="the region to read (the aggregator's home region with --aggregator)")
+    parser.add_argument("--profile", help="the AWS named profile to use")
+    parser.add_argument("--level", type=int, choices=(1, 2), default=2, help="CIS profile (2 includes 1; default 2)")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
+    parser.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
+    parser.add_argument(
+        "--evidence",
+        choices=("all", "non-compliant"),
+        default="all",
+        help="with --aggregator: read compliant resources too (default) or only non-compliant ones (fewer calls)",
+    )
+    parser.set_defaults(func=run)
+
+
+def terminal_progress(stream: TextIO) -> Any:
+    """Progress on one rewritten line of a terminal; nothing when the stream is not one."""
+    if not stream.isatty():
+        return lambda done, total, what: None
+    width = shutil.get_terminal_size().columns
+
+    def show(done: int, total: int, what: str) -> None:
+        if what == "done":
+            stream.write("\r" + " " * (width - 1) + "\r")
+        else:
+            stream.write(("\r" + f"reading {done + 1}/{total}: {what}")[:width].ljust(width - 1))
+        stream.flush()
+
+    return show
+
+
+def run(args: argparse.Namespace, session: Any = None) -> int:
+    """``session``: a boto3 session to use instead of one built from ``--profile`` (for tests)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
+        region = args.region or session.region_name
+        if not region:
+            print("report: no region: pass --region or set AWS_REGION.", file=sys.stderr)
+            return 2
+        # Large organisations: standard retries ride out Config's throttling.
+        config = Config(retries={"mode": "standard", "max_attempts": 10})
+
+        def clients(service: str, where: str) -> Any:
+            return session.client(service, region_name=where, config=config)
+
+        progress = terminal_progress(sys.stderr)
+        if args.aggregator:
+            compliance = read_aggregator(clients, region, args.aggregator, evidence=args.evidence, progress=progress)
+        else:
+            compliance = read_account(clients, region, conformance_pack=args.conformance_pack, progress=progress)
+    except SourceError as missing:
+        print(f"report: {missing}", file=sys.stderr)
+        return 2
+    except ClientError as refused:
+        error = refused.response.get("Error", {})
+        message = str(error.get("Message") or "no message").rstrip(".")
+        print(f"report: AWS refused {refused.operation_name}: {error.get('Code')} ({message}).", file=sys.stderr)
+        return 2
+    except BotoCoreError as failed:
+        print(f"report: {str(failed).rstrip('.')}.", file=sys.stderr)
+        return 2
+    card = scorecard(compliance, args.level)
+    output = render(card, args.format)
+    if args.out:
+        Path(args.out).write_text(output, encoding="utf-8")
+        print(f"report: {card.score.text()} score; wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
+    return 0
