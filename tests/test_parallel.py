@@ -105,3 +105,37 @@ def test_deadline_stops_before_the_next_item_naming_how_many_were_done():
             map_in_order(work, range(30), "buckets judged")
     finally:
         cis_rule._DEADLINE.stop()
+
+
+def test_workers_sharing_a_client_share_its_retry_quota(aws, monkeypatch):
+    """botocore's standard retry mode keeps one retry quota per client (500 units, 5 per throttled
+    retry): workers sharing the run's client cannot retry more, together, than one serial run."""
+    import boto3
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    sent = []
+
+    def throttle(request, **_):
+        sent.append(request.url)
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Body())
+
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+    client = boto3.client("cloudtrail", region_name="us-east-1")
+    client.meta.events.register_first("before-send.cloudtrail.DescribeTrails", throttle)
+
+    def describe(_: int) -> str:
+        try:
+            client.describe_trails()
+        except ClientError as err:
+            return str(err.response["Error"]["Code"])
+        return "answered"
+
+    # 40 calls of 8 attempts each would be 320 requests; the shared quota allows 100 retries.
+    assert map_in_order(describe, range(40), "calls made") == ["ThrottlingException"] * 40
+    assert len(sent) == 40 + 500 // 5
