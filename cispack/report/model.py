@@ -289,11 +289,9 @@ def _cell(control: Control, rules: Sequence[str], deployments: Sequence[Deployme
         error = deployment_error(deployment, read_at)
         judged.append((deployment, error, _deployment_verdict(deployment, error, process)))
     verdict = first(v for _, _, v in judged) or Verdict.NO_DATA
+    # A resource counts once per control, whichever rules and regions report it.
     failing = {
-        (d.region, e.resource_type, e.resource_id)
-        for d in deployments
-        for e in d.evaluations
-        if e.compliance == "NON_COMPLIANT"
+        (e.resource_type, e.resource_id) for d in deployments for e in d.evaluations if e.compliance == "NON_COMPLIANT"
     }
     # A rule whose resources were not read counts once, by its own summary.
     count = len(failing) + sum(1 for d in deployments if d.summary == "NON_COMPLIANT" and not d.evaluations)
@@ -310,10 +308,7 @@ def _cell(control: Control, rules: Sequence[str], deployments: Sequence[Deployme
         reason = f"No evaluation yet from {places}."
     elif verdict == Verdict.COMPLIANT:
         passing = {
-            (d.region, e.resource_type, e.resource_id)
-            for d in deployments
-            for e in d.evaluations
-            if e.compliance == "COMPLIANT"
+            (e.resource_type, e.resource_id) for d in deployments for e in d.evaluations if e.compliance == "COMPLIANT"
         }
         reason = f"{_plural(len(passing), 'compliant resource')}, none non-compliant."
     else:
@@ -328,8 +323,9 @@ def _overall(cells: Mapping[str, Cell]) -> tuple[Verdict, int, str]:
     count = sum(c.non_compliant for c in cells.values())
     if len(cells) == 1:
         return verdict, count, next(iter(cells.values())).reason
-    same = sum(1 for c in cells.values() if c.verdict == verdict)
-    return verdict, count, f"{verdict.value} in {same} of {_plural(len(cells), 'account')}."
+    tally = [(v, sum(1 for c in cells.values() if c.verdict == v)) for v in PRECEDENCE]
+    spread = ", ".join(f"{v.value} in {n}" for v, n in tally if n)
+    return verdict, count, f"{spread} of {_plural(len(cells), 'account')}."
 
 
 def scorecard(compliance: Compliance, level: int = 2) -> Scorecard:

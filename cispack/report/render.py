@@ -14,11 +14,10 @@ import csv
 import html
 import io
 import json
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from cispack.report.model import BENCHMARK, LABELS, ControlResult, Row, Score, Scorecard, Verdict
+from cispack.report.model import BENCHMARK, LABELS, Row, Score, Scorecard, Verdict
 
 FORMATS = ("text", "json", "csv", "html")
 CSV_COLUMNS = (
@@ -62,6 +61,29 @@ def _score_line(score: Score) -> str:
     return f"{line}; {others}." if others else f"{line}."
 
 
+def _name(verdict: Verdict) -> str:
+    """The cell label with the verdict's words when they differ: "FAIL (non-compliant)", "ERROR"."""
+    label = LABELS[verdict]
+    return label if label.lower() == verdict.value else f"{label} ({verdict.value})"
+
+
+def account_spread(card: Scorecard) -> str:
+    """Median and lowest account score, for an organisation (empty for one account)."""
+    if len(card.accounts) < 2:
+        return ""
+    scores = sorted(p for p in (card.account_score(a).percent for a in card.accounts) if p is not None)
+    if not scores:
+        return ""
+    median = (
+        scores[len(scores) // 2] if len(scores) % 2 else (scores[len(scores) // 2 - 1] + scores[len(scores) // 2]) / 2
+    )
+    return f"Account scores: median {median:.0f}%, lowest {scores[0]:.0f}% ({len(card.accounts)} accounts)."
+
+
+def _accounts(card: Scorecard) -> str:
+    return f"{len(card.accounts)} account" + ("" if len(card.accounts) == 1 else "s")
+
+
 def _profile(card: Scorecard) -> str:
     return "Level 1" if card.level == 1 else "Level 2 (includes Level 1)"
 
@@ -73,10 +95,11 @@ def text(card: Scorecard) -> str:
     lines = [
         f"{BENCHMARK}: scorecard",
         f"Source: {card.source}; read {card.read_at:%Y-%m-%d %H:%M} UTC.",
-        f"Profile: {_profile(card)}; {len(card.controls)} controls; {len(card.accounts)} account(s).",
+        f"Profile: {_profile(card)}; {len(card.controls)} controls; {_accounts(card)}.",
         _score_line(card.score),
+        *([account_spread(card)] if account_spread(card) else []),
         "",
-        f"{'Control':<8}{'Lvl':<4}{'Verdict':<30}{'NC':>4}  Title",
+        f"{'Control':<8}{'Lvl':<4}{'Verdict':<30}{'NC':>4}  Title (NC: non-compliant resources)",
     ]
     for result in card.controls:
         control = result.control
@@ -246,6 +269,10 @@ SCRIPT = """
   });
   form.addEventListener('change', apply);
   apply();
+  // The matrix scrolls in its own box; the page itself should never need to scroll sideways.
+  var wrap = document.querySelector('.matrix-wrap');
+  wrap.setAttribute('data-overflow', wrap.scrollWidth > wrap.clientWidth ? 'scrolls' : 'fits');
+  document.body.setAttribute('data-page-width', String(document.documentElement.scrollWidth));
   score.setAttribute('data-ready', 'yes');
 })();
 """
@@ -357,7 +384,7 @@ def _filters(card: Scorecard) -> str:
         levels.append('<label><input type="radio" name="level" value="1"> Level 1 only</label>')
     verdicts = "".join(
         f'<label class="{CSS_CLASS[v]}"><input type="checkbox" name="verdict" value="{_e(v.value)}" checked> '
-        f"{_e(LABELS[v])} {_e(v.value)}</label>"
+        f"{_e(_name(v))}</label>"
         for v in Verdict
     )
     return (
@@ -368,11 +395,15 @@ def _filters(card: Scorecard) -> str:
     )
 
 
-def _counts(controls: Iterable[ControlResult]) -> str:
-    tally = {v: 0 for v in Verdict}
-    for result in controls:
-        tally[result.verdict] += 1
-    return "".join(f'<li class="{CSS_CLASS[v]}">{_e(LABELS[v])} {_e(v.value)}: {n}</li>' for v, n in tally.items())
+def _counts(card: Scorecard) -> str:
+    """One chip per verdict with its number of controls, for the whole report and for Level 1 (the
+    script shows the one the level filter asks for)."""
+    every, level1 = card.score_for(card.level).counts, card.score_for(1).counts
+    return "".join(
+        f'<li class="{CSS_CLASS[v]}" data-score-1="{_e(_name(v))}: {level1[v]}" '
+        f'data-score-all="{_e(_name(v))}: {every[v]}">{_e(_name(v))}: {every[v]}</li>'
+        for v in Verdict
+    )
 
 
 def to_html(card: Scorecard) -> str:
@@ -389,12 +420,12 @@ def to_html(card: Scorecard) -> str:
 <body>
 <header><h1>{_e(BENCHMARK)}: scorecard</h1>
 <p class="source">{_e(card.source)}; read {card.read_at:%Y-%m-%d %H:%M} UTC; {_e(_profile(card))};
-{len(card.controls)} controls, {len(card.accounts)} account(s).</p></header>
+{len(card.controls)} controls, {_accounts(card)}.</p></header>
 <section class="summary">
 <div class="score" id="score"><span class="big" {_score_attrs(card)}>{_e(score.text())}</span>
 <span>of judged controls passed ({score.passed} passed, {score.failed} failed, {judged} judged; Security Hub-style:
-passed / (passed + failed))</span></div>
-<ul class="counts">{_counts(card.controls)}</ul>
+passed / (passed + failed))</span>{f"<div>{_e(account_spread(card))}</div>" if account_spread(card) else ""}</div>
+<ul class="counts">{_counts(card)}</ul>
 </section>
 {_filters(card)}
 {_matrix(card)}
