@@ -37,6 +37,7 @@ from cispack import ROOT, RULES_DIR, seeds
 from cispack.events import scheduled_event
 from cispack.localaws import LocalAws, moto_server
 from cispack.packaging import lambda_like_path
+from cispack.report.demo import demo_scorecard
 from cispack.rules import Rule, load_rules
 
 DEMO_REGION = "us-east-1"
@@ -239,6 +240,7 @@ def run_demo(work: Path, say: Callable[[str], None] = print) -> list[RuleOutcome
     (work / "results.json").write_text(
         json.dumps({o.rule.name: {"evaluations": o.evaluations, "error": o.error} for o in outcomes}, indent=1)
     )
+    demo_scorecard(outcomes, managed, account_id, aws, work, say)
     return outcomes
 
 
