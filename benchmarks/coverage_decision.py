@@ -33,8 +33,8 @@ import cis_pattern_coverage
 import cis_regular
 from cis_filter_pattern import normalize, parse, render
 from cis_monitoring import MetricFilter, closest_miss, group_coverage, metric_groups
-from cispack.monitoring_fixtures import superset
-from cispack.rules import custom_rules, import_rule_module
+from cispack.catalog.rules import custom_rules, import_rule_module
+from cispack.testing.monitoring import superset
 
 ROOT = Path(__file__).resolve().parent.parent
 FILTERS = 1_000

@@ -48,7 +48,7 @@ A run fails, without a verdict, when one call is throttled on all 8 attempts (0.
 15,000 calls at 30 %): the throttled lines then say "run failed".
 
 GetComplianceDetailsByConfigRule and empty PutEvaluations calls are answered by the local Config seam
-(cispack.localconfig) before they reach the HTTP layer, so they are counted but never throttled.
+(cispack.local.config) before they reach the HTTP layer, so they are counted but never throttled.
 """
 
 from __future__ import annotations
@@ -92,9 +92,9 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from cis_rule import RuleFailed
-from cispack.events import scheduled_event
-from cispack.localconfig import ComplianceLedger, MotoCredentialReport
-from cispack.rules import import_rule_module
+from cispack.catalog.rules import import_rule_module
+from cispack.local.config import ComplianceLedger, MotoCredentialReport
+from cispack.local.events import scheduled_event
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

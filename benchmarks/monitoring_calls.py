@@ -8,7 +8,7 @@ broader patterns; 3.4 misses a term; 3.6 cannot be parsed; 3.11-3.14 have none),
 region (one per filter of the trail's log group, the rest on other metrics), a second, single-region
 trail, and a topic with 150 subscriptions of which only the last is confirmed. moto answers
 DescribeMetricFilters and DescribeAlarms in one page whatever their size; here they are paged as
-AWS pages them (:func:`cispack.monitoring_fixtures.aws_sized_pages`: 50 filters, 100 alarms,
+AWS pages them (:func:`cispack.local.builders.aws_sized_pages`: 50 filters, 100 alarms,
 100 subscriptions per page), so the counts are what AWS would see.
 
 For each rule it runs the handler once, as AWS Config does, and prints the calls per operation
@@ -43,19 +43,11 @@ import boto3
 from moto import mock_aws
 
 from cis_rule import RuleFailed
-from cispack.events import scheduled_event
-from cispack.localconfig import ComplianceLedger
-from cispack.monitoring_fixtures import (
-    ACCOUNT_ID,
-    REGION,
-    add_alarm,
-    add_log_group,
-    add_metric_filter,
-    add_trail,
-    aws_sized_pages,
-    superset,
-)
-from cispack.rules import custom_rules
+from cispack.catalog.rules import custom_rules
+from cispack.local.builders import ACCOUNT_ID, REGION, add_alarm, add_log_group, add_metric_filter, add_trail
+from cispack.local.config import ComplianceLedger
+from cispack.local.events import scheduled_event
+from cispack.testing.monitoring import aws_sized_pages, superset
 
 LOG_GROUPS = 40
 FILTERS_PER_GROUP = 25

@@ -1,5 +1,5 @@
 import sys
 
-from cispack.cli import main
+from cispack.cli.main import main
 
 sys.exit(main())

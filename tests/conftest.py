@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from cispack.testing import FAKE_ENV
+from cispack.testing.cases import FAKE_ENV
 
 
 @pytest.fixture

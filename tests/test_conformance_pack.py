@@ -1,8 +1,9 @@
 """The conformance pack: fresh, within AWS Config's limits, and holding all 49 controls of CIS v1.2.0
-as ``../shared/CONTROLS.md`` states them, with the profile levels of the benchmark text.
+as the public interface (:mod:`cispack.catalog.contract`) states them, with the profile levels of
+the benchmark (:mod:`cispack.catalog.recommendations`, pinned by ``tests/test_catalog.py``).
 
-Expectations come from CONTROLS.md and the benchmark text, never from a list of rule folders: a
-control whose rule folder is not in ``rules/`` yet is reported as missing (skipped), not assumed.
+Expectations come from the catalogue, never from a list of rule folders: a control whose rule
+folder is not in ``rules/`` yet is reported as missing (skipped), not assumed.
 """
 
 from __future__ import annotations
@@ -15,27 +16,22 @@ import pytest
 import yaml
 
 from cispack import ROOT, RULES_DIR
-from cispack.benchmark import BY_ID
-from cispack.conformance import (
+from cispack.catalog.contract import CONTRACT, PROCESS_CHECK_CONTROLS, deployed_parameters
+from cispack.catalog.process_checks import PROCESS_CHECKS
+from cispack.catalog.recommendations import BY_ID
+from cispack.catalog.rules import GLOBAL_RULESET, load_rules
+from cispack.generate.conformance import (
     ALLOWED_FUNCTIONS,
     ALLOWED_RESOURCE_TYPES,
     MAX_BODY_BYTES,
     MAX_DESCRIPTION,
     MAX_PARAMETERS,
     PACK_PATH,
-    PROCESS_CHECKS,
     build_pack,
     controls_table,
     intrinsic_functions,
     lambda_arn_parameter,
     render,
-)
-from cispack.contract import CONTROLS_MD, SHARED, read_contract
-from cispack.rules import GLOBAL_RULESET, load_rules
-
-BENCHMARK_TEXT = SHARED / "seeds" / "000_82068a4e677ba1e4.txt"
-needs_shared = pytest.mark.skipif(
-    not (CONTROLS_MD.exists() and BENCHMARK_TEXT.exists()), reason="../shared is not beside this clone"
 )
 
 # Deployments: the global-resources region at Level 2, and another region of the same deployment.
@@ -44,24 +40,20 @@ ELSEWHERE = dict(GLOBAL, GlobalResourcesProfile="none")
 COMBINATIONS = [(level, profile) for level in ("1", "2") for profile in ("none", "1", "2")]
 
 
-# --- the contract and the benchmark text --------------------------------------------------------
+# --- the contract and the benchmark's levels ----------------------------------------------------
 
 
 def contract() -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """CONTROLS.md as {rule name: {kind, controls, parameters}} and the process-check controls."""
-    return read_contract(CONTROLS_MD)
-
-
-def benchmark_levels() -> dict[str, int]:
-    """Each recommendation's "Profile Applicability" level, read from the benchmark text."""
-    text = BENCHMARK_TEXT.read_text()
-    headings = [(m.start(), m.group(1)) for m in re.finditer(r"(?m)^ ?([1-4]\.\d{1,2}) [A-Z]", text)]
-    levels: dict[str, int] = {}
-    for match in re.finditer(r"Profile Applicability:\s*Level (\d)", text):
-        control = [h for pos, h in headings if pos < match.start()][-1]
-        assert control not in levels, f"two profile sections for {control}"
-        levels[control] = int(match.group(1))
-    return levels
+    """The pinned interface as {rule name: {kind, controls, parameters}} and the process-check controls."""
+    rules = {
+        entry.name: {
+            "kind": entry.kind,
+            "controls": list(entry.controls),
+            "parameters": deployed_parameters(entry) if entry.kind == "managed" else {},
+        }
+        for entry in CONTRACT
+    }
+    return rules, set(PROCESS_CHECK_CONTROLS)
 
 
 def missing_folders() -> list[str]:
@@ -125,7 +117,7 @@ def pack() -> dict[str, Any]:
 
 def test_generated_files_are_fresh():
     """conformance-pack.yaml, the README's control table and templates/member.yaml: one command writes them."""
-    from cispack.cmd_generate import generated_files, stale_files
+    from cispack.generate import generated_files, stale_files
 
     assert {str(path.relative_to(ROOT)) for path in generated_files()} == {
         "conformance-pack.yaml",
@@ -141,8 +133,8 @@ def test_pack_within_conformance_pack_limits(pack):
     print(f"conformance-pack.yaml: {size} bytes, {len(pack['Parameters'])} parameters")
     assert size <= MAX_BODY_BYTES
     assert len(pack["Parameters"]) <= MAX_PARAMETERS
-    # Every custom rule of CONTROLS.md needs a Lambda ARN parameter: the design must fit them all.
-    custom = [name for name, rule in contract()[0].items() if rule["kind"] == "custom"] if CONTROLS_MD.exists() else []
+    # Every custom rule of the interface needs a Lambda ARN parameter: the design must fit them all.
+    custom = [name for name, rule in contract()[0].items() if rule["kind"] == "custom"]
     projected = 2 + max(len(custom), 20) + sum(1 for name in pack["Parameters"] if "Param" in name)
     assert projected <= MAX_PARAMETERS
 
@@ -219,12 +211,13 @@ def _check_rule(name: str, spec: dict[str, Any], properties: dict[str, Any]) -> 
         assert set(properties.get("InputParameters", {})) == set(optional), name
 
 
-@needs_shared
 def test_present_rules_match_the_contract(pack):
     rules, _ = contract()
     kinds = [spec["kind"] for spec in rules.values()]
     # 6 custom rules and 14 monitoring rules; 21 managed rules for 27 controls.
-    assert (kinds.count("custom"), kinds.count("managed")) == (20, 21), "CONTROLS.md tables not read"
+    assert (kinds.count("custom"), kinds.count("managed")) == (20, 21), (
+        "the interface lists 20 custom and 21 managed rules"
+    )
     deployed = created(pack, GLOBAL)
     for name, spec in rules.items():
         if name in missing_folders():
@@ -234,7 +227,6 @@ def test_present_rules_match_the_contract(pack):
         _check_rule(name, spec, deployed[name])
 
 
-@needs_shared
 def test_all_49_controls_are_in_the_pack(pack):
     missing = missing_folders()
     if missing:
@@ -246,7 +238,6 @@ def test_all_49_controls_are_in_the_pack(pack):
     assert len(covered) == 49
 
 
-@needs_shared
 def test_process_checks_for_1_15_and_1_17(pack):
     _, process = contract()
     deployed = created(pack, GLOBAL)
@@ -260,9 +251,8 @@ def test_process_checks_for_1_15_and_1_17(pack):
         assert len(description) <= MAX_DESCRIPTION
 
 
-@needs_shared
 def test_level_1_profile_holds_exactly_the_level_1_controls_of_the_benchmark(pack):
-    levels = benchmark_levels()
+    levels = {control.id: control.level for control in BY_ID.values()}
     assert len(levels) == 49
     rules, _ = contract()
     present = set(BY_ID) - {c for name in missing_folders() for c in rules[name]["controls"]}
@@ -278,7 +268,6 @@ def test_level_1_profile_holds_exactly_the_level_1_controls_of_the_benchmark(pac
     assert level1 <= level2
 
 
-@needs_shared
 def test_global_rules_are_created_only_in_the_global_resources_region(pack):
     here = created(pack, GLOBAL)
     elsewhere = created(pack, ELSEWHERE)
@@ -386,7 +375,8 @@ def test_control_table_lists_every_control_with_its_kind():
 
 
 def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypatch):
-    from cispack import cmd_generate, conformance, member_template
+    from cispack.cli import cmd_generate
+    from cispack.generate import conformance, member_template
 
     pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "README.md"
     member_path = tmp_path / "templates" / "member.yaml"
@@ -411,7 +401,7 @@ def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypat
 def test_generate_templates_is_an_alias_of_generate():
     import argparse
 
-    from cispack import cmd_generate, commands
+    from cispack.cli import cmd_generate, commands
 
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers(dest="command"))

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cispack.demo import run_demo
-from cispack.rules import custom_rules
+from cispack.catalog.rules import custom_rules
+from cispack.local.demo import run_demo
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from collections import defaultdict
 import pytest
 
 from cis_rule import RuleFailed
-from cispack.faults import (
+from cispack.catalog.rules import custom_rules
+from cispack.testing.faults import (
     ACCESS_DENIED,
     CONNECTION,
     FAILED_EVALUATIONS,
@@ -25,7 +26,6 @@ from cispack.faults import (
     format_report,
     run_matrix,
 )
-from cispack.rules import custom_rules
 
 #: Listings that botocore pages but that the seeded account cannot show in two pages: the CIS 3.x
 #: rules stop at a topic's first confirmed subscription, and moto confirms every subscription.

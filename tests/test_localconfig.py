@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cispack.localconfig import (
+from cispack.local.config import (
     AggregatorLedger,
     ComplianceLedger,
     MotoCredentialReport,

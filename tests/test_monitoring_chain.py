@@ -14,7 +14,8 @@ have none.
 
 from __future__ import annotations
 
-from cispack.monitoring_fixtures import (
+from cispack.catalog.rules import import_rule_module
+from cispack.local.builders import (
     ACCOUNT_ID,
     LOG_GROUP,
     TOPIC,
@@ -24,13 +25,11 @@ from cispack.monitoring_fixtures import (
     add_metric_filter,
     add_topic,
     add_trail,
-    compliant_annotation,
     log_group_arn,
-    pending_subscriptions,
     topic_arn,
 )
-from cispack.rules import import_rule_module
-from cispack.testing import REGION, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.cases import REGION, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.monitoring import compliant_annotation, pending_subscriptions
 
 NAME = "METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS"
 rule = import_rule_module(NAME)
@@ -557,7 +556,7 @@ def test_judging_all_fourteen_controls_lists_everything_once():
     import boto3
     from moto import mock_aws
 
-    from cispack.rules import custom_rules
+    from cispack.catalog.rules import custom_rules
 
     monitoring = [r for r in custom_rules() if r.name.startswith("METRIC_FILTER_ALARM_")]
     assert len(monitoring) == 14
@@ -599,11 +598,11 @@ def test_demo_seed_gives_a_mix_of_verdicts(monkeypatch):
     import boto3
     from moto import mock_aws
 
-    from cispack.events import scheduled_event
-    from cispack.localconfig import ComplianceLedger
-    from cispack.rules import custom_rules
-    from cispack.seeds import logging as logging_seed
-    from cispack.seeds import monitoring as monitoring_seed
+    from cispack.catalog.rules import custom_rules
+    from cispack.local.config import ComplianceLedger
+    from cispack.local.events import scheduled_event
+    from cispack.local.seeds import logging as logging_seed
+    from cispack.local.seeds import monitoring as monitoring_seed
 
     class Account:
         account_id = ACCOUNT_ID

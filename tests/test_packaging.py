@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from cispack.packaging import import_standalone, lambda_like_path, rule_zip, zip_names
-from cispack.rules import custom_rules
+from cispack.catalog.rules import custom_rules
+from cispack.dist.packaging import import_standalone, lambda_like_path, rule_zip, zip_names
 
 CUSTOM = custom_rules()
 

@@ -16,10 +16,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from cis_rule import ACCOUNT, S3_BUCKET, CisRule, RuleFailed, compliant, handle, non_compliant
-from cispack.events import scheduled_event
-from cispack.localconfig import ComplianceLedger
-from cispack.rules import custom_rules
-from cispack.testing import ACCOUNT_ID, REGION
+from cispack.catalog.rules import custom_rules
+from cispack.local.config import ComplianceLedger
+from cispack.local.events import scheduled_event
+from cispack.testing.cases import ACCOUNT_ID, REGION
 
 PUT = "before-send.config-service.PutEvaluations"
 

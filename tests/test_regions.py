@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cis_regions import ACTIONS, enabled_regions, is_region_name, partition_of, partition_regions
-from cispack.localconfig import respond
+from cispack.local.config import respond
 
 
 def ec2(region: str = "us-east-1") -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
-from cispack.localaws import LocalAws
+from cispack.local.aws import LocalAws
 from cispack.report import demo
 from cispack.report.model import Verdict
 

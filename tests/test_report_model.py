@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cispack.benchmark import CONTROLS
+from cispack.catalog.recommendations import CONTROLS
 from cispack.report.model import (
     Compliance,
     Deployment,

@@ -12,9 +12,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from cispack.localconfig import AggregatorLedger, ComplianceLedger, observe, pack_rule_suffix, respond
+from cispack.cli.cmd_report import run
+from cispack.local.config import AggregatorLedger, ComplianceLedger, observe, pack_rule_suffix, respond
 from cispack.report import sources
-from cispack.report.command import run
 from cispack.report.model import Verdict, scorecard
 from cispack.report.sources import SourceError, read_account, read_aggregator
 
@@ -241,7 +241,7 @@ def test_aggregator_missing(org):
 def test_command_access_denied_is_one_sentence_and_no_report(aws, capsys, argv, operation):
     import argparse
 
-    from cispack.report.command import register
+    from cispack.cli.cmd_report import register
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
@@ -259,7 +259,7 @@ def test_command_access_denied_is_one_sentence_and_no_report(aws, capsys, argv, 
 def test_command_writes_each_format(aws, tmp_path, capsys):
     import argparse
 
-    from cispack.report.command import register
+    from cispack.cli.cmd_report import register
 
     session = boto3.Session()
     ledger = ComplianceLedger().install(session)

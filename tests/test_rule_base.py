@@ -198,7 +198,7 @@ def test_execution_role_name_keeps_its_rdklib_meaning(case, params, assume):
 @pytest.fixture
 def config(aws):
     """moto's Config with the local seam: it accepts an empty PutEvaluations, as AWS does."""
-    from cispack.localconfig import ComplianceLedger
+    from cispack.local.config import ComplianceLedger
 
     ledger = ComplianceLedger().install()
     yield ledger

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from cispack import RULELIB_DIR, RULES_DIR
-from cispack.benchmark import BY_ID
-from cispack.contract import CONTROLS_MD, read_contract
-from cispack.rules import CUSTOM_RUNTIME, load_rules
+from cispack.catalog import contract as interface
+from cispack.catalog.recommendations import BY_ID
+from cispack.catalog.rules import CUSTOM_RUNTIME, load_rules
 
-SCHEMA = json.loads((Path(__file__).parent.parent / "cispack" / "parameters.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parent.parent / "cispack" / "catalog" / "parameters.schema.json").read_text())
 RULES = load_rules()
 CUSTOM = [r for r in RULES if r.is_custom]
 MANAGED = [r for r in RULES if not r.is_custom]
@@ -133,23 +133,25 @@ def test_declared_actions_are_iam_actions(rule):
         assert re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", action), f"{action}: no wildcards, one action each"
 
 
-@pytest.mark.skipif(not CONTROLS_MD.exists(), reason="../shared/CONTROLS.md is not beside this clone")
 def test_rules_match_the_contract():
-    contract, _ = read_contract()
-    managed = {name: spec for name, spec in contract.items() if spec["kind"] == "managed"}
-    custom = {name for name, spec in contract.items() if spec["kind"] == "custom"}
-    assert len(managed) == 21 and "IAM_ROOT_ACCOUNT_UNUSED" in custom, "CONTROLS.md tables not read"
+    managed = [entry for entry in interface.CONTRACT if entry.kind == interface.MANAGED]
+    custom = [entry for entry in interface.CONTRACT if entry.kind == interface.CUSTOM]
+    assert (len(managed), len(custom)) == (21, 20)
     deployed = {r.name: r for r in RULES}
-    for name, spec in managed.items():
-        assert name in deployed and not deployed[name].is_custom, f"managed rule {name} missing"
-        assert deployed[name].input_parameters == spec["parameters"], name
-        assert {c.id for c in deployed[name].controls} == set(spec["controls"]), name
+    for entry in managed:
+        assert entry.name in deployed and not deployed[entry.name].is_custom, f"managed rule {entry.name} missing"
+        assert deployed[entry.name].input_parameters == interface.deployed_parameters(entry), entry.name
+        assert {c.id for c in deployed[entry.name].controls} == set(entry.controls), entry.name
     password = deployed["IAM_PASSWORD_POLICY"].input_parameters
     for key in ("RequireUppercaseCharacters", "RequireLowercaseCharacters", "RequireSymbols", "RequireNumbers"):
         assert password[key] == "true"
-    for name in custom:
-        assert name in deployed and deployed[name].is_custom, f"custom rule {name} missing"
-        assert {c.id for c in deployed[name].controls} == set(contract[name]["controls"]), name
+    for entry in custom:
+        rule = deployed.get(entry.name)
+        assert rule is not None and rule.is_custom, f"custom rule {entry.name} missing"
+        assert {c.id for c in rule.controls} == set(entry.controls), entry.name
+        evaluator = rule.rule_class()
+        assert evaluator.RESOURCE_TYPE == entry.resource_type, entry.name
+        assert set(evaluator.PARAMETERS) == set(entry.parameter_names), entry.name
 
 
 def test_benchmark_has_49_controls():

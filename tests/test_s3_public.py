@@ -23,7 +23,7 @@ from cis_s3_public import (
     public_policy_statements,
     statement_is_public,
 )
-from cispack.localconfig import respond
+from cispack.local.config import respond
 
 ACCOUNT = "123456789012"
 

@@ -24,9 +24,13 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from cispack import TEMPLATES_DIR, cli, distribution, member_template, rollout
-from cispack.packaging import LAMBDA_PACKAGES, import_standalone, lambda_like_path
-from cispack.rules import Rule, custom_rules
+from cispack import TEMPLATES_DIR
+from cispack.catalog.rules import Rule, custom_rules
+from cispack.cli import main as cli
+from cispack.dist import distribution
+from cispack.dist.packaging import LAMBDA_PACKAGES, import_standalone, lambda_like_path
+from cispack.generate import member_template
+from cispack.rollout import stackset as rollout
 
 REGIONS = ("us-east-1", "eu-west-1")
 GLOBAL_REGION = "us-east-1"
@@ -412,7 +416,7 @@ def test_wait_gives_up_after_the_timeout() -> None:
 
 
 def test_rollout_refuses_a_global_region_outside_its_regions(capsys) -> None:
-    from cispack.cli import main
+    from cispack.cli.main import main
 
     code = main(
         [

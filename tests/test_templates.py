@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from cispack import TEMPLATES_DIR, conformance, member_template
-from cispack.conformance import logical_id
-from cispack.member_template import declared_actions, function_name
-from cispack.rules import custom_rules, load_rules
+from cispack import TEMPLATES_DIR
+from cispack.catalog.process_checks import PROCESS_CHECKS
+from cispack.catalog.rules import custom_rules, load_rules
+from cispack.generate import conformance, member_template
+from cispack.generate.conformance import logical_id
+from cispack.generate.member_template import declared_actions, function_name
 
 CUSTOM = custom_rules()
 TEMPLATES = sorted(TEMPLATES_DIR.glob("*.yaml"))
@@ -288,7 +290,7 @@ def test_member_passes_the_profile_only_in_the_global_resources_region(member: d
     ((name, condition),) = member["Conditions"].items()
     assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
     global_names = {rule.name for rule in load_rules() if rule.is_global}
-    global_names |= {check.name for check in conformance.PROCESS_CHECKS}
+    global_names |= {check.name for check in PROCESS_CHECKS}
     for region, is_global_region in (("us-east-1", True), ("eu-west-1", False)):
         values = {"ProfileLevel": profile, "GlobalResourcesRegion": "us-east-1", "AWS::Region": region}
 

@@ -21,7 +21,7 @@ from cis_trails import (
     trail_status,
     visible_trails,
 )
-from cispack.localconfig import respond
+from cispack.local.config import respond
 
 ACCOUNT = "123456789012"
 MANAGEMENT = "999988887777"

@@ -4,8 +4,7 @@ turned into one verdict per CIS v1.2.0 recommendation, with a Security Hub-style
 JSON, CSV or a self-contained HTML page. :mod:`~cispack.report.model` decides the verdicts (pure),
 :mod:`~cispack.report.sources` reads AWS Config, :mod:`~cispack.report.render` writes the formats,
 :mod:`~cispack.report.demo` reads the local demo's results through the local Config seam and
-:mod:`~cispack.report.command` is the thin ``./pack report`` adapter. It may import the catalogue
-of controls and rules (:mod:`cispack.benchmark`, :mod:`cispack.rules`, :mod:`cispack.conformance`)
-and the local-AWS seam (:mod:`cispack.localconfig`, :mod:`cispack.localaws`) only, never the
-command line (:mod:`cispack.cli`, :mod:`cispack.commands`).
+:mod:`cispack.cli.cmd_report` is the thin ``./pack report`` adapter. It may import the catalogue
+(:mod:`cispack.catalog`) and the local-AWS seam (:mod:`cispack.local.config`,
+:mod:`cispack.local.aws`) only, never the command line.
 """

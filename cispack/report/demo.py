@@ -2,7 +2,7 @@
 Config's API, exactly as ``./pack report`` reads an account, and writes the report beside them.
 
 The demo runs each custom rule in a process of its own, so this process's local Config seam
-(:class:`cispack.localconfig.ComplianceLedger`) is handed what each invocation did, as AWS Config
+(:class:`cispack.local.config.ComplianceLedger`) is handed what each invocation did, as AWS Config
 records it: the evaluations a successful run sent, or the failure of a run. Managed rules are
 deployed but the local AWS cannot evaluate them: they show as "no data". The local AWS has stopped
 by then; every call the report makes is answered by the seam, and any other would go to that
@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import boto3
 
 from cispack import ROOT
-from cispack.localaws import FAKE_CREDENTIALS
-from cispack.localconfig import ComplianceLedger
+from cispack.local.aws import FAKE_CREDENTIALS
+from cispack.local.config import ComplianceLedger
 from cispack.report.model import Scorecard, scorecard
 from cispack.report.render import text, to_html, to_json
 from cispack.report.sources import read_account
@@ -34,7 +34,7 @@ class Named(Protocol):
 
 
 class Outcome(Protocol):
-    """What the demo knows of one custom rule's invocation (``cispack.demo.RuleOutcome``)."""
+    """What the demo knows of one custom rule's invocation (``cispack.local.demo.RuleOutcome``)."""
 
     @property
     def rule(self) -> Named: ...

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
-from cispack.benchmark import CONTROLS, Control
-from cispack.conformance import PROCESS_CHECKS
-from cispack.rules import load_rules
+from cispack.catalog.process_checks import PROCESS_CHECKS
+from cispack.catalog.recommendations import CONTROLS, Control
+from cispack.catalog.rules import load_rules
 
 BENCHMARK = "CIS Amazon Web Services Foundations Benchmark v1.2.0"
 # AWS Config names a conformance pack's rules after the template's name plus this and a few

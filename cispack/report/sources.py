@@ -168,6 +168,20 @@ def read_account(
     return Compliance(label, [account], deployments, read_at, notes)
 
 
+def merge(parts: Sequence[Compliance]) -> Compliance:
+    """Several reads (one account's regions) as one: the global rules live in one region only."""
+    if len(parts) == 1:
+        return parts[0]
+    accounts = sorted({a for part in parts for a in part.accounts})
+    return Compliance(
+        "; ".join(part.source for part in parts),
+        accounts,
+        [d for part in parts for d in part.deployments],
+        min(part.read_at for part in parts),
+        [n for part in parts for n in part.notes],
+    )
+
+
 def read_aggregator(
     clients: Clients,
     region: str,

@@ -5,8 +5,8 @@ from unittest import mock
 import CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING as rule
 
 import cis_parallel
-from cispack.testing import Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import (
+from cispack.testing.cases import Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.trails import (
     LambdaContext,
     fail_for_bucket,
     list_buckets_in_two_pages,

@@ -6,8 +6,8 @@ from unittest import mock
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
 import cis_parallel
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import (
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.trails import (
     fail_for_bucket,
     list_buckets_in_two_pages,
     listed_elsewhere,

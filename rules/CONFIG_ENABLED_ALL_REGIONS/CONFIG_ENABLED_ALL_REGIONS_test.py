@@ -10,8 +10,8 @@ import CONFIG_ENABLED_ALL_REGIONS as rule
 
 import cis_parallel
 from cis_regions import enabled_regions
-from cispack.testing import ACCOUNT_ID, REGION, Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import LambdaContext, regions_of_calls, run_with_context
+from cispack.testing.cases import ACCOUNT_ID, REGION, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.trails import LambdaContext, regions_of_calls, run_with_context
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/aws-config-role"
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import IAM_ROOT_ACCOUNT_UNUSED as rule
 
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, credential_report_csv, data_driven
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, credential_report_csv, data_driven
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT_ID}:root"

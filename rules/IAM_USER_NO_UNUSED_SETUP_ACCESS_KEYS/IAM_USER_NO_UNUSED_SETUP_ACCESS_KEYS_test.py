@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS as rule
 
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, credential_report_csv, data_driven
-from cispack.trail_fixtures import LambdaContext, run_with_context
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, credential_report_csv, data_driven
+from cispack.testing.trails import LambdaContext, run_with_context
 
 USER = "AWS::IAM::User"
 UNUSED_KEY_1 = "has a console password and an active access key 1 that has never been used."

@@ -6,8 +6,9 @@ exercised once for all fourteen rules in tests/test_monitoring_chain.py."""
 
 import METRIC_FILTER_ALARM_NETWORK_GATEWAY_CHANGES as rule
 
-from cispack.monitoring_fixtures import add_chain, superset
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.local.builders import add_chain
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.monitoring import superset
 
 EXACT = rule.METRIC_FILTER_ALARM_NETWORK_GATEWAY_CHANGES.ACCEPTED_PATTERNS[0]
 REWRITE = '{ ($.eventName = DetachInternetGateway) || ($.eventName = DeleteInternetGateway) || ($.eventName = CreateInternetGateway) || ($.eventName = AttachInternetGateway) || ($.eventName = "DeleteCustomerGateway") || ($.eventName = "CreateCustomerGateway") }'

@@ -6,8 +6,9 @@ exercised once for all fourteen rules in tests/test_monitoring_chain.py."""
 
 import METRIC_FILTER_ALARM_S3_BUCKET_POLICY_CHANGES as rule
 
-from cispack.monitoring_fixtures import add_chain, superset
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.local.builders import add_chain
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.monitoring import superset
 
 EXACT = rule.METRIC_FILTER_ALARM_S3_BUCKET_POLICY_CHANGES.ACCEPTED_PATTERNS[0]
 REWRITE = '{ (($.eventName = DeleteBucketReplication) || ($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketCors) || ($.eventName = DeleteBucketPolicy) || ($.eventName = PutBucketReplication) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketCors) || ($.eventName = PutBucketPolicy) || ($.eventName = PutBucketAcl)) && ($.eventSource = "s3.amazonaws.com") }'

@@ -7,8 +7,8 @@ connections and blackhole routes are therefore recorded responses, validated aga
 
 import VPC_PEERING_ROUTES_LEAST_ACCESS as rule
 
-from cispack.testing import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.trail_fixtures import LambdaContext, run_with_context
+from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
+from cispack.testing.trails import LambdaContext, run_with_context
 
 RTB = "AWS::EC2::RouteTable"
 OTHER_ACCOUNT = "210987654321"
@@ -394,7 +394,7 @@ class VpcPeeringRoutesLeastAccessTest(RuleTestCase):
     def test_demo_seed_has_one_compliant_and_one_non_compliant_peering_table(self):
         from types import SimpleNamespace
 
-        from cispack.seeds import network as seed_module
+        from cispack.local.seeds import network as seed_module
 
         seed_module.seed(SimpleNamespace(client=lambda service, region=None: self.client(service)))
         tables = self.client("ec2").describe_route_tables()["RouteTables"]

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cispack.faults import main
+    from cispack.testing.faults import main
 
     return main(args.rules or None)
 

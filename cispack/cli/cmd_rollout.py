@@ -26,7 +26,9 @@ def _local(args: argparse.Namespace, body: str) -> int:
     import boto3
     from moto import mock_aws
 
-    from cispack import TEMPLATES_DIR, distribution, rollout
+    from cispack import TEMPLATES_DIR
+    from cispack.dist import distribution
+    from cispack.rollout import stackset as rollout
 
     os.environ.update({"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local"})
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
@@ -51,8 +53,9 @@ def _local(args: argparse.Namespace, body: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cispack import distribution, member_template, rollout
-    from cispack.cmd_generate import stale_files
+    from cispack.dist import distribution
+    from cispack.generate import member_template, stale_files
+    from cispack.rollout import stackset as rollout
 
     if member_template.MEMBER_TEMPLATE in stale_files():
         print("templates/member.yaml is stale: run ./pack generate (and commit it)", file=sys.stderr)
@@ -107,8 +110,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    from cispack import rollout
-    from cispack.rules import load_rules
+    from cispack.catalog.rules import load_rules
+    from cispack.rollout import stackset as rollout
 
     e = rollout.estimate(load_rules(), args.accounts, args.regions, args.profile_level)
     print(f"{args.accounts} accounts x {args.regions} regions, profile level {args.profile_level}")
@@ -123,8 +126,8 @@ def _cost(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    from cispack.distribution import DIST_DIR
-    from cispack.rollout import STACK_SET_NAME
+    from cispack.dist.distribution import DIST_DIR
+    from cispack.rollout.stackset import STACK_SET_NAME
 
     p = sub.add_parser(
         "rollout",

@@ -1,4 +1,4 @@
-"""Subcommands beyond ``test``: every module ``cispack/cmd_<name>.py`` defines
+"""Subcommands beyond ``test``: every module ``cispack/cli/cmd_<name>.py`` defines
 ``register(sub)``, which adds its parser(s) to ``sub`` (an argparse subparsers action) with
 ``set_defaults(func=...)``; ``func(args) -> int`` is the exit code."""
 
@@ -8,11 +8,10 @@ import importlib
 import pkgutil
 from typing import Any
 
-import cispack
+from cispack import cli
 
 
 def register(sub: Any) -> None:
-    for info in sorted(pkgutil.iter_modules(cispack.__path__), key=lambda i: i.name):
+    for info in sorted(pkgutil.iter_modules(cli.__path__), key=lambda i: i.name):
         if info.name.startswith("cmd_"):
-            importlib.import_module(f"cispack.{info.name}").register(sub)
-    importlib.import_module("cispack.report.command").register(sub)
+            importlib.import_module(f"cispack.cli.{info.name}").register(sub)

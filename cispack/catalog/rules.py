@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from cispack import RULELIB_DIR, RULES_DIR
-from cispack.benchmark import BY_ID, Control
+from cispack.catalog.recommendations import BY_ID, Control
 
 CUSTOM_RUNTIME = "python3.12-lib"
 LAMBDA_RUNTIME = "python3.12"

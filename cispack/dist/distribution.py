@@ -2,7 +2,7 @@
 
 ``build()`` makes, under ``build/dist``:
 
-* each custom rule's zip, exactly as ``rdk deploy`` makes it (:func:`cispack.packaging.rule_zip`);
+* each custom rule's zip, exactly as ``rdk deploy`` makes it (:func:`cispack.dist.packaging.rule_zip`);
 * an rdklib Lambda layer zip (``python/rdklib/...``) from the rdklib version installed here, which
   setup.cfg pins. AWS's public rdklib layer is published for some regions and runtimes only, so
   the pack ships its own. Lambda's Python runtime already has boto3 and its dependencies: the
@@ -37,8 +37,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from cispack import ROOT
-from cispack.packaging import rule_zip
-from cispack.rules import LAMBDA_RUNTIME, Rule, custom_rules
+from cispack.dist.packaging import rule_zip
+from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules
 
 DIST_DIR = ROOT / "build" / "dist"
 MANIFEST = "manifest.json"

@@ -19,7 +19,7 @@ def main() -> int:
     sys.path[:0] = [unpacked, site, repo]
     with open(event_file) as handle:
         payload = json.load(handle)
-    from cispack.localconfig import ComplianceLedger, LocalEndpointAccountPrefix, MotoCredentialReport
+    from cispack.local.config import ComplianceLedger, LocalEndpointAccountPrefix, MotoCredentialReport
 
     ComplianceLedger(current_rule=rule_name).install()
     MotoCredentialReport(root_row=payload.get("root_row")).install()

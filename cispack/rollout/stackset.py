@@ -24,8 +24,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cispack import member_template
-from cispack.distribution import KEY_ROOT, Manifest, bucket_name, upload
+from cispack.dist.distribution import KEY_ROOT, Manifest, bucket_name, upload
+from cispack.generate import member_template
 
 # StackSets take an inline TemplateBody of at most 51,200 bytes; the rollout always passes the
 # member template by URL from the code bucket, which has no such limit (up to 1 MB).

@@ -6,10 +6,10 @@ account and region of the organisation.
   ``LambdaTimeout`` and ``LambdaMemorySize``), each with its log group and an
   ``AWS::Lambda::Permission`` for ``config.amazonaws.com`` restricted with ``SourceAccount``;
 * one execution role whose policy grants exactly the union of the actions the custom rules
-  declare (:meth:`cispack.rules.Rule.required_actions`, ``config:PutEvaluations`` included) and
+  declare (:meth:`cispack.catalog.rules.Rule.required_actions`, ``config:PutEvaluations`` included) and
   log writing to the functions' own log groups;
 * the conformance pack (``AWS::Config::ConformancePack``) with its body from
-  :mod:`cispack.conformance`, wired to this account's functions. Its parameters: ``ProfileLevel``
+  :mod:`cispack.generate.conformance`, wired to this account's functions. Its parameters: ``ProfileLevel``
   is this template's ``ProfileLevel``; ``GlobalResourcesProfile`` is
   ``Fn::If [IsGlobalResourcesRegion, ProfileLevel, "none"]``. The pack's conditions may only
   compare parameters (no ``AWS::Region``, no ``Fn::And``), so this template, an ordinary
@@ -37,10 +37,11 @@ from typing import Any
 
 import yaml
 
-from cispack import TEMPLATES_DIR, conformance
-from cispack.conformance import logical_id
-from cispack.distribution import Manifest
-from cispack.rules import LAMBDA_RUNTIME, Rule, custom_rules
+from cispack import TEMPLATES_DIR
+from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules
+from cispack.dist.distribution import Manifest
+from cispack.generate import conformance
+from cispack.generate.conformance import logical_id
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "member.yaml"
 ROLE_NAME_PREFIX = "cis-config-pack-rules-"
@@ -288,7 +289,7 @@ def _arn_variable(rule: Rule) -> str:
 
 
 def _pack_body(rules: Sequence[Rule] | None = None) -> str:
-    """The conformance pack (cispack.conformance) with each custom rule's SourceIdentifier a
+    """The conformance pack (cispack.generate.conformance) with each custom rule's SourceIdentifier a
     ``${<Rule>FunctionArn}`` placeholder, which the member template's Fn::Sub resolves."""
     pack = conformance.build_pack(lambda_arn_for=lambda name: f"${{{logical_id(name)}FunctionArn}}", rules=rules)
     body = conformance.render(pack)

@@ -7,9 +7,10 @@ from typing import Any
 
 
 def _run(args: argparse.Namespace) -> int:
-    from cispack.demo import main
+    from cispack.local.demo import main
+    from cispack.report.demo import demo_scorecard
 
-    return main(args.keep)
+    return main(args.keep, finish=demo_scorecard)
 
 
 def register(sub: Any) -> None:

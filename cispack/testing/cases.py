@@ -20,8 +20,8 @@ from typing import Any
 from moto import mock_aws
 
 from cis_rule import RuleFailed
-from cispack.events import scheduled_event
-from cispack.localconfig import ComplianceLedger, MotoCredentialReport, observe, respond
+from cispack.local.config import ComplianceLedger, MotoCredentialReport, observe, respond
+from cispack.local.events import scheduled_event
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

@@ -1,5 +1,5 @@
 """Account state for the tests of the rules on trail buckets (CIS 2.3, 2.6): steps that a
-:class:`cispack.testing.Case` runs in order inside moto."""
+:class:`cispack.testing.cases.Case` runs in order inside moto."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ class LambdaContext:
 def run_with_context(test: Any, context: LambdaContext) -> Any:
     """The rule's handler on a scheduled event with ``context``: evaluations, or rdklib's error."""
     from cis_rule import RuleFailed
-    from cispack.events import scheduled_event
+    from cispack.local.events import scheduled_event
 
     event = scheduled_event(test.rule_name, account=ACCOUNT_ID, region="us-east-1")
     try:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cispack.monitoring_fixtures import add_alarm, add_log_group, add_metric_filter, add_topic
-from cispack.seeds.logging import MAIN_BUCKET
+from cispack.local.builders import add_alarm, add_log_group, add_metric_filter, add_topic
+from cispack.local.seeds.logging import MAIN_BUCKET
 
 TRAIL = "cis-monitoring-trail"
 LOG_GROUP = "cis-demo/cloudtrail"

@@ -10,28 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from cispack import ROOT
+from cispack.generate import generated_files, stale_files
 
 COMMAND = "./pack generate"
-
-
-def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
-    """Every generated file and the text it must hold, from ``rules_dir`` (default ``rules/``)."""
-    from cispack import conformance, member_template
-    from cispack.rules import load_rules
-
-    rules = load_rules(rules_dir) if rules_dir else load_rules()
-    files = conformance.generated_files(rules)
-    files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules))
-    return files
-
-
-def stale_files(rules_dir: Path | None = None) -> list[Path]:
-    """The generated files whose committed copy is missing or differs from what ``rules/`` gives."""
-    return [
-        path
-        for path, text in generated_files(rules_dir).items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
-    ]
 
 
 def _shown(path: Path) -> str:
@@ -39,7 +20,7 @@ def _shown(path: Path) -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from cispack.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH
+    from cispack.generate.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH
 
     rules_dir: Path | None = args.rules_dir
     if args.check:

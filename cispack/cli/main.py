@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("test", help="lint, type-check, cfn-lint, checkov, pytest and rdk test-local --all")
     p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     p.set_defaults(func=cmd_test)
-    from cispack import commands
+    from cispack.cli import commands
 
     commands.register(sub)
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ SNS, EC2's XML, S3's REST XML, JSON for CloudTrail, CloudWatch Logs, Config and 
 each service's own error code. botocore parses that answer and retries it exactly as it would
 AWS's: HTTP 500, throttling and connection errors go through the standard retry mode's attempts
 (``AWS_MAX_ATTEMPTS``, which ``cis_rule`` sets), AccessDenied does not. Patching
-``_make_api_call`` (or answering in ``before-call``, as :func:`cispack.localconfig.respond` does)
+``_make_api_call`` (or answering in ``before-call``, as :func:`cispack.local.config.respond` does)
 would skip the retries altogether. botocore calls every ``before-send`` handler, so the layer
 takes moto's off the session and passes it only the requests it does not answer itself. Clients
 copy the session's handlers when they are built, which the rules do inside ``evaluate_*``, after
@@ -72,19 +72,20 @@ import botocore.endpoint
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-from cispack import RULELIB_DIR, seeds
+from cispack import RULELIB_DIR
+from cispack.local import seeds
 
 if str(RULELIB_DIR) not in sys.path:  # ``./pack faults`` runs without pytest's pythonpath
     sys.path.append(str(RULELIB_DIR))
 
 from cis_rule import RuleFailed
-from cispack.demo import OTHER_REGION, root_row
-from cispack.events import scheduled_event
-from cispack.localconfig import MotoCredentialReport
-from cispack.monitoring_fixtures import add_alarm, add_metric_filter, topic_arn
-from cispack.rules import Rule, custom_rules, import_rule_module
-from cispack.seeds import monitoring
-from cispack.testing import ACCOUNT_ID, FAKE_ENV, REGION, Verdict
+from cispack.catalog.rules import Rule, custom_rules, import_rule_module
+from cispack.local.builders import add_alarm, add_metric_filter, topic_arn
+from cispack.local.config import MotoCredentialReport
+from cispack.local.demo import OTHER_REGION, root_row
+from cispack.local.events import scheduled_event
+from cispack.local.seeds import monitoring
+from cispack.testing.cases import ACCOUNT_ID, FAKE_ENV, REGION, Verdict
 
 ACCESS_DENIED = "AccessDenied"
 SERVER_ERROR = "HTTP 500"
@@ -481,7 +482,7 @@ def seed(account: Account) -> None:
       values), so 3.11 is COMPLIANT through that path.
     """
     for info in sorted(pkgutil.iter_modules(seeds.__path__), key=lambda i: i.name):
-        importlib.import_module(f"cispack.seeds.{info.name}").seed(account)
+        importlib.import_module(f"cispack.local.seeds.{info.name}").seed(account)
     ec2 = account.client("ec2")
     tables = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["app-least-access"]}])["RouteTables"]
     table, app = tables[0]["RouteTableId"], tables[0]["VpcId"]

@@ -1,8 +1,7 @@
 """The 49 recommendations of the CIS Amazon Web Services Foundations Benchmark v1.2.0.
 
 Titles, profile levels and scored status as the benchmark text states them (its section
-headings and "Profile Applicability"); ``tests/test_benchmark.py`` checks each entry against the
-text in ``../shared/seeds``. Level 2 includes Level 1.
+headings and "Profile Applicability"); ``tests/test_catalog.py`` pins them. Level 2 includes Level 1.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from cispack.rules import Rule
+from cispack.catalog.rules import Rule
 
 # What the Lambda runtime and the rdklib layer provide: boto3, rdklib and their dependencies.
 LAMBDA_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "rdklib")

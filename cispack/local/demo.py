@@ -33,12 +33,12 @@ from typing import Any
 
 import boto3
 
-from cispack import ROOT, RULES_DIR, seeds
-from cispack.events import scheduled_event
-from cispack.localaws import LocalAws, moto_server
-from cispack.packaging import lambda_like_path
-from cispack.report.demo import demo_scorecard
-from cispack.rules import Rule, load_rules
+from cispack import ROOT, RULES_DIR
+from cispack.catalog.rules import Rule, load_rules
+from cispack.dist.packaging import lambda_like_path
+from cispack.local import seeds
+from cispack.local.aws import LocalAws, moto_server
+from cispack.local.events import scheduled_event
 
 DEMO_REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
@@ -97,7 +97,7 @@ def _aws_environment(aws: LocalAws) -> Iterator[None]:
 def seed_account(account: DemoAccount, say: Callable[[str], None]) -> None:
     for info in sorted(pkgutil.iter_modules(seeds.__path__), key=lambda i: i.name):
         say(f"  seeding: {info.name}")
-        importlib.import_module(f"cispack.seeds.{info.name}").seed(account)
+        importlib.import_module(f"cispack.local.seeds.{info.name}").seed(account)
 
 
 def _rdk(args: list[str], aws: LocalAws, log: Path) -> None:
@@ -204,7 +204,12 @@ def print_table(outcomes: list[RuleOutcome], managed: list[Rule], say: Callable[
         say(f"  CIS {', '.join(c.id for c in rule.controls):<10} {rule.name}")
 
 
-def run_demo(work: Path, say: Callable[[str], None] = print) -> list[RuleOutcome]:
+# What runs after the verdicts are printed (``./pack demo`` passes the scorecard), given the
+# outcomes, the managed rules, the account, the local AWS, the work folder and the printer.
+Finish = Callable[[list["RuleOutcome"], list[Rule], str, LocalAws, Path, Callable[[str], None]], object]
+
+
+def run_demo(work: Path, say: Callable[[str], None] = print, finish: Finish | None = None) -> list[RuleOutcome]:
     rules = load_rules()
     custom = [r for r in rules if r.is_custom]
     managed = [r for r in rules if not r.is_custom]
@@ -240,18 +245,19 @@ def run_demo(work: Path, say: Callable[[str], None] = print) -> list[RuleOutcome
     (work / "results.json").write_text(
         json.dumps({o.rule.name: {"evaluations": o.evaluations, "error": o.error} for o in outcomes}, indent=1)
     )
-    demo_scorecard(outcomes, managed, account_id, aws, work, say)
+    if finish is not None:
+        finish(outcomes, managed, account_id, aws, work, say)
     return outcomes
 
 
-def main(keep: str | None = None) -> int:
+def main(keep: str | None = None, finish: Finish | None = None) -> int:
     if keep:
         work = Path(keep).resolve()
         work.mkdir(parents=True, exist_ok=True)
-        outcomes = run_demo(work)
+        outcomes = run_demo(work, finish=finish)
     else:
         with tempfile.TemporaryDirectory(prefix="cis-pack-demo-") as tmp:
-            outcomes = run_demo(Path(tmp))
+            outcomes = run_demo(Path(tmp), finish=finish)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         for evaluation in outcome.evaluations:

@@ -1,0 +1,29 @@
+"""Files generated from ``rules/``: the conformance pack (``conformance-pack.yaml``), the control
+table in ``README.md`` and the organisation member template (``templates/member.yaml``).
+Owns how each rule becomes a CloudFormation / conformance-pack resource. May import the catalogue
+(:mod:`cispack.catalog`) and code distribution (:mod:`cispack.dist`, for the names of the code
+objects the member template points at); never the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
+    """Every generated file and the text it must hold, from ``rules_dir`` (default ``rules/``)."""
+    from cispack.catalog.rules import load_rules
+    from cispack.generate import conformance, member_template
+
+    rules = load_rules(rules_dir) if rules_dir else load_rules()
+    files = conformance.generated_files(rules)
+    files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules))
+    return files
+
+
+def stale_files(rules_dir: Path | None = None) -> list[Path]:
+    """The generated files whose committed copy is missing or differs from what ``rules/`` gives."""
+    return [
+        path
+        for path, text in generated_files(rules_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
