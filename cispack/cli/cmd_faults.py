@@ -15,8 +15,9 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "faults",
-        help="inject AccessDenied, HTTP 500, connection errors, throttling, a failing second page and "
-        "FailedEvaluations below botocore's retries into every custom rule's calls; print the table",
+        help="inject API faults below botocore's retries into every custom rule's calls; print the fault table",
+        description="Inject AccessDenied, HTTP 500, connection errors, throttling, a failing second page and "
+        "FailedEvaluations below botocore's retries into every custom rule's calls; print the table.",
     )
     parser.add_argument("rules", nargs="*", metavar="RULE", help="only these rules (default: every custom rule)")
     parser.set_defaults(func=_run)

@@ -59,7 +59,12 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="./pack", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="./pack",
+        description="The CIS AWS Foundations v1.2.0 Config rules pack. Commands, one line each:",
+        # Wide enough that every subcommand's help stays on one line.
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=28, width=160),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("test", help="lint, type-check, cfn-lint, checkov, pytest and rdk test-local --all")
     p.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
