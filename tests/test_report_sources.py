@@ -275,3 +275,26 @@ def test_command_writes_each_format(aws, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "1.1     1   non-compliant" in text and "\n1.14 " not in text
     assert io.StringIO(text).readline().startswith("CIS Amazon Web Services Foundations Benchmark v1.2.0")
+
+
+def test_command_reads_several_regions_of_one_account_as_one(aws, capsys):
+    import argparse
+
+    from cispack.cli.cmd_report import register
+
+    session = boto3.Session()
+    ledger = ComplianceLedger().install(session)
+    ledger.record("METRIC_FILTER_ALARM_VPC_CHANGES", [evaluation(ACCOUNT, "NON_COMPLIANT", "No alarm.")])
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(["report", "--region", "us-east-1,eu-west-1", "--format", "json"])
+    assert run(args, session) == 0
+    document = json.loads(capsys.readouterr().out)
+    rows = [r for r in document["evaluations"] if r["control"] == "3.14"]
+    assert sorted(r["region"] for r in rows) == ["eu-west-1", "us-east-1"]
+    (control,) = [c for c in document["controls"] if c["id"] == "3.14"]
+    assert (control["verdict"], control["non_compliant_resources"]) == ("non-compliant", 1)
+    assert document["accounts"] == [ACCOUNT]
+    refused = parser.parse_args(["report", "--region", "us-east-1,eu-west-1", "--aggregator", "org"])
+    assert run(refused, session) == 2
+    assert capsys.readouterr().err == "report: --aggregator reads one region, the aggregator's home region.\n"

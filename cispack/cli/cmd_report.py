@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from cispack.report.model import scorecard
 from cispack.report.render import FORMATS, render
-from cispack.report.sources import SourceError, read_account, read_aggregator
+from cispack.report.sources import SourceError, merge, read_account, read_aggregator
 
 DESCRIPTION = """The CIS AWS Foundations v1.2.0 scorecard, read from AWS Config: per recommendation its
 verdict (compliant, non-compliant, error, no data, process check awaiting review, not applicable), its
@@ -28,7 +28,11 @@ def register(sub: Any) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--conformance-pack", metavar="NAME", help="read the rules of this conformance pack")
     source.add_argument("--aggregator", metavar="NAME", help="read every account and region of this aggregator")
-    parser.add_argument("--region", help="the region to read (the aggregator's home region with --aggregator)")
+    parser.add_argument(
+        "--region",
+        help="the region to read, or several separated by commas for one account (the aggregator's home region "
+        "with --aggregator)",
+    )
     parser.add_argument("--profile", help="the AWS named profile to use")
     parser.add_argument("--level", type=int, choices=(1, 2), default=2, help="CIS profile (2 includes 1; default 2)")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
@@ -65,10 +69,13 @@ def run(args: argparse.Namespace, session: Any = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        session = session or boto3.Session(profile_name=args.profile, region_name=args.region)
-        region = args.region or session.region_name
-        if not region:
+        session = session or boto3.Session(profile_name=args.profile)
+        regions = [r.strip() for r in (args.region or session.region_name or "").split(",") if r.strip()]
+        if not regions:
             print("report: no region: pass --region or set AWS_REGION.", file=sys.stderr)
+            return 2
+        if args.aggregator and len(regions) > 1:
+            print("report: --aggregator reads one region, the aggregator's home region.", file=sys.stderr)
             return 2
         # Large organisations: standard retries ride out Config's throttling.
         config = Config(retries={"mode": "standard", "max_attempts": 10})
@@ -78,9 +85,14 @@ def run(args: argparse.Namespace, session: Any = None) -> int:
 
         progress = terminal_progress(sys.stderr)
         if args.aggregator:
-            compliance = read_aggregator(clients, region, args.aggregator, evidence=args.evidence, progress=progress)
+            compliance = read_aggregator(
+                clients, regions[0], args.aggregator, evidence=args.evidence, progress=progress
+            )
         else:
-            compliance = read_account(clients, region, conformance_pack=args.conformance_pack, progress=progress)
+            # One account's regions read as one: its global rules live in one region only.
+            compliance = merge(
+                [read_account(clients, r, conformance_pack=args.conformance_pack, progress=progress) for r in regions]
+            )
     except SourceError as missing:
         print(f"report: {missing}", file=sys.stderr)
         return 2
