@@ -1,0 +1,49 @@
+"""CIS 2.3: S3 Block Public Access, all four settings, on a CloudTrail log bucket.
+
+Only a bucket that a trail of this account delivers to (the rule judges no other), and only its
+bucket-level Block Public Access: the bucket's ACL and policy stay as they are (Block Public
+Access makes S3 ignore and refuse their public parts; nothing is deleted). Settings already on
+stay on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runbook_base import Changes, ClientError, RemediationError, client, error_code, trail_buckets
+
+ACTIONS = (
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:ListTrails",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:PutBucketPublicAccessBlock",
+)
+SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def block_public_access(bucket: str) -> Changes:
+    changes = Changes("CisPack-BlockTrailBucketPublicAccess")
+    if bucket not in trail_buckets(client("cloudtrail")):
+        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
+    s3 = client("s3")
+    try:
+        current = dict(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"])
+    except ClientError as err:
+        if error_code(err) != "NoSuchPublicAccessBlockConfiguration":
+            raise
+        current = {}
+    before = {name: bool(current.get(name, False)) for name in SETTINGS}
+    if all(before.values()):
+        changes.keep(f"bucket {bucket} blocks public access")
+        return changes
+    after = dict.fromkeys(SETTINGS, True)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=after)
+    turned_on = [name for name in SETTINGS if not before[name]]
+    changes.change(
+        f"turned on {', '.join(turned_on)} for bucket {bucket}", f"s3 bucket {bucket}", before=before, after=after
+    )
+    return changes
+
+
+def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    return block_public_access(str(events["BucketName"])).result()

@@ -1,0 +1,39 @@
+"""CIS 2.6: S3 server access logging on a CloudTrail log bucket, to the target bucket given.
+
+Only a bucket that a trail of this account delivers to. Logging already on (to any target) is
+left as it is. The target bucket must exist and let the S3 logging service write to it (a bucket
+policy for ``logging.s3.amazonaws.com``); the runbook does not change the target bucket. A bucket
+never logs into itself (every log delivery would be logged again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runbook_base import Changes, RemediationError, client, required, trail_buckets
+
+ACTIONS = ("cloudtrail:DescribeTrails", "cloudtrail:ListTrails", "s3:GetBucketLogging", "s3:PutBucketLogging")
+
+
+def enable_bucket_logging(bucket: str, target: str, prefix: str) -> Changes:
+    changes = Changes("CisPack-EnableTrailBucketLogging")
+    if bucket not in trail_buckets(client("cloudtrail")):
+        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
+    if target == bucket:
+        raise RemediationError(f"Bucket {bucket} cannot log its own accesses: give another AccessLogsBucket.")
+    s3 = client("s3")
+    current = s3.get_bucket_logging(Bucket=bucket).get("LoggingEnabled")
+    if current:
+        changes.keep(f"bucket {bucket} logs its accesses to bucket {current.get('TargetBucket')}")
+        return changes
+    after = {"TargetBucket": target, "TargetPrefix": prefix}
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": after})
+    changes.change(f"enabled access logging of bucket {bucket} to bucket {target}", f"s3 bucket {bucket}", after=after)
+    return changes
+
+
+def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    bucket = str(events["BucketName"])
+    target = required(events, "TargetBucket", "AccessLogsBucket")
+    prefix = str(events.get("TargetPrefix") or f"{bucket}/")
+    return enable_bucket_logging(bucket, target, prefix).result()
