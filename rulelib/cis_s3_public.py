@@ -34,6 +34,17 @@ Missing configurations are states: ``NoSuchBucketPolicy`` (no policy),
 propagates. ``NoSuchBucket`` (deleted while the rule ran) also propagates; the rules catch it with
 :func:`is_no_such_bucket`.
 
+**From a configuration item** (the change-triggered evaluations of CIS 2.3):
+:func:`recorded_public_access` reads the ACL, the policy and the bucket's Block Public Access from
+the item's ``supplementaryConfiguration`` and asks the API only for what the item does not record
+readably, so that the verdict is the one the periodic run reaches from the API. AWS Config
+spells ACL grants its own way (``{"grantee": "AllUsers", "permission": "Read"}``, in a JSON
+*string* in a change notification and an object once rdklib has read an oversized item back);
+they are translated to ``GetBucketAcl``'s words (``READ to AllUsers``). An item without
+``PublicAccessBlockConfiguration`` may mean "none set" or "not recorded", and the account's
+setting is never in the item: both are read from the API, and only when the ACL or the policy is
+public, the one case in which they can change the verdict or its annotation.
+
 **Ownership.** ``ListBuckets`` returns exactly the buckets owned by the caller's account, so a
 trail bucket absent from it is another account's (an organisation's central log bucket) or no
 longer exists: either way, not this account's to judge. (Comparing ``GetBucketAcl``'s owner with
@@ -45,7 +56,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -299,13 +310,14 @@ def _level(bucket_on: bool, account_on: bool) -> str | None:
     return None
 
 
-def bucket_public_access(s3: Any, bucket: str, account_block: BlockPublicAccess) -> PublicAccess:
-    """Read the bucket's ACL, policy and Block Public Access settings and judge them together
-    with the account's settings (read once per run with :func:`account_block_public_access`)."""
-    grants = public_acl_grants(s3.get_bucket_acl(Bucket=bucket))
-    policy = _bucket_policy(s3, bucket)
-    statements = public_policy_statements(policy) if policy is not None else []
-    block = bucket_block_public_access(s3, bucket)
+def public_access(
+    bucket: str,
+    grants: Iterable[str],
+    statements: Iterable[str],
+    block: BlockPublicAccess,
+    account_block: BlockPublicAccess,
+) -> PublicAccess:
+    """The verdict on what was read, wherever it was read from (the API or a configuration item)."""
     return PublicAccess(
         bucket=bucket,
         acl_grants=tuple(grants),
@@ -313,6 +325,111 @@ def bucket_public_access(s3: Any, bucket: str, account_block: BlockPublicAccess)
         acls_ignored_by=_level(block.ignore_public_acls, account_block.ignore_public_acls),
         policy_restricted_by=_level(block.restrict_public_buckets, account_block.restrict_public_buckets),
     )
+
+
+def bucket_public_access(s3: Any, bucket: str, account_block: BlockPublicAccess) -> PublicAccess:
+    """Read the bucket's ACL, policy and Block Public Access settings and judge them together
+    with the account's settings (read once per run with :func:`account_block_public_access`)."""
+    grants = public_acl_grants(s3.get_bucket_acl(Bucket=bucket))
+    policy = _bucket_policy(s3, bucket)
+    statements = public_policy_statements(policy) if policy is not None else []
+    block = bucket_block_public_access(s3, bucket)
+    return public_access(bucket, grants, statements, block, account_block)
+
+
+# --- From a configuration item ---------------------------------------------------------------
+
+#: AWS Config's names of ACL permissions, as ``GetBucketAcl`` names them.
+RECORDED_PERMISSIONS = {
+    "FullControl": "FULL_CONTROL",
+    "Read": "READ",
+    "Write": "WRITE",
+    "ReadAcp": "READ_ACP",
+    "WriteAcp": "WRITE_ACP",
+}
+#: How AWS Config writes a group grantee; only the first two are public.
+RECORDED_GROUPS = frozenset({"AllUsers", "AuthenticatedUsers", "LogDelivery"})
+
+
+@dataclass(frozen=True)
+class RecordedAccess:
+    """A bucket's access settings as its configuration item records them: ``None`` (and
+    ``policy_recorded`` false) where the item records nothing this module can read."""
+
+    acl_grants: tuple[str, ...] | None
+    policy_recorded: bool
+    policy: str | None
+    block: BlockPublicAccess | None
+
+
+def _json_value(value: Any) -> Any:
+    """A supplementary configuration value: a JSON string in a change notification for some keys
+    (``AccessControlList``), already an object for others and after rdklib reads an oversized item."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def recorded_acl_grants(value: Any) -> tuple[str, ...] | None:
+    """``READ to AllUsers``... from an item's ``AccessControlList``; None when it is absent or not
+    in the shape AWS Config writes (a ``grantList`` of ``{grantee, permission}``, no ``grantSet``)."""
+    acl = _json_value(value)
+    if not isinstance(acl, Mapping) or acl.get("grantSet") is not None or not isinstance(acl.get("grantList"), list):
+        return None
+    grants = set()
+    for grant in acl["grantList"]:
+        if not isinstance(grant, Mapping) or grant.get("permission") not in RECORDED_PERMISSIONS:
+            return None
+        grantee = grant.get("grantee")
+        if isinstance(grantee, str):
+            if grantee not in RECORDED_GROUPS:
+                return None
+            if grantee in GROUPS.values():
+                grants.add(f"{RECORDED_PERMISSIONS[grant['permission']]} to {grantee}")
+        elif not isinstance(grantee, Mapping):
+            return None
+    return tuple(sorted(grants))
+
+
+def recorded_access(supplementary: Any) -> RecordedAccess:
+    """What an item's ``supplementaryConfiguration`` says about the bucket's access settings."""
+    items = supplementary if isinstance(supplementary, Mapping) else {}
+    policy = _json_value(items.get("BucketPolicy"))
+    text = policy.get("policyText") if isinstance(policy, Mapping) else None
+    policy_recorded = isinstance(policy, Mapping) and "policyText" in policy and (text is None or isinstance(text, str))
+    block = _json_value(items.get("PublicAccessBlockConfiguration"))
+    names = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+    recorded_block = None
+    if isinstance(block, Mapping) and all(isinstance(block.get(name), bool) for name in names):
+        recorded_block = BlockPublicAccess(*(block[name] for name in names))
+    return RecordedAccess(
+        acl_grants=recorded_acl_grants(items.get("AccessControlList")),
+        policy_recorded=policy_recorded,
+        policy=text if policy_recorded else None,
+        block=recorded_block,
+    )
+
+
+def recorded_public_access(
+    s3: Any, bucket: str, supplementary: Any, read_account_block: Callable[[], BlockPublicAccess]
+) -> PublicAccess:
+    """The verdict :func:`bucket_public_access` would give, from a configuration item's
+    ``supplementaryConfiguration`` where it records a setting and from the API (``s3``, a client
+    in the bucket's region) where it does not. Block Public Access, the bucket's when the item
+    has none and the account's (``read_account_block``), is read only when something is public."""
+    recorded = recorded_access(supplementary)
+    grants = recorded.acl_grants
+    if grants is None:
+        grants = tuple(public_acl_grants(s3.get_bucket_acl(Bucket=bucket)))
+    policy = recorded.policy if recorded.policy_recorded else _bucket_policy(s3, bucket)
+    statements = public_policy_statements(policy) if policy is not None else []
+    if not grants and not statements:
+        return public_access(bucket, grants, statements, NO_BLOCK, NO_BLOCK)
+    block = recorded.block if recorded.block is not None else bucket_block_public_access(s3, bucket)
+    return public_access(bucket, grants, statements, block, read_account_block())
 
 
 # --- Ownership -----------------------------------------------------------------------------

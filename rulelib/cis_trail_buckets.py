@@ -15,11 +15,20 @@ start), ``ListBuckets`` once, then per bucket its region (``BucketRegion`` from 
 else ``GetBucketLocation``) and the rule's own reads. Regions and buckets are read at most
 :data:`cis_parallel.WORKERS` at a time, results in bucket order (see ``cis_parallel``); the run
 stops with an error naming how many buckets it judged when the Lambda's time runs short.
+
+**On a configuration change** (:func:`evaluate_trail_bucket_change`) the rule judges the one
+bucket of the configuration item with the judge of the periodic run, so that the verdict and the
+annotation are the ones the next periodic run gives it: the same trail discovery decides whether
+it is a trail bucket (and names its trails), and a bucket that is none, or that another account
+owns, is NOT_APPLICABLE. That also keeps rdklib's clean-up of the periodic run (it marks
+NOT_APPLICABLE every COMPLIANT or NON_COMPLIANT resource the run does not report) from retiring
+a change evaluation: a bucket the change judged is a trail bucket this account owns, which the
+periodic run reports again, unless it stopped being one, when retiring it is right.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,3 +130,37 @@ def evaluate_trail_buckets(client_factory: Any, account: str, start_judging: Cal
         return not_applicable(name, S3_BUCKET, f"{bucket.subject} was deleted while the rule ran.")
 
     return map_in_order(evaluate, mine, "trail buckets judged")
+
+
+#: Judges the bucket of a configuration item: the bucket and the item's ``supplementaryConfiguration``.
+ChangeJudge = Callable[[TrailBucket, Mapping[str, Any]], Evaluation]
+
+
+def evaluate_trail_bucket_change(
+    client_factory: Any, account: str, item: Mapping[str, Any], judge: ChangeJudge
+) -> list[Evaluation]:
+    """The evaluation of the one bucket of a configuration item (AWS Config has already told
+    deleted and out-of-scope items apart): the judge's when it is a trail bucket this account
+    owns, NOT_APPLICABLE otherwise or when it was deleted while the rule ran. ``judge`` gets an
+    S3 client in the bucket's region (the item's ``awsRegion``) for what the item does not record."""
+    name = str(item["resourceId"])
+    owner = item.get("awsAccountId")
+    if owner and str(owner) != account:
+        text = f"S3 bucket {name} belongs to account {owner}, whose own deployment of the rule judges it."
+        return [not_applicable(name, S3_BUCKET, text)]
+    trails = trails_by_bucket(account_trails(client_factory, account)).get(name)
+    if not trails:
+        text = f"S3 bucket {name} is not the log bucket of any trail of this account."
+        return [not_applicable(name, S3_BUCKET, text)]
+    region = item.get("awsRegion")
+    if not isinstance(region, str) or not region:
+        region = _region_or_none(client_factory.build_client("s3"), name)
+    bucket = TrailBucket(name, trails, client_factory.build_client("s3", region) if region else None)
+    try:
+        if region is not None:
+            supplementary = item.get("supplementaryConfiguration")
+            return [judge(bucket, supplementary if isinstance(supplementary, Mapping) else {})]
+    except ClientError as err:
+        if not is_no_such_bucket(err):
+            raise
+    return [not_applicable(name, S3_BUCKET, f"{bucket.subject} was deleted while the rule ran.")]

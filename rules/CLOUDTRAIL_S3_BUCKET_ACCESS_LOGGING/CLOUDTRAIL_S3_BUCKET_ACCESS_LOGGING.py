@@ -1,8 +1,9 @@
 """CIS 2.6 — Ensure S3 bucket access logging is enabled on the CloudTrail S3 bucket
 (Level 1, scored).
 
-Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail of this account,
-or an organisation trail it receives, delivers to, when this account owns it. Parameters: none.
+Trigger: periodic, and configuration changes of ``AWS::S3::Bucket``. Reports on: each
+``AWS::S3::Bucket`` (by name) that a trail of this account, or an organisation trail it receives,
+delivers to, when this account owns it. Parameters: none.
 
 Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
 the account's multi-region trails and organisation trails from any region, and ``ListTrails``
@@ -32,28 +33,75 @@ Scenarios:
    ``DescribeTrails`` call per region.
 10. The Lambda's remaining time runs short: error naming how many buckets were judged, no
     evaluation.
+
+On a configuration change of a bucket (AWS Config records buckets in their own region, so the
+rule hears of changes to buckets in the region it is deployed in; the periodic run covers the
+others), the rule judges that one bucket as the periodic run would, with the same annotation:
+11. A trail bucket whose server access logging is turned off: NON_COMPLIANT, as in 3; turned on:
+    COMPLIANT naming the target bucket, as in 2. The setting comes from the configuration item's
+    ``BucketLoggingConfiguration`` (``destinationBucketName``, null when off); an item without a
+    readable one falls back to ``GetBucketLogging``.
+12. A bucket that is not the log bucket of any trail of this account, or that another account
+    owns: NOT_APPLICABLE.
+13. A deleted bucket (``ResourceDeleted``), or an item that left the rule's scope: NOT_APPLICABLE.
+14. An oversized configuration item: read back with ``config:GetResourceConfigHistory``, then as 11.
+15. AccessDenied on any call: error, no evaluation.
+A change evaluation is never retired by the periodic run's clean-up: the periodic run reports
+every trail bucket this account owns again (see ``cis_trail_buckets``).
 """
+
+import json
 
 from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
 from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
-from cis_trail_buckets import evaluate_trail_buckets
+from cis_trail_buckets import evaluate_trail_bucket_change, evaluate_trail_buckets
+
+
+def _logging_target(bucket):
+    """``GetBucketLogging``: the target bucket when logging is on, None when off."""
+    enabled = bucket.s3.get_bucket_logging(Bucket=bucket.name).get("LoggingEnabled")
+    return enabled.get("TargetBucket", "an unnamed bucket") if enabled else None
+
+
+def _recorded_target(bucket, supplementary):
+    """The item's ``BucketLoggingConfiguration``, or ``GetBucketLogging`` when it has none readable."""
+    recorded = supplementary.get("BucketLoggingConfiguration")
+    if isinstance(recorded, str):  # a JSON string, as AWS Config writes some supplementary values
+        try:
+            recorded = json.loads(recorded)
+        except ValueError:
+            recorded = None
+    if isinstance(recorded, dict) and "destinationBucketName" in recorded:
+        target = recorded["destinationBucketName"]
+        if target is None or (isinstance(target, str) and target):
+            return target
+    return _logging_target(bucket)
+
+
+def _verdict(bucket, target):
+    """The one verdict and annotation of both triggers."""
+    if target:
+        return compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging on, to bucket {target}.")
+    return non_compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging off.")
 
 
 class CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(CisRule):
     ACTIONS = (*TRAIL_BUCKET_ACTIONS, "s3:GetBucketLogging")
     RESOURCE_TYPE = S3_BUCKET
+    CHANGE_TYPES = (S3_BUCKET,)
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-        def judge(bucket):
-            enabled = bucket.s3.get_bucket_logging(Bucket=bucket.name).get("LoggingEnabled")
-            if enabled:
-                target = enabled.get("TargetBucket", "an unnamed bucket")
-                return compliant(
-                    bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging on, to bucket {target}."
-                )
-            return non_compliant(bucket.name, S3_BUCKET, f"{bucket.subject} has server access logging off.")
+        return evaluate_trail_buckets(
+            client_factory, account_id(event), lambda: lambda bucket: _verdict(bucket, _logging_target(bucket))
+        )
 
-        return evaluate_trail_buckets(client_factory, account_id(event), lambda: judge)
+    def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
+        return evaluate_trail_bucket_change(
+            client_factory,
+            account_id(event),
+            configuration_item,
+            lambda bucket, supplementary: _verdict(bucket, _recorded_target(bucket, supplementary)),
+        )
 
 
 def lambda_handler(event, context):

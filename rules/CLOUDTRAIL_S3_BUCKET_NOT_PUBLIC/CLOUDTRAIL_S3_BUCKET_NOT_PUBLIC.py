@@ -1,8 +1,9 @@
 """CIS 2.3 — Ensure the S3 bucket used to store CloudTrail logs is not publicly accessible
 (Level 1, scored).
 
-Trigger: periodic. Reports on: each ``AWS::S3::Bucket`` (by name) that a trail of this account,
-or an organisation trail it receives, delivers to, when this account owns it. Parameters: none.
+Trigger: periodic, and configuration changes of ``AWS::S3::Bucket``. Reports on: each
+``AWS::S3::Bucket`` (by name) that a trail of this account, or an organisation trail it receives,
+delivers to, when this account owns it. Parameters: none.
 
 Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
 the account's multi-region trails and organisation trails from any region, and ``ListTrails``
@@ -37,18 +38,42 @@ Scenarios:
     ``DescribeTrails`` call per region.
 12. The Lambda's remaining time runs short: error naming how many buckets were judged, no
     evaluation.
+
+On a configuration change of a bucket (AWS Config records buckets in their own region, so the
+rule hears of changes to buckets in the region it is deployed in; the periodic run covers the
+others), the rule judges that one bucket as the periodic run would, with the same annotation:
+13. A trail bucket made public (ACL grant or policy statement, Block Public Access not
+    neutralising it): NON_COMPLIANT, as in 3 and 4; made private again: COMPLIANT, as in 2 and 5.
+    The ACL, the policy and the bucket's Block Public Access come from the configuration item's
+    ``supplementaryConfiguration``; a setting it does not record readably is read from the API,
+    and Block Public Access (the bucket's when the item has none, the account's always) only when
+    something is public.
+14. A bucket that is not the log bucket of any trail of this account, or that another account
+    owns: NOT_APPLICABLE.
+15. A deleted bucket (``ResourceDeleted``), or an item that left the rule's scope: NOT_APPLICABLE.
+16. An oversized configuration item: read back with ``config:GetResourceConfigHistory``, then as 13.
+17. AccessDenied on any call, or a bucket policy that is not JSON: error, no evaluation.
+A change evaluation is never retired by the periodic run's clean-up: the periodic run reports
+every trail bucket this account owns again (see ``cis_trail_buckets``).
 """
 
 from cis_rule import S3_BUCKET, CisRule, account_id, compliant, handle, non_compliant
 from cis_s3_public import ACTIONS as PUBLIC_ACTIONS
-from cis_s3_public import account_block_public_access, bucket_public_access
+from cis_s3_public import account_block_public_access, bucket_public_access, recorded_public_access
 from cis_trail_buckets import ACTIONS as TRAIL_BUCKET_ACTIONS
-from cis_trail_buckets import evaluate_trail_buckets
+from cis_trail_buckets import evaluate_trail_bucket_change, evaluate_trail_buckets
+
+
+def _verdict(bucket, access):
+    """The one verdict and annotation of both triggers."""
+    verdict = non_compliant if access.is_public else compliant
+    return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
 
 
 class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
     ACTIONS = (*TRAIL_BUCKET_ACTIONS, *PUBLIC_ACTIONS)
     RESOURCE_TYPE = S3_BUCKET
+    CHANGE_TYPES = (S3_BUCKET,)
 
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         account = account_id(event)
@@ -56,15 +81,20 @@ class CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(CisRule):
         def start_judging():
             # The account's Block Public Access, read once, and only when there is a bucket to judge.
             account_block = account_block_public_access(client_factory.build_client("s3control"), account)
-
-            def judge(bucket):
-                access = bucket_public_access(bucket.s3, bucket.name, account_block)
-                verdict = non_compliant if access.is_public else compliant
-                return verdict(bucket.name, S3_BUCKET, f"{bucket.subject} {access.reason}.")
-
-            return judge
+            return lambda bucket: _verdict(bucket, bucket_public_access(bucket.s3, bucket.name, account_block))
 
         return evaluate_trail_buckets(client_factory, account, start_judging)
+
+    def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
+        account = account_id(event)
+
+        def judge(bucket, supplementary):
+            def account_block():
+                return account_block_public_access(client_factory.build_client("s3control"), account)
+
+            return _verdict(bucket, recorded_public_access(bucket.s3, bucket.name, supplementary, account_block))
+
+        return evaluate_trail_bucket_change(client_factory, account, configuration_item, judge)
 
 
 def lambda_handler(event, context):
