@@ -27,7 +27,7 @@ The procedure (sound and complete over the event model below):
    must appear is added in one extra field. The witness is then checked with the reference
    evaluator: P matches it and no filter does.
 
-Event model and its limits (the README, "How the pack decides that a metric filter covers a CIS
+Event model and its limits (docs/rules.md, "How the pack decides that a metric filter covers a CIS
 control"): values of a field compared both numerically and by text (a wildcard or regex on a
 JSON number) are drawn from the constants the patterns name and their neighbours, not from all
 numbers; a term that could only be found across JSON punctuation (``a":"b``) is not constructed.

@@ -201,7 +201,7 @@ class _Deadline:
         if left < margin:
             raise EvaluationError(
                 f"Stopped with {max(left, 0.0):.1f} s left before the Lambda timeout after {progress}; "
-                "give the function a longer timeout (README, 'Timeouts and memory')."
+                "give the function a longer timeout (docs/reliability.md, 'Timeouts and memory')."
             )
 
 

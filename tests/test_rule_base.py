@@ -252,7 +252,7 @@ def scheduled(params=None):
             12_000,
             5_000,
             "Error: Stopped with 2.0 s left before the Lambda timeout after 2 of 3 steps done; "
-            "give the function a longer timeout (README, 'Timeouts and memory').",
+            "give the function a longer timeout (docs/reliability.md, 'Timeouts and memory').",
         ),
         # 10 s timeout: the margin is a fifth of it (2 s). Steps start at 10, 6.5 and 3 s left.
         ("short_timeout_keeps_a_fifth", 10_000, 3_500, None),

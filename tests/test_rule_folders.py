@@ -98,19 +98,20 @@ def _rdk_package() -> Path | None:
 @pytest.mark.skipif(_rdk_package() is None, reason="rdk is not installed")
 def test_the_rdk_deployment_path_gives_every_rule_its_timeout_and_memory():
     """rdk 1.0.0 reads neither key from parameters.json: it gives every function the one
-    ``--lambda-timeout`` of the command (60 s by default) and 256 MB. So the README's rdk
+    ``--lambda-timeout`` of the command (60 s by default) and 256 MB. So the documented rdk
     commands pass the largest timeout, and no rule may need more memory than rdk gives."""
     template = yaml.safe_load((_rdk_package() / "template" / "configRule.yaml").read_text())
     (function,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     rdk_memory = int(function["Properties"]["MemorySize"])
     assert all(rule.parameters["LambdaMemorySize"] <= rdk_memory for rule in CUSTOM)
     longest = max(rule.parameters["LambdaTimeout"] for rule in CUSTOM)
-    readme = (RULES_DIR.parent / "README.md").read_text()
+    root = RULES_DIR.parent
+    readme = "\n".join(path.read_text() for path in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
     blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
     commands = [line for block in blocks for line in block.splitlines() if re.match(r"rdk\b.*\bdeploy\b", line)]
     inline = re.findall(r"`(rdk [^`]*\bdeploy\b[^`]*--functions-only[^`]*)`", readme)
-    assert commands, "the README shows rdk deploy commands"
-    assert inline, "the README shows the --functions-only deployment"
+    assert commands, "the documentation shows rdk deploy commands"
+    assert inline, "the documentation shows the --functions-only deployment"
     for command in commands + inline:
         assert f"--lambda-timeout {longest}" in command, command
 

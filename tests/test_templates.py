@@ -145,7 +145,7 @@ def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
 
 
 def test_functions_carry_each_rules_timeout_and_memory(member: dict[str, Any]) -> None:
-    # The figures of README "Timeouts and memory", from each rule's parameters.json.
+    # The figures of docs/reliability.md "Timeouts and memory", from each rule's parameters.json.
     functions = resources_of(member, "AWS::Lambda::Function")
     for rule in CUSTOM:
         properties = functions[f"{logical_id(rule.name)}Function"]["Properties"]

@@ -22,7 +22,7 @@ class ProcessCheck:
 
 
 # Audit steps from the benchmark text, cut to AWS Config's 256-character description. The full
-# procedure, with the put-external-evaluation command, is in the README (The conformance pack).
+# procedure, with the put-external-evaluation command, is in docs/conformance-pack.md.
 PROCESS_CHECKS: tuple[ProcessCheck, ...] = (
     ProcessCheck(
         "SECURITY_CHALLENGE_QUESTIONS_REGISTERED",

@@ -1,7 +1,7 @@
 """From AWS Config's per-rule, per-resource compliance to one verdict per CIS recommendation.
 
 Pure: :mod:`cispack.report.sources` reads AWS Config into a :class:`Compliance`, and
-:func:`scorecard` decides. The rules it applies (the README's "CIS scorecard" section lists them):
+:func:`scorecard` decides. The rules it applies (docs/scorecard.md lists them):
 
 - A control's verdict in one account combines every deployment (rule x region) of every rule
   that covers it. In order of precedence: **non-compliant** when any resource is NON_COMPLIANT;

@@ -282,7 +282,7 @@ def run(
 HOURS_PER_MONTH = 730
 FREQUENCY_HOURS = {"One_Hour": 1, "Three_Hours": 3, "Six_Hours": 6, "Twelve_Hours": 12, "TwentyFour_Hours": 24}
 # Price per conformance pack evaluation, public regions (aws.amazon.com/config/pricing, see
-# README.md, Organisation rollout for the date): first 100,000, next 400,000, then each.
+# docs/rollout.md for the date): first 100,000, next 400,000, then each.
 PRICE_TIERS = ((100_000, 0.001), (400_000, 0.0008), (None, 0.0005))
 
 
