@@ -170,7 +170,10 @@ def get_credential_report(
                     )
                 return parse_report(response["Content"], generated)
         if attempt + 1 < attempts:
-            check_deadline(f"{attempt + 1} of {attempts} checks of the IAM credential report, still being generated")
+            # Stop before a wait that would outlast the invocation, not after it.
+            check_deadline(
+                f"{attempt + 1} of {attempts} checks of the IAM credential report, still being generated", delay
+            )
             sleep(delay)
             delay *= 2
     raise EvaluationError("The IAM credential report is still being generated; the rule will judge on its next run.")

@@ -191,14 +191,14 @@ class _Deadline:
         with self._lock:
             self._clock = None
 
-    def check(self, progress: str) -> None:
+    def check(self, progress: str, needed_s: float = 0.0) -> None:
         with self._lock:
             clock = self._clock
         if clock is None:
             return
         remaining, margin = clock
         left = float(remaining()) / 1000
-        if left < margin:
+        if left - needed_s < margin:
             raise EvaluationError(
                 f"Stopped with {max(left, 0.0):.1f} s left before the Lambda timeout after {progress}; "
                 "give the function a longer timeout (docs/reliability.md, 'Timeouts and memory')."
@@ -208,11 +208,12 @@ class _Deadline:
 _DEADLINE = _Deadline()
 
 
-def check_deadline(progress: str) -> None:
-    """Stop the run (:class:`EvaluationError`) when what is left of the Lambda's time is below the
-    safety margin, naming how far it got (``progress``, e.g. "57 of 120 trail buckets judged").
-    A no-op outside a Lambda invocation. Safe to call from worker threads."""
-    _DEADLINE.check(progress)
+def check_deadline(progress: str, needed_s: float = 0.0) -> None:
+    """Stop the run (:class:`EvaluationError`) when what is left of the Lambda's time, less
+    ``needed_s`` (a wait about to start), is below the safety margin, naming how far it got
+    (``progress``, e.g. "57 of 120 trail buckets judged"). A no-op outside a Lambda invocation.
+    Safe to call from worker threads."""
+    _DEADLINE.check(progress, needed_s)
 
 
 def handle(rule: CisRule, event: Mapping[str, Any], context: Any) -> Any:

@@ -359,3 +359,18 @@ def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, mon
         'response from endpoint URL: "https://iam.amazonaws.com/".'
     )
     assert "PutEvaluations" not in config.calls
+
+
+def test_a_wait_that_would_outlast_the_invocation_is_not_started(config):
+    context = FakeContext(12_000)
+
+    class Waiting(CisRule):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            check_deadline("before a 6 s wait", 6.0)  # 12 s left - 6 s = 6 s, above the 5 s margin
+            check_deadline("before an 8 s wait", 8.0)  # 12 s left - 8 s = 4 s: stop now
+            return []
+
+    with pytest.raises(
+        RuleFailed, match=r"Stopped with 12\.0 s left before the Lambda timeout after before an 8 s wait"
+    ):
+        handle(Waiting(), scheduled(), context)
