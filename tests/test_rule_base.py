@@ -362,15 +362,13 @@ def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, mon
 
 
 def test_a_wait_that_would_outlast_the_invocation_is_not_started(config):
-    context = FakeContext(12_000)
+    context = FakeContext(60_000)  # the margin is 5 s
 
     class Waiting(CisRule):
         def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-            check_deadline("before a 6 s wait", 6.0)  # 12 s left - 6 s = 6 s, above the 5 s margin
-            check_deadline("before an 8 s wait", 8.0)  # 12 s left - 8 s = 4 s: stop now
+            check_deadline("before a 50 s wait", 50.0)  # 60 s left - 50 s = 10 s, above the margin
+            check_deadline("before a 56 s wait", 56.0)  # 60 s left - 56 s = 4 s: stop now
             return []
 
-    with pytest.raises(
-        RuleFailed, match=r"Stopped with 12\.0 s left before the Lambda timeout after before an 8 s wait"
-    ):
+    with pytest.raises(RuleFailed, match=r"Stopped with 60\.0 s left before the Lambda timeout after before a 56 s"):
         handle(Waiting(), scheduled(), context)
