@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runbook_base import Changes, RemediationError, client, required, trail_buckets
+from runbook_base import Changes, ClientError, RemediationError, client, error_code, required, trail_buckets
 
 ACTIONS = ("cloudtrail:DescribeTrails", "cloudtrail:ListTrails", "s3:GetBucketLogging", "s3:PutBucketLogging")
 
@@ -27,7 +27,15 @@ def enable_bucket_logging(bucket: str, target: str, prefix: str) -> Changes:
         changes.keep(f"bucket {bucket} logs its accesses to bucket {current.get('TargetBucket')}")
         return changes
     after = {"TargetBucket": target, "TargetPrefix": prefix}
-    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": after})
+    try:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": after})
+    except ClientError as err:
+        if error_code(err) != "InvalidTargetBucketForLogging":
+            raise
+        raise RemediationError(
+            f"Bucket {target} does not let S3 deliver access logs to it: give it a bucket policy that allows "
+            "logging.s3.amazonaws.com to put objects, then run this again."
+        ) from err
     changes.change(f"enabled access logging of bucket {bucket} to bucket {target}", f"s3 bucket {bucket}", after=after)
     return changes
 

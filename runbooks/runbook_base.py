@@ -158,9 +158,8 @@ def logs_all_management_events(cloudtrail: Any, trail_arn: str) -> bool:
     selectors = cloudtrail.get_event_selectors(TrailName=trail_arn)
     classic = selectors.get("EventSelectors") or []
     advanced = selectors.get("AdvancedEventSelectors") or []
-    if not classic and not advanced:
-        # AWS gives every new trail an "All, management events" selector; moto gives none.
-        return True
+    # AWS gives every new trail an "All, management events" selector; a trail with none logs no
+    # management event (the rules judge it so too).
     if any(s.get("IncludeManagementEvents") and s.get("ReadWriteType") == "All" for s in classic):
         return True
     for selector in advanced:
