@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -12,6 +14,7 @@ from botocore.exceptions import ClientError
 from cispack.local.config import (
     AggregatorLedger,
     ComplianceLedger,
+    ConfigHistory,
     MotoCredentialReport,
     observe,
     pack_rule_suffix,
@@ -262,3 +265,58 @@ def test_seam_answers_are_checked_against_the_model(aws):
             boto3.client("config").get_compliance_details_by_config_rule(ConfigRuleName="RULE")
     finally:
         ledger.uninstall()
+
+
+def _history_row(resource_id, captured, resource_type="AWS::EC2::RouteTable"):
+    return {
+        "version": "1.3",
+        "accountId": "123456789012",
+        "configurationItemCaptureTime": captured,
+        "configurationItemStatus": "OK",
+        "configurationStateId": str(int(captured.timestamp() * 1000)),
+        "arn": f"arn:aws:ec2:us-east-1:123456789012:route-table/{resource_id}",
+        "resourceType": resource_type,
+        "resourceId": resource_id,
+        "awsRegion": "us-east-1",
+        "configuration": json.dumps({"routeTableId": resource_id, "captured": captured.isoformat()}),
+        "supplementaryConfiguration": {},
+    }
+
+
+def test_config_history_answers_newest_first_and_pages(aws):
+    times = [datetime(2026, 1, day, tzinfo=UTC) for day in (1, 2, 3)]
+    history = ConfigHistory().install()
+    try:
+        for when in times:
+            history.record(_history_row("rtb-1", when))
+        config = boto3.client("config")
+        [latest] = config.get_resource_config_history(resourceType="AWS::EC2::RouteTable", resourceId="rtb-1", limit=1)[
+            "configurationItems"
+        ]
+        assert latest["configurationItemCaptureTime"] == times[-1]
+        pages = list(
+            config.get_paginator("get_resource_config_history").paginate(
+                resourceType="AWS::EC2::RouteTable",
+                resourceId="rtb-1",
+                chronologicalOrder="Forward",
+                PaginationConfig={"PageSize": 2},
+            )
+        )
+        assert [i["configurationItemCaptureTime"] for p in pages for i in p["configurationItems"]] == times
+        assert len(pages) == 2
+        with pytest.raises(ClientError) as err:
+            config.get_resource_config_history(resourceType="AWS::EC2::RouteTable", resourceId="rtb-2")
+        assert err.value.response["Error"]["Code"] == "ResourceNotDiscoveredException"
+        assert len(history.calls) == 4
+    finally:
+        history.uninstall()
+
+
+def test_config_history_refuses_an_item_outside_the_model(aws):
+    history = ConfigHistory().install()
+    try:
+        history.record({**_history_row("rtb-1", datetime(2026, 1, 1, tzinfo=UTC)), "configuration": {"not": "text"}})
+        with pytest.raises(AssertionError, match="outside the model"):
+            boto3.client("config").get_resource_config_history(resourceType="AWS::EC2::RouteTable", resourceId="rtb-1")
+    finally:
+        history.uninstall()

@@ -27,6 +27,11 @@ of Config's reading side, from the same evaluations: each rule's evaluation stat
 one ledger per source account and region. A harness whose rules ran elsewhere (the demo runs each
 in its own process) hands the ledger what they sent with :meth:`ComplianceLedger.record` and
 :meth:`ComplianceLedger.record_failure`, as AWS Config records an invocation's outcome.
+
+:class:`ConfigHistory` answers ``GetResourceConfigHistory``, which a rule with change triggers
+calls for an oversized configuration item: moto keeps no history for route tables and answers
+for buckets in its own shape, so the seam answers from the items the harness records
+(:mod:`cispack.local.config_items` builds them from the resources).
 """
 
 from __future__ import annotations
@@ -492,6 +497,69 @@ class AggregatorLedger:
             (_event(session, "before-call", "config", "GetAggregateComplianceDetailsByConfigRule"), self._details),
         ):
             events.register(name, handler)
+            self._handlers.append((name, handler))
+        return self
+
+    def uninstall(self, session: Any = None) -> None:
+        events = (session or _default_session()).events
+        for name, handler in self._handlers:
+            events.unregister(name, handler)
+        self._handlers.clear()
+
+
+@dataclass
+class ConfigHistory:
+    """AWS Config's configuration history for the resources the harness records: answers
+    ``GetResourceConfigHistory`` with their items (``ConfigurationItem`` of the API, as
+    :func:`cispack.local.config_items.history_item` writes them), newest first unless
+    ``chronologicalOrder`` is ``Forward``, within ``laterTime``/``earlierTime``, ``limit`` a page
+    (default 10, at most 100, as AWS). An unrecorded resource gets AWS's
+    ``ResourceNotDiscoveredException``. Every answer is checked against the service model."""
+
+    items: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    #: The parameters of every call answered.
+    calls: list[Mapping[str, Any]] = field(default_factory=list)
+    _handlers: list[tuple[str, Handler]] = field(default_factory=list)
+
+    def record(self, item: Mapping[str, Any]) -> None:
+        """One more configuration item of its resource (a later capture than the ones before)."""
+        key = (str(item["resourceType"]), str(item["resourceId"]))
+        self.items.setdefault(key, []).append(dict(item))
+
+    def _history(self, model: OperationModel, context: Mapping[str, Any], **_: Any) -> Any:
+        params = context[_PARAMS]
+        self.calls.append(params)
+        key = (str(params["resourceType"]), str(params["resourceId"]))
+        if key not in self.items:
+            return _error(
+                "ResourceNotDiscoveredException",
+                f"Resource {key[1]} of resourceType:{key[0]} is unknown or has not been discovered",
+                400,
+            )
+        later = _timestamp(params["laterTime"]) if params.get("laterTime") else None
+        earlier = _timestamp(params["earlierTime"]) if params.get("earlierTime") else None
+        rows = [
+            item
+            for item in sorted(self.items[key], key=lambda i: _timestamp(i["configurationItemCaptureTime"]))
+            if (later is None or _timestamp(item["configurationItemCaptureTime"]) <= later)
+            and (earlier is None or _timestamp(item["configurationItemCaptureTime"]) >= earlier)
+        ]
+        if params.get("chronologicalOrder") != "Forward":
+            rows.reverse()
+        paging = {"Limit": min(int(params.get("limit") or 10), 100), "NextToken": params.get("nextToken")}
+        page_rows, token = _page(rows, paging, 10)
+        page: dict[str, Any] = {"configurationItems": list(page_rows)}
+        if token:
+            page["nextToken"] = token
+        return _answer(model, page)
+
+    def install(self, session: Any = None) -> ConfigHistory:
+        session = session or _default_session()
+        for name, handler in (
+            (_event(session, "before-parameter-build", "config", "GetResourceConfigHistory"), _capture_params),
+            (_event(session, "before-call", "config", "GetResourceConfigHistory"), self._history),
+        ):
+            session.events.register(name, handler)
             self._handlers.append((name, handler))
         return self
 

@@ -3,7 +3,11 @@
 ``./pack faults`` prints the table; ``tests/test_faults.py`` runs the same matrix in CI and asserts
 on it. Every custom rule runs, as AWS Config invokes it (a scheduled event, the handler), against
 one in-process moto account seeded as the demo's (``cispack/seeds/``) plus what makes every
-operation and every listing of a rule reachable (:func:`seed`).
+operation and every listing of a rule reachable (:func:`seed`). A rule with change triggers runs a
+second time as ``<RULE> on change``: an oversized configuration change notification for one seeded
+resource (:data:`CHANGE_RESOURCES`), which it reads back with ``GetResourceConfigHistory`` (the
+layer answers it from the item :mod:`cispack.local.config_items` built) and judges; the same
+faults hit every operation of that path.
 
 **Where the faults are.** A ``before-send`` handler on boto3's default session — the session
 ``rdklib.ClientFactory`` builds its clients from (``boto3.client``) — answers the HTTP request
@@ -82,8 +86,10 @@ from cis_rule import RuleFailed
 from cispack.catalog.rules import Rule, custom_rules, import_rule_module
 from cispack.local.builders import add_alarm, add_metric_filter, topic_arn
 from cispack.local.config import MotoCredentialReport
+from cispack.local.config_items import bucket_item, history_item, route_table_item
 from cispack.local.demo import OTHER_REGION, root_row
-from cispack.local.events import scheduled_event
+from cispack.local.events import oversized_change_event, scheduled_event
+from cispack.local.seeds import logging as logging_seed
 from cispack.local.seeds import monitoring
 from cispack.testing.cases import ACCOUNT_ID, FAKE_ENV, REGION, Verdict
 
@@ -99,6 +105,8 @@ KINDS = (*PERSISTENT, THROTTLING, FAILED_EVALUATIONS)
 
 THROTTLE_RATE = 0.3
 PAGE_TOKEN = "cis-faults-page-2"
+#: The name of a rule's run on a configuration change, beside its periodic run.
+ON_CHANGE = " on change"
 
 
 @dataclass(frozen=True)
@@ -256,6 +264,10 @@ class HttpLayer:
         self.paged: set[Operation] = set()
         self.backoff = 0.0
         self._pages: dict[tuple[str, str], _Pages | None] = {}
+        #: What GetResourceConfigHistory answers: one API-shaped item per (type, ID).
+        self.history: dict[tuple[str, str], dict[str, Any]] = {}
+        #: The configuration item of each rule's change run, by rule name.
+        self.changed: dict[str, dict[str, Any]] = {}
         self._unique = f"cis-faults-{id(self)}"
         self._downstream: Callable[..., AWSResponse | None] = lambda **_: None
 
@@ -382,6 +394,8 @@ class HttpLayer:
             return self._put_evaluations(request)
         if service_id == "config-service" and name == "GetComplianceDetailsByConfigRule":
             return self._compliance_details(request)
+        if service_id == "config-service" and name == "GetResourceConfigHistory":
+            return self._config_history(request)
         answer: AWSResponse | None = self._downstream(event_name=event_name, request=request)
         return answer
 
@@ -458,6 +472,16 @@ class HttpLayer:
         ]
         return _json_ok(request.url, {"EvaluationResults": rows})
 
+    def _config_history(self, request: Any) -> AWSResponse:
+        body = json.loads(request.body or b"{}")
+        item = self.history.get((str(body.get("resourceType")), str(body.get("resourceId"))))
+        if item is None:
+            message = f"Resource {body.get('resourceId')} of resourceType:{body.get('resourceType')} is unknown"
+            return wire_error(request.context["cis_model"], request.url, "ResourceNotDiscoveredException", 400, message)
+        # The JSON protocol carries timestamps as epoch seconds.
+        wire = {k: v.timestamp() if isinstance(v, datetime) else v for k, v in item.items()}
+        return _json_ok(request.url, {"configurationItems": [wire]})
+
 
 # -- the account ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -506,6 +530,27 @@ def seed(account: Account) -> None:
     )
     alerts = topic_arn("cis-security-alerts", account.region, account.account_id)
     add_alarm(account, "nacl-changes-alarm", metric, actions=[alerts], dimensions=[{"Name": "EventName", "Value": "*"}])
+
+
+def _route_table_named(account: Account, name: str) -> str:
+    tables = account.client("ec2").describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [name]}])
+    return str(tables["RouteTables"][0]["RouteTableId"])
+
+
+#: The seeded resource of each rule's change run: the public legacy trail bucket (its item has no
+#: Block Public Access, so 2.3 reads the bucket's and the account's), the logged main trail bucket,
+#: and the route table whose peering routes include a prefix list.
+CHANGE_RESOURCES: Mapping[str, Callable[[Account, datetime], dict[str, Any]]] = {
+    "CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC": lambda a, now: bucket_item(
+        logging_seed.LEGACY_BUCKET, account_id=a.account_id, captured=now
+    ),
+    "CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING": lambda a, now: bucket_item(
+        logging_seed.MAIN_BUCKET, account_id=a.account_id, captured=now
+    ),
+    "VPC_PEERING_ROUTES_LEAST_ACCESS": lambda a, now: route_table_item(
+        _route_table_named(a, "app-least-access"), account_id=a.account_id, captured=now
+    ),
+}
 
 
 # -- running the matrix --------------------------------------------------------------------------
@@ -703,8 +748,14 @@ class Matrix:
         self.layer = layer
         self.now = now
 
-    def invoke(self, rule: Rule, module: ModuleType) -> Exception | None:
-        event = scheduled_event(rule.name, rule.input_parameters, account=ACCOUNT_ID, region=REGION, now=self.now)
+    def invoke(self, rule: Rule, module: ModuleType, item: Mapping[str, Any] | None = None) -> Exception | None:
+        """One invocation: scheduled, or an oversized change notification of ``item``."""
+        if item is None:
+            event = scheduled_event(rule.name, rule.input_parameters, account=ACCOUNT_ID, region=REGION, now=self.now)
+        else:
+            event = oversized_change_event(
+                rule.name, item, rule.input_parameters, account=ACCOUNT_ID, region=REGION, now=self.now
+            )
         try:
             # rdklib prints every error response; the table is the suite's output.
             with redirect_stdout(io.StringIO()):
@@ -716,21 +767,21 @@ class Matrix:
             return raw
         return None
 
-    def clean(self, rule: Rule) -> CleanRun:
+    def clean(self, rule: Rule, item: Mapping[str, Any] | None = None) -> CleanRun:
         module = import_rule_module(rule.name)
         layer = self.layer
         layer.two_pages = False
         layer.previous.pop(rule.name, None)
         layer.reset(None)
-        one_page_error = self.invoke(rule, module)
+        one_page_error = self.invoke(rule, module, item)
         one_page = tuple(layer.accepted)
         layer.previous[rule.name] = list(one_page)
         layer.two_pages = True
         layer.reset(None)
-        error = self.invoke(rule, module) or one_page_error
+        error = self.invoke(rule, module, item) or one_page_error
         operations = tuple(sorted({a.operation for a in layer.attempts}))
         return CleanRun(
-            rule.name,
+            rule.name + (ON_CHANGE if item is not None else ""),
             tuple(layer.accepted),
             operations,
             tuple(sorted(layer.pageable)),
@@ -741,13 +792,13 @@ class Matrix:
             error,
         )
 
-    def run(self, rule: Rule, clean: CleanRun, fault: Fault) -> Outcome:
+    def run(self, rule: Rule, clean: CleanRun, fault: Fault, item: Mapping[str, Any] | None = None) -> Outcome:
         layer = self.layer
         layer.previous[rule.name] = list(clean.verdicts)
-        layer.reset(fault, _seed_of(rule.name))
-        error = self.invoke(rule, import_rule_module(rule.name))
+        layer.reset(fault, _seed_of(clean.rule))
+        error = self.invoke(rule, import_rule_module(rule.name), item)
         return Outcome(
-            rule.name,
+            clean.rule,
             fault,
             clean.verdicts,
             tuple(layer.accepted),
@@ -782,8 +833,13 @@ def local_account() -> Iterator[tuple[HttpLayer, datetime]]:
     now = datetime.now(UTC)
     try:
         with mock_aws():
-            seed(Account())
-            layer = HttpLayer().install()
+            account = Account()
+            seed(account)
+            layer = HttpLayer()
+            layer.changed = {name: build(account, now) for name, build in CHANGE_RESOURCES.items()}
+            for item in layer.changed.values():
+                layer.history[(item["resourceType"], item["resourceId"])] = history_item(item)
+            layer.install()
             report = MotoCredentialReport(root_row=root_row(now)).install()
             try:
                 with layer.counted_backoff():
@@ -806,12 +862,16 @@ def run_matrix(rule_names: Sequence[str] | None = None, progress: Callable[[str]
         report.max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "0"))
         matrix = Matrix(layer, now)
         for rule in rules:
-            clean = matrix.clean(rule)
-            report.clean[rule.name] = clean
-            for fault in faults_for(clean):
-                report.outcomes.append(matrix.run(rule, clean, fault))
-            if progress:
-                progress(f"  {rule.name}: {len(clean.operations)} operations, {len(faults_for(clean))} faults")
+            items: list[Mapping[str, Any] | None] = [None]
+            if rule.rule_class().CHANGE_TYPES:
+                items.append(layer.changed[rule.name])
+            for item in items:
+                clean = matrix.clean(rule, item)
+                report.clean[clean.rule] = clean
+                for fault in faults_for(clean):
+                    report.outcomes.append(matrix.run(rule, clean, fault, item))
+                if progress:
+                    progress(f"  {clean.rule}: {len(clean.operations)} operations, {len(faults_for(clean))} faults")
     report.seconds = time.perf_counter() - started
     return report
 
