@@ -23,6 +23,7 @@ from cispack.catalog.rules import GLOBAL_RULESET, load_rules
 from cispack.generate.conformance import (
     ALLOWED_FUNCTIONS,
     ALLOWED_RESOURCE_TYPES,
+    CUSTOM_RULE_FREQUENCY,
     MAX_BODY_BYTES,
     MAX_DESCRIPTION,
     MAX_PARAMETERS,
@@ -198,15 +199,25 @@ def _check_rule(name: str, spec: dict[str, Any], properties: dict[str, Any]) -> 
     else:
         assert source["Owner"] == "CUSTOM_LAMBDA", name
         assert source["SourceIdentifier"] == {"Ref": lambda_arn_parameter(name)}, name
-        scheduled = [d for d in source["SourceDetails"] if d["MessageType"] == "ScheduledNotification"]
-        assert scheduled == [
+        # Every custom rule runs on the pack's one schedule parameter, in its scheduled source
+        # detail (as rdk writes a custom rule), and on configuration changes when it has SourceEvents.
+        details = [
             {
                 "EventSource": "aws.config",
                 "MessageType": "ScheduledNotification",
-                "MaximumExecutionFrequency": document["SourcePeriodic"],
+                "MaximumExecutionFrequency": {"Ref": CUSTOM_RULE_FREQUENCY},
             }
-        ], name
-        assert properties["MaximumExecutionFrequency"] == document["SourcePeriodic"], name
+        ]
+        if document.get("SourceEvents"):
+            assert properties["Scope"] == {"ComplianceResourceTypes": document["SourceEvents"].split(",")}, name
+            details += [
+                {"EventSource": "aws.config", "MessageType": "ConfigurationItemChangeNotification"},
+                {"EventSource": "aws.config", "MessageType": "OversizedConfigurationItemChangeNotification"},
+            ]
+        else:
+            assert "Scope" not in properties, name
+        assert source["SourceDetails"] == details, name
+        assert "MaximumExecutionFrequency" not in properties, name
         optional = json.loads(document["OptionalParameters"])
         assert set(properties.get("InputParameters", {})) == set(optional), name
 

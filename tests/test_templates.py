@@ -182,13 +182,15 @@ def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None
 def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None:
     (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
     properties = pack["Properties"]
-    assert properties["ConformancePackInputParameters"] == [
+    assert properties["ConformancePackInputParameters"][:2] == [
         {"ParameterName": "ProfileLevel", "ParameterValue": {"Ref": "ProfileLevel"}},
         {
             "ParameterName": "GlobalResourcesProfile",
             "ParameterValue": {"Fn::If": ["IsGlobalResourcesRegion", {"Ref": "ProfileLevel"}, "none"]},
         },
     ]
+    frequency = {"ParameterName": "CustomRuleFrequency", "ParameterValue": {"Ref": "CustomRuleFrequency"}}
+    assert frequency in properties["ConformancePackInputParameters"], "every custom rule's schedule"
     pack_parameters = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])["Parameters"]
     for passed in properties["ConformancePackInputParameters"]:
         assert passed["ParameterName"] in pack_parameters
@@ -227,7 +229,7 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
 
 
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
-    expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey"}
+    expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
     expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
     assert set(member["Parameters"]) == expected
 
@@ -302,6 +304,7 @@ def test_member_passes_the_profile_only_in_the_global_resources_region(member: d
         passed = {
             p["ParameterName"]: _resolve(p["ParameterValue"], values, holds)
             for p in properties["ConformancePackInputParameters"]
+            if p["ParameterName"] in ("ProfileLevel", "GlobalResourcesProfile")
         }
         assert passed == {"ProfileLevel": profile, "GlobalResourcesProfile": profile if is_global_region else "none"}
         rules = set(_created(body, passed))

@@ -85,7 +85,9 @@ def _run(args: argparse.Namespace) -> int:
         regions=tuple(args.regions),
         home_region=args.home_region or global_region,
         bucket_prefix=args.bucket_prefix,
-        parameters=member_template.parameter_values(manifest, args.bucket_prefix, args.profile_level, global_region),
+        parameters=member_template.parameter_values(
+            manifest, args.bucket_prefix, args.profile_level, global_region, frequency=args.frequency
+        ),
         stack_set_name=args.stack_set_name,
         call_as=args.call_as,
         retain_stacks_on_account_removal=args.retain_stacks_on_account_removal,
@@ -110,23 +112,46 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _cost(args: argparse.Namespace) -> int:
-    from cispack.catalog.rules import load_rules
+    from cispack.catalog.rules import FREQUENCIES, load_rules
     from cispack.rollout import stackset as rollout
 
-    e = rollout.estimate(load_rules(), args.accounts, args.regions, args.profile_level)
+    rules = load_rules()
+    e = rollout.estimate(rules, args.accounts, args.regions, args.profile_level, args.frequency)
     print(f"{args.accounts} accounts x {args.regions} regions, profile level {args.profile_level}")
     print(f"  periodic rules in the global-resources region only: {len(e.global_rules)}")
     print(f"  periodic rules in every region: {len(e.regional_rules)} ({', '.join(e.regional_rules) or 'none'})")
-    print(f"  periodic rule runs per account per month: {e.runs_per_account:,.1f}")
+    print(
+        f"  periodic rule runs per account per month: {e.runs_per_account:,.1f} (CustomRuleFrequency {args.frequency})"
+    )
     print(f"  periodic rule runs per month, all accounts: {e.runs:,.0f}")
     print(f"  at one evaluation per run: ${e.cost():,.2f} tiered, ${e.cost(flat=True):,.2f} at $0.001 each")
-    print(f"  plus one evaluation per resource change for: {', '.join(e.change_triggered) or 'none'}")
     print("  rules that report per resource (IAM users, trail buckets, route tables...) multiply their runs.")
+    print("\nCustomRuleFrequency (every custom rule's schedule; managed rules keep theirs), periodic runs a month:")
+    for frequency in FREQUENCIES:
+        each = rollout.estimate(rules, args.accounts, args.regions, args.profile_level, frequency)
+        mark = "  <- chosen" if frequency == args.frequency else ""
+        print(f"  {frequency:<17} {each.runs:>12,.0f} runs  ${each.cost():>10,.2f} tiered{mark}")
+    counts = {"AWS::S3::Bucket": args.buckets, "AWS::EC2::RouteTable": args.route_tables}
+    changes = rollout.change_estimate(rules, args.accounts, args.regions, args.profile_level, counts, args.changes)
+    print(
+        f"\nChange triggers: {args.buckets} buckets (global-resources region) and {args.route_tables} route tables "
+        f"(each region) per account, each changing {args.changes:g} times a month:"
+    )
+    for name, resource_type, per_account, evaluations in changes.rules:
+        print(f"  {name:<36} {resource_type:<21} {per_account:>5} per account  {evaluations:>12,.0f} evaluations")
+    total = e.runs + changes.evaluations
+    alone = e.cost(changes.evaluations)
+    print(f"  change-triggered evaluations a month: {changes.evaluations:,.0f} (${alone:,.2f} alone)")
+    print(f"\nTotal at {args.frequency}: {total:,.0f} evaluations a month, ${e.cost(total):,.2f} tiered")
+    managed = [name for name in e.change_triggered if name not in {row[0] for row in changes.rules}]
+    print(f"  plus one evaluation per resource change for the managed rules: {', '.join(managed) or 'none'}")
     return 0
 
 
 def register(sub: Any) -> None:
+    from cispack.catalog.rules import FREQUENCIES
     from cispack.dist.distribution import DIST_DIR
+    from cispack.generate.conformance import DEFAULT_FREQUENCY
     from cispack.rollout.stackset import STACK_SET_NAME
 
     p = sub.add_parser(
@@ -140,6 +165,12 @@ def register(sub: Any) -> None:
         "--global-resources-region", help="the one region for rules on global resources (default: first region)"
     )
     p.add_argument("--profile-level", choices=("1", "2"), default="1", help="CIS profile level (default: 1)")
+    p.add_argument(
+        "--frequency",
+        choices=FREQUENCIES,
+        default=DEFAULT_FREQUENCY,
+        help="CustomRuleFrequency: how often every custom rule runs on its schedule (default: %(default)s)",
+    )
     p.add_argument("--home-region", help="region of the StackSet itself (default: the global-resources region)")
     p.add_argument("--stack-set-name", default=STACK_SET_NAME, help="default: %(default)s")
     p.add_argument(
@@ -175,4 +206,10 @@ def register(sub: Any) -> None:
     p.add_argument("--accounts", type=int, required=True)
     p.add_argument("--regions", type=int, required=True, help="number of regions deployed to")
     p.add_argument("--profile-level", type=int, choices=(1, 2), default=1)
+    p.add_argument(
+        "--frequency", choices=FREQUENCIES, default=DEFAULT_FREQUENCY, help="CustomRuleFrequency (default: %(default)s)"
+    )
+    p.add_argument("--buckets", type=int, default=0, help="S3 buckets per account in the global-resources region")
+    p.add_argument("--route-tables", type=int, default=0, help="route tables per account and region")
+    p.add_argument("--changes", type=float, default=0, help="configuration changes of each of them a month")
     p.set_defaults(func=_cost)

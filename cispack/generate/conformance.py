@@ -7,9 +7,11 @@ stale.
 What the pack holds
     Every managed rule with its CIS input parameters (``MaximumExecutionFrequency`` when periodic,
     ``Scope.ComplianceResourceTypes`` when change-triggered); every custom rule as
-    ``CUSTOM_LAMBDA`` with a ``ScheduledNotification`` source detail at the frequency of its
-    ``parameters.json`` (plus configuration-change details and a scope when it declares
-    ``SourceEvents``); the process checks of CIS 1.15 and 1.17. Config rule names are the rule
+    ``CUSTOM_LAMBDA`` with a ``ScheduledNotification`` source detail at the ``CustomRuleFrequency``
+    parameter's frequency (plus ``ConfigurationItemChangeNotification`` and
+    ``OversizedConfigurationItemChangeNotification`` details and ``Scope.ComplianceResourceTypes``
+    when its ``parameters.json`` declares ``SourceEvents``: 2.3, 2.6 and 4.4); the process checks
+    of CIS 1.15 and 1.17. Config rule names are the rule
     folder names of the public interface (:mod:`cispack.catalog.contract`) (AWS Config appends the pack's suffix).
 
 Pack parameters (the names are an interface: the StackSet member template passes them)
@@ -36,6 +38,15 @@ Pack parameters (the names are an interface: the StackSet member template passes
     single ``Fn::Equals`` (or ``Fn::Not`` of one) over parameters, so the pack cannot compare the
     region it runs in with a "global region" or combine two conditions: the deployer, who knows
     the region, folds "is this the global region" and "which profile there" into one value.
+
+    ``CustomRuleFrequency``
+        ``One_Hour``, ``Three_Hours``, ``Six_Hours``, ``Twelve_Hours`` or ``TwentyFour_Hours``
+        (default): the ``MaximumExecutionFrequency`` of every custom rule's periodic trigger. It is
+        the detection latency of the periodic-only custom rules (1.1, 1.21, 2.5, 3.1-3.14) and the
+        safety net of the three that also run on configuration changes (2.3, 2.6, 4.4: a lost
+        notification, or a trail bucket in another region than the rule's). Managed rules keep
+        their own frequency. ``./pack cost`` prices each choice. The rdk path deploys each rule's
+        ``SourcePeriodic`` instead.
 
     ``<Rule>LambdaArn``
         One per custom rule, e.g. ``VpcPeeringRoutesLeastAccessLambdaArn`` (see
@@ -89,7 +100,7 @@ import yaml
 from cispack import ROOT
 from cispack.catalog.process_checks import PROCESS_CHECKS
 from cispack.catalog.recommendations import CONTROLS, Control
-from cispack.catalog.rules import Rule, load_rules
+from cispack.catalog.rules import FREQUENCIES, Rule, load_rules
 
 PACK_PATH = ROOT / "conformance-pack.yaml"
 CONTROLS_TABLE_PATH = ROOT / "README.md"
@@ -106,6 +117,8 @@ ALLOWED_FUNCTIONS = frozenset({"Ref", "Fn::If", "Fn::Equals", "Fn::Not"})
 PROFILE_LEVEL = "ProfileLevel"
 GLOBAL_RESOURCES_PROFILE = "GlobalResourcesProfile"
 NO_GLOBAL_RESOURCES = "none"
+CUSTOM_RULE_FREQUENCY = "CustomRuleFrequency"
+DEFAULT_FREQUENCY = "TwentyFour_Hours"
 
 # Conditions, by what a rule needs to be created; each is one Fn::Equals (or Fn::Not of one).
 LEVEL2 = "ProfileIsLevel2"
@@ -195,6 +208,12 @@ def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = 
                 "that evaluates global resources, none in every other region."
             ),
         },
+        CUSTOM_RULE_FREQUENCY: {
+            "Type": "String",
+            "Default": DEFAULT_FREQUENCY,
+            "AllowedValues": list(FREQUENCIES),
+            "Description": "How often every custom rule runs on its schedule (MaximumExecutionFrequency).",
+        },
     }
     for rule in load_rules() if rules is None else rules:
         if not rule.is_custom:
@@ -240,10 +259,15 @@ def _custom_resource(rule: Rule, lambda_arn: Any, conditions: dict[str, Any]) ->
             inputs[name] = {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
     if inputs:
         properties["InputParameters"] = inputs
-    frequency = rule.periodic or "TwentyFour_Hours"
-    properties["MaximumExecutionFrequency"] = frequency
+    # Every custom rule's schedule is the pack's one frequency parameter (rdk deploys SourcePeriodic),
+    # in the scheduled source detail only, as rdk's own template writes it: the rule-level
+    # MaximumExecutionFrequency is documented for managed rules and snapshot-triggered custom rules.
     details: list[dict[str, Any]] = [
-        {"EventSource": "aws.config", "MessageType": "ScheduledNotification", "MaximumExecutionFrequency": frequency}
+        {
+            "EventSource": "aws.config",
+            "MessageType": "ScheduledNotification",
+            "MaximumExecutionFrequency": {"Ref": CUSTOM_RULE_FREQUENCY},
+        }
     ]
     if rule.source_events:
         properties["Scope"] = {"ComplianceResourceTypes": list(rule.source_events)}

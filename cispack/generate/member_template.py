@@ -14,7 +14,8 @@ account and region of the organisation.
   ``Fn::If [IsGlobalResourcesRegion, ProfileLevel, "none"]``. The pack's conditions may only
   compare parameters (no ``AWS::Region``, no ``Fn::And``), so this template, an ordinary
   CloudFormation stack, decides "is this the global-resources region" and hands the pack the
-  answer already combined with the profile.
+  answer already combined with the profile. ``CustomRuleFrequency`` (every custom rule's schedule,
+  default ``TwentyFour_Hours``) is passed on as is.
 
 IAM is global, the StackSet is not: a StackSet that deploys a role named ``X`` to two regions of
 one account fails in the second with "X already exists". The pack names the role per region,
@@ -271,6 +272,8 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
             "AllowedPattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
             "Default": "us-east-1",
         },
+        # Passed to the conformance pack as is: how often every custom rule runs on its schedule.
+        conformance.CUSTOM_RULE_FREQUENCY: conformance.pack_parameters([])[conformance.CUSTOM_RULE_FREQUENCY],
         LAYER_KEY_PARAMETER: {
             "Type": "String",
             "Description": "S3 key of the rdklib layer zip in the code bucket (./pack build writes it).",
@@ -332,6 +335,10 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
                     "ParameterValue": {
                         "Fn::If": [GLOBAL_CONDITION, _ref("ProfileLevel"), conformance.NO_GLOBAL_RESOURCES]
                     },
+                },
+                {
+                    "ParameterName": conformance.CUSTOM_RULE_FREQUENCY,
+                    "ParameterValue": _ref(conformance.CUSTOM_RULE_FREQUENCY),
                 },
             ],
         },
@@ -410,12 +417,15 @@ def parameter_values(
     profile_level: str,
     global_resources_region: str,
     rules: Sequence[Rule] | None = None,
+    frequency: str = conformance.DEFAULT_FREQUENCY,
 ) -> dict[str, str]:
-    """The member template's parameter values for a build: code keys from its manifest."""
+    """The member template's parameter values for a build: code keys from its manifest, and the
+    custom rules' schedule (``CustomRuleFrequency``)."""
     values = {
         "CodeBucketPrefix": bucket_prefix,
         "ProfileLevel": profile_level,
         "GlobalResourcesRegion": global_resources_region,
+        conformance.CUSTOM_RULE_FREQUENCY: frequency,
         LAYER_KEY_PARAMETER: manifest.layer.key,
     }
     for rule in rules if rules is not None else custom_rules():

@@ -323,24 +323,69 @@ def runs_per_month(frequency: str) -> float:
     return HOURS_PER_MONTH / FREQUENCY_HOURS[frequency]
 
 
-def estimate(rules: Sequence[Any], accounts: int, regions: int, level: int) -> Estimate:
+def estimate(rules: Sequence[Any], accounts: int, regions: int, level: int, frequency: str | None = None) -> Estimate:
     """The pack's periodic evaluations per month: global rules run in the global-resources
     region only, every other periodic rule in each of ``regions``; rules above ``level`` are not
-    created. Change-triggered rules are listed: they cost one evaluation per change."""
+    created. ``frequency``, when given, is the conformance pack's ``CustomRuleFrequency``: every
+    custom rule runs at it (managed rules keep their own). Change-triggered rules (those with
+    ``SourceEvents``, periodic or not) are listed: they cost one evaluation per change
+    (:func:`change_estimate`)."""
     created = [r for r in rules if r.controls and r.level <= level]
     periodic = [r for r in created if r.periodic]
     global_rules = tuple(r.name for r in periodic if r.is_global)
     regional_rules = tuple(r.name for r in periodic if not r.is_global)
-    per_account = sum(runs_per_month(r.periodic) * (1 if r.is_global else regions) for r in periodic)
+
+    def schedule(rule: Any) -> str:
+        return str(frequency if frequency and rule.is_custom else rule.periodic)
+
+    per_account = sum(runs_per_month(schedule(r)) * (1 if r.is_global else regions) for r in periodic)
     return Estimate(
         accounts,
         regions,
         level,
         global_rules,
         regional_rules,
-        tuple(r.name for r in created if not r.periodic),
+        tuple(r.name for r in created if r.source_events),
         per_account,
     )
+
+
+@dataclass(frozen=True)
+class ChangeEstimate:
+    """Evaluations per month that configuration changes cause: one per change of a resource in a
+    rule's scope (AWS Config invokes the rule for every change of a recorded resource of the type,
+    whatever the verdict, NOT_APPLICABLE included)."""
+
+    #: Per rule and resource type: (rule name, resource type, resources per account in the regions
+    #: the rule runs in, evaluations per month for all accounts).
+    rules: tuple[tuple[str, str, int, float], ...]
+
+    @property
+    def evaluations(self) -> float:
+        return sum(evaluations for *_, evaluations in self.rules)
+
+
+def change_estimate(
+    rules: Sequence[Any],
+    accounts: int,
+    regions: int,
+    level: int,
+    counts: Mapping[str, int],
+    changes_per_month: float,
+) -> ChangeEstimate:
+    """The change-triggered evaluations of the created custom rules for ``counts`` resources of
+    each type per account and region (``AWS::S3::Bucket``, ``AWS::EC2::RouteTable``), each
+    changing ``changes_per_month`` times. A global rule hears of changes in the global-resources
+    region only (AWS Config records a bucket in its own region), a regional rule in each of
+    ``regions``. Managed rules' change triggers are not counted (no resource counts for them)."""
+    rows = []
+    for rule in rules:
+        if not (rule.controls and rule.level <= level and rule.is_custom and rule.source_events):
+            continue
+        for resource_type in rule.source_events:
+            per_account = counts.get(resource_type, 0) * (1 if rule.is_global else regions)
+            rows.append((rule.name, resource_type, per_account, per_account * changes_per_month * accounts))
+    return ChangeEstimate(tuple(rows))
 
 
 # The rollout end to end on a local AWS (moto, in process): `./pack rollout --local` and
