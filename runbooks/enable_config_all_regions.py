@@ -93,8 +93,11 @@ def enable_config(account_id: str, delivery_bucket: str, excluded: set[str]) -> 
         }
         if not recorders:
             role = role or _service_linked_role(changes, partition, account)
-            group = {"allSupported": True, "includeGlobalResourceTypes": not records_global and region == home}
-            recorder = {"name": "default", "roleARN": role, "recordingGroup": group}
+            group: dict[str, Any] = {
+                "allSupported": True,
+                "includeGlobalResourceTypes": not records_global and region == home,
+            }
+            recorder: dict[str, Any] = {"name": "default", "roleARN": role, "recordingGroup": group}
             config.put_configuration_recorder(ConfigurationRecorder=recorder)
             records_global = records_global or group["includeGlobalResourceTypes"]
             changes.change(f"created a recorder of every resource type in {region}", f"config {region}", after=recorder)

@@ -54,7 +54,7 @@ def enable_cloudwatch_logs(trail_id: str, log_group: str) -> Changes:
     log_group = log_group or f"cis-cloudtrail/{name}"
     ensure_log_group(changes, client("logs", region), log_group)
     group_arn = log_group_arn(partition, region, account, log_group)
-    policy = {
+    policy: dict[str, Any] = {
         "Version": "2012-10-17",
         "Statement": [
             {

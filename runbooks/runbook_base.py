@@ -21,6 +21,30 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+# ClientError is re-exported: the runbooks catch it by the error codes that describe a real state.
+__all__ = [
+    "Changes",
+    "ClientError",
+    "RemediationError",
+    "access_keys",
+    "account_and_partition",
+    "check_account",
+    "client",
+    "days_between",
+    "deactivate_key",
+    "ensure_log_group",
+    "ensure_service_role",
+    "error_code",
+    "log_group_arn",
+    "login_profile",
+    "logs_all_management_events",
+    "now_of",
+    "required",
+    "trail_buckets",
+    "user_by_id",
+    "users",
+]
+
 
 class RemediationError(Exception):
     """Why the runbook stopped without changing anything more: one sentence for the person who

@@ -96,6 +96,8 @@ def created(pack: dict[str, Any], params: dict[str, str]) -> dict[str, dict[str,
     """The rules a deployment with ``params`` creates, by ConfigRuleName."""
     result = {}
     for resource in pack["Resources"].values():
+        if resource["Type"] != "AWS::Config::ConfigRule":
+            continue  # remediations: tests/test_remediation_pack.py
         condition = resource.get("Condition")
         if condition is None or _condition(pack, pack["Conditions"][condition], params):
             result[resource["Properties"]["ConfigRuleName"]] = resource["Properties"]
@@ -118,13 +120,19 @@ def pack() -> dict[str, Any]:
 
 def test_generated_files_are_fresh():
     """conformance-pack.yaml, the README's control table and templates/member.yaml: one command writes them."""
+    from cispack.catalog.remediations import REMEDIATIONS
     from cispack.generate import generated_files, stale_files
 
+    # The rdk Remediation block of each rule's parameters.json: tests/test_remediation_pack.py.
+    rdk = {f"rules/{rule.name}/parameters.json" for rule in load_rules()}
     assert {str(path.relative_to(ROOT)) for path in generated_files()} == {
         "conformance-pack.yaml",
         "README.md",
         "templates/member.yaml",
-    }
+        "templates/remediation.yaml",
+        "docs/remediation.md",
+    } | rdk
+    assert {r.rule for r in REMEDIATIONS} <= {rule.name for rule in load_rules()} | set(missing_folders())
     stale = [str(path.relative_to(ROOT)) for path in stale_files()]
     assert not stale, f"{', '.join(stale)} stale: run ./pack generate and commit the result"
 
@@ -171,7 +179,8 @@ def test_only_config_rules_and_supported_functions(pack):
     assert set(refs(pack)) <= set(pack["Parameters"]) | {"AWS::NoValue"}, "no pseudo parameter but AWS::NoValue"
     for resource in pack["Resources"].values():
         assert resource.get("Condition", next(iter(pack["Conditions"]))) in pack["Conditions"]
-        assert len(resource["Properties"]["Description"]) <= MAX_DESCRIPTION
+        if resource["Type"] == "AWS::Config::ConfigRule":
+            assert len(resource["Properties"]["Description"]) <= MAX_DESCRIPTION
 
 
 def test_every_parameter_and_condition_is_used(pack):
@@ -352,7 +361,8 @@ def test_build_pack_with_lambda_arns_from_the_caller():
     arn = "arn:aws:lambda:eu-west-1:111122223333:function:{}".format
     template = build_pack(lambda_arn_for=arn)
     assert not [name for name in template["Parameters"] if name.endswith("LambdaArn")]
-    custom = [r for r in template["Resources"].values() if r["Properties"]["Source"]["Owner"] == "CUSTOM_LAMBDA"]
+    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Config::ConfigRule"]
+    custom = [r for r in rules if r["Properties"]["Source"]["Owner"] == "CUSTOM_LAMBDA"]
     assert custom
     for resource in custom:
         assert resource["Properties"]["Source"]["SourceIdentifier"] == arn(resource["Properties"]["ConfigRuleName"])
@@ -387,7 +397,7 @@ def test_control_table_lists_every_control_with_its_kind():
 
 def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypatch):
     from cispack.cli import cmd_generate
-    from cispack.generate import conformance, member_template
+    from cispack.generate import conformance, member_template, runbooks
 
     pack_path, table_path = tmp_path / "conformance-pack.yaml", tmp_path / "README.md"
     member_path = tmp_path / "templates" / "member.yaml"
@@ -395,6 +405,7 @@ def test_generated_files_are_written_by_the_generate_command(tmp_path, monkeypat
     monkeypatch.setattr(conformance, "PACK_PATH", pack_path)
     monkeypatch.setattr(conformance, "CONTROLS_TABLE_PATH", table_path)
     monkeypatch.setattr(member_template, "MEMBER_TEMPLATE", member_path)
+    monkeypatch.setattr(runbooks, "SETUP_TEMPLATE", tmp_path / "templates" / "remediation.yaml")
     monkeypatch.setattr(cmd_generate, "ROOT", tmp_path)
     args = type("Args", (), {"check": True, "rules_dir": None})()
     assert cmd_generate.cmd_generate(args) == 1

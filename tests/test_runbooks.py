@@ -17,7 +17,7 @@ import pytest
 
 from cispack.catalog import remediations as catalog
 from cispack.catalog.rules import import_rule_module
-from cispack.remediation.local import CALLS, run
+from cispack.remediation.local import CALLS, RunbookStopped, run
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -30,9 +30,9 @@ def changed(result: dict[str, Any]) -> list[str]:
 
 
 def fails_with(runbook: catalog.Runbook, values: dict[str, str], text: str) -> None:
-    with pytest.raises(Exception) as raised:  # each script defines its own RemediationError
+    with pytest.raises(RunbookStopped) as raised:
         run(runbook, values)
-    assert type(raised.value).__name__ == "RemediationError"
+    assert type(raised.value.__cause__).__name__ == "RemediationError"
     assert text in str(raised.value)
 
 

@@ -76,12 +76,13 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_the_templates_are_the_expected_ones() -> None:
-    assert [p.name for p in TEMPLATES] == ["code-bucket.yaml", "member.yaml", "review.yaml"]
+    assert [p.name for p in TEMPLATES] == ["code-bucket.yaml", "member.yaml", "remediation.yaml", "review.yaml"]
 
 
 def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, Any]) -> None:
     roles = resources_of(member, "AWS::IAM::Role")
-    assert list(roles) == ["RulesExecutionRole"]
+    # The remediation role: tests/test_remediation_pack.py.
+    assert list(roles) == ["RulesExecutionRole", "RemediationRole"]
     policies = {
         p["PolicyName"]: p["PolicyDocument"]["Statement"] for p in roles["RulesExecutionRole"]["Properties"]["Policies"]
     }
@@ -182,6 +183,7 @@ def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None
 def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None:
     (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
     properties = pack["Properties"]
+    # Then the remediation settings: tests/test_remediation_pack.py.
     assert properties["ConformancePackInputParameters"][:2] == [
         {"ParameterName": "ProfileLevel", "ParameterValue": {"Ref": "ProfileLevel"}},
         {
@@ -231,7 +233,10 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
     expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
-    assert set(member["Parameters"]) == expected
+    # The remediation settings have defaults; the rollout passes none of them.
+    remediation = set(member_template.REMEDIATION_SETTINGS)
+    assert all("Default" in member["Parameters"][name] for name in remediation)
+    assert set(member["Parameters"]) == expected | remediation
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=[p.name for p in TEMPLATES])
@@ -344,5 +349,6 @@ def _created(body: dict[str, Any], passed: dict[str, str]) -> list[str]:
     return [
         resource["Properties"]["ConfigRuleName"]
         for resource in body["Resources"].values()
-        if "Condition" not in resource or holds(body["Conditions"][resource["Condition"]])
+        if resource["Type"] == "AWS::Config::ConfigRule"
+        and ("Condition" not in resource or holds(body["Conditions"][resource["Condition"]]))
     ]

@@ -1,6 +1,6 @@
 """Which control the pack remediates, how, and whether it may run automatically: the
 "Remediation" table of the public interface (CONTROLS.md), pinned here with what each row needs
-to deploy (``tests/test_remediation_catalog.py`` holds it to the table when ``../shared`` is there).
+to deploy (``tests/test_remediation_pack.py`` holds it to the table's rows and modes).
 
 Each :class:`Remediation` names its rule, its controls, its mode (``manual``: only when a person
 presses Remediate; ``automatic allowed``: the user may switch the pack to run it automatically)

@@ -10,6 +10,10 @@ def _run(args: argparse.Namespace) -> int:
     from cispack.local.demo import main
     from cispack.report.demo import demo_scorecard
 
+    if args.remediate:
+        from cispack.remediation.demo import remediate
+
+        return main(args.keep, finish=demo_scorecard, remediate=remediate)
     return main(args.keep, finish=demo_scorecard)
 
 
@@ -18,4 +22,9 @@ def register(sub: Any) -> None:
         "demo", help="deploy the pack to an embedded local AWS (moto server) and print every rule's verdicts"
     )
     parser.add_argument("--keep", metavar="DIR", help="keep logs, zips and results.json in DIR")
+    parser.add_argument(
+        "--remediate",
+        action="store_true",
+        help="then run the pack's own runbook on every non-compliant resource, evaluate again, print before and after",
+    )
     parser.set_defaults(func=_run)

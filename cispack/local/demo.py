@@ -6,7 +6,11 @@
 3. invoke every deployed custom rule the way AWS Config does — a scheduled event, the rule's
    execution role, a result token — running the handler from the very zip that rdk uploaded
    (moto cannot execute Lambda code), in a clean interpreter that has only boto3 and rdklib;
-4. print a verdict table per rule with its annotations.
+4. print a verdict table per rule with its annotations;
+5. detection on change (:mod:`cispack.local.change_demo`): make one trail bucket public and open
+   one route table to the whole peer VPC, send the rules scoped to those resource types the
+   configuration change notifications AWS Config would send, and print the verdicts before and
+   after, with no periodic run; also what rdk deployed as those rules' triggers.
 
 moto has no root user; the demo's local AWS supplies the credential report's ``<root_account>``
 row (:data:`ROOT_ROW`: the root password used two days before the run).
@@ -24,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,6 +42,7 @@ from cispack.catalog.rules import Rule, load_rules
 from cispack.dist.packaging import lambda_like_path
 from cispack.local import seeds
 from cispack.local.aws import LocalAws, moto_server
+from cispack.local.change_demo import ChangeDetection, detect_on_change, merged, rdk_rule_triggers
 from cispack.local.events import scheduled_event
 
 DEMO_REGION = "us-east-1"
@@ -138,8 +143,10 @@ def invoke_rule(
     work: Path,
     site: Path,
     now: datetime,
+    event: Mapping[str, Any] | None = None,
 ) -> RuleOutcome:
-    """Run the rule's handler from the zip rdk uploaded, with the function's role, as Config would."""
+    """Run the rule's handler from the zip rdk uploaded, with the function's role, as Config would:
+    with a scheduled event, or with ``event`` (a configuration change notification)."""
     code_bucket = f"config-rule-code-bucket-{account_id}-{aws.region}"
     body = boto3.client("s3").get_object(Bucket=code_bucket, Key=f"{rule.name}/{rule.name}.zip")["Body"].read()
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
@@ -151,15 +158,19 @@ def invoke_rule(
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(unpacked)
     credentials = boto3.client("sts").assume_role(RoleArn=function["Role"], RoleSessionName=rule.name)["Credentials"]
-    event = scheduled_event(
-        rule.name,
-        rule.input_parameters,
-        account=account_id,
-        region=aws.region,
-        now=now,
-        execution_role_arn=recorder_role_arn,
-    )
-    event_file = work / f"{rule.name}.event.json"
+    kind = "change" if event is not None else "scheduled"
+    if event is None:
+        event = scheduled_event(
+            rule.name,
+            rule.input_parameters,
+            account=account_id,
+            region=aws.region,
+            now=now,
+            execution_role_arn=recorder_role_arn,
+        )
+    else:
+        event = {**event, "executionRoleArn": recorder_role_arn}
+    event_file = work / f"{rule.name}.{kind}.event.json"
     event_file.write_text(json.dumps({"event": event, "root_row": root_row(now)}))
     env = {
         **aws.env(),
@@ -207,9 +218,14 @@ def print_table(outcomes: list[RuleOutcome], managed: list[Rule], say: Callable[
 # What runs after the verdicts are printed (``./pack demo`` passes the scorecard), given the
 # outcomes, the managed rules, the account, the local AWS, the work folder and the printer.
 Finish = Callable[[list["RuleOutcome"], list[Rule], str, LocalAws, Path, Callable[[str], None]], object]
+#: ``./pack demo --remediate`` (cispack.remediation.demo): given the verdicts and a way to evaluate
+#: a rule again on the running local AWS, remediate and return the verdicts after.
+Remediate = Callable[[list["RuleOutcome"], Callable[[Rule], "RuleOutcome"], Callable[[str], None]], list["RuleOutcome"]]
 
 
-def run_demo(work: Path, say: Callable[[str], None] = print, finish: Finish | None = None) -> list[RuleOutcome]:
+def run_demo(
+    work: Path, say: Callable[[str], None] = print, finish: Finish | None = None, remediate: Remediate | None = None
+) -> list[RuleOutcome]:
     rules = load_rules()
     custom = [r for r in rules if r.is_custom]
     managed = [r for r in rules if not r.is_custom]
@@ -241,23 +257,49 @@ def run_demo(work: Path, say: Callable[[str], None] = print, finish: Finish | No
                 outcomes.append(RuleOutcome(rule, error="rdk deploy created no Lambda for this rule"))
                 continue
             outcomes.append(invoke_rule(rule, function, aws, account_id, recorder_role_arn, work, site, now))
+        if remediate is not None:
+
+            def again(rule: Rule) -> RuleOutcome:
+                return invoke_rule(rule, functions[rule.name], aws, account_id, recorder_role_arn, work, site, now)
+
+            outcomes = remediate(outcomes, again, say)
+        # Detection on change: after the first evaluation, no periodic run.
+        hybrid = [r for r in custom if r.source_events and r.name in functions]
+        by_name = {r.name: r for r in hybrid}
+
+        def on_change(name: str, event: Mapping[str, Any]) -> list[dict[str, Any]] | str:
+            done = invoke_rule(
+                by_name[name], functions[name], aws, account_id, recorder_role_arn, work, site, now, event=event
+            )
+            return done.evaluations if done.error is None else done.error
+
+        first = {o.rule.name: o.evaluations for o in outcomes}
+        detection: ChangeDetection = detect_on_change(hybrid, first, on_change, account_id, aws.region, now)
+        detection.deployed = {r.name: rdk_rule_triggers(r.name.replace("_", "")) for r in hybrid}
     print_table(outcomes, managed, say)
     (work / "results.json").write_text(
         json.dumps({o.rule.name: {"evaluations": o.evaluations, "error": o.error} for o in outcomes}, indent=1)
     )
+    for line in detection.lines():
+        say(line)
+    (work / "changes.json").write_text(
+        json.dumps({"deployed": detection.deployed, "flips": [vars(f) for f in detection.flips]}, indent=1)
+    )
     if finish is not None:
-        finish(outcomes, managed, account_id, aws, work, say)
+        # AWS Config keeps each resource's latest evaluation: the scorecard reads those.
+        latest = [RuleOutcome(o.rule, merged(o.evaluations, detection.flips, o.rule.name), o.error) for o in outcomes]
+        finish(latest, managed, account_id, aws, work, say)
     return outcomes
 
 
-def main(keep: str | None = None, finish: Finish | None = None) -> int:
+def main(keep: str | None = None, finish: Finish | None = None, remediate: Remediate | None = None) -> int:
     if keep:
         work = Path(keep).resolve()
         work.mkdir(parents=True, exist_ok=True)
-        outcomes = run_demo(work, finish=finish)
+        outcomes = run_demo(work, finish=finish, remediate=remediate)
     else:
         with tempfile.TemporaryDirectory(prefix="cis-pack-demo-") as tmp:
-            outcomes = run_demo(Path(tmp), finish=finish)
+            outcomes = run_demo(Path(tmp), finish=finish, remediate=remediate)
     counts: dict[str, int] = {}
     for outcome in outcomes:
         for evaluation in outcome.evaluations:

@@ -10,6 +10,8 @@ script makes is recorded as the IAM action it needs (:class:`Calls`).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -92,6 +94,15 @@ def run(runbook: Runbook, values: Mapping[str, str], extra: Mapping[str, str] | 
     namespace: dict[str, Any] = {"__name__": f"cispack_runbook_{runbook.module}"}
     exec(compile(source, f"<{runbook.document}>", "exec"), namespace)  # the pack's own generated script
     events = {**payload(runbook, values), **(extra or {})}
-    with _recording(runbook.document):
-        result: dict[str, Any] = namespace["handler"](events, None)
+    # The script prints each change for the execution's log; here the result says it.
+    with _recording(runbook.document), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            result: dict[str, Any] = namespace["handler"](events, None)
+        except namespace["RemediationError"] as err:
+            raise RunbookStopped(str(err)) from err
     return result
+
+
+class RunbookStopped(Exception):
+    """The runbook stopped with its one sentence (its script's ``RemediationError``), as the
+    Automation execution would fail with it."""
