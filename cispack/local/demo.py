@@ -275,7 +275,7 @@ def run_demo(
 
         first = {o.rule.name: o.evaluations for o in outcomes}
         detection: ChangeDetection = detect_on_change(hybrid, first, on_change, account_id, aws.region, now)
-        detection.deployed = {r.name: rdk_rule_triggers(r.name.replace("_", "")) for r in hybrid}
+        detection.deployed = {r.name: rdk_rule_triggers(r.name.replace("_", "")) for r in custom if r.name in functions}
     print_table(outcomes, managed, say)
     (work / "results.json").write_text(
         json.dumps({o.rule.name: {"evaluations": o.evaluations, "error": o.error} for o in outcomes}, indent=1)
