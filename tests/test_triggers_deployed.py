@@ -7,11 +7,15 @@ every custom rule's schedule, and ``./pack cost`` prices each choice and the cha
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 import yaml
 
+from cispack import ROOT
+from cispack.catalog.process_checks import PROCESS_CHECKS
+from cispack.catalog.recommendations import BY_ID
 from cispack.catalog.rules import FREQUENCIES, custom_rules, load_rules
 from cispack.cli import main as cli
 from cispack.generate import conformance, member_template
@@ -35,7 +39,9 @@ ON_CHANGE = [
 
 def test_source_events_and_change_types_agree():
     declared = {rule.name: rule.source_events for rule in custom_rules() if rule.source_events}
-    coded = {rule.name: tuple(rule.rule_class().CHANGE_TYPES) for rule in custom_rules() if rule.rule_class().CHANGE_TYPES}
+    coded = {
+        rule.name: tuple(rule.rule_class().CHANGE_TYPES) for rule in custom_rules() if rule.rule_class().CHANGE_TYPES
+    }
     assert declared == coded == HYBRID
     for rule in custom_rules():
         assert rule.periodic == "TwentyFour_Hours", f"{rule.name}: rdk deploys every custom rule daily"
@@ -122,8 +128,10 @@ def test_change_triggers_cost_one_evaluation_per_change_where_the_rule_runs():
 
 def test_the_cost_command_prints_every_frequency_and_the_change_triggers(capsys):
     code = cli.main(
-        ["cost", "--accounts", "10", "--regions", "3", "--profile-level", "2", "--frequency", "Six_Hours"]
-        + ["--buckets", "40", "--route-tables", "12", "--changes", "5"]
+        [
+            *("cost", "--accounts", "10", "--regions", "3", "--profile-level", "2", "--frequency", "Six_Hours"),
+            *("--buckets", "40", "--route-tables", "12", "--changes", "5"),
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -132,3 +140,42 @@ def test_the_cost_command_prints_every_frequency_and_the_change_triggers(capsys)
     assert "Six_Hours" in out.split("<- chosen")[0].splitlines()[-1]
     assert "VPC_PEERING_ROUTES_LEAST_ACCESS      AWS::EC2::RouteTable     36 per account" in out
     assert "change-triggered evaluations a month: 5,800" in out
+
+
+def _controls(cell: str) -> set[str]:
+    """``1.2\u20131.14, 2.7\u20132.9`` -> every control named (a range is written with an en dash)."""
+    found: set[str] = set()
+    for part in cell.split(","):
+        first, _, last = part.strip().partition("\u2013")
+        section, start = first.split(".")
+        end = last.split(".")[1] if last else start
+        found |= {f"{section}.{n}" for n in range(int(start), int(end) + 1)}
+    return found
+
+
+def test_the_latency_table_matches_the_rules():
+    text = (ROOT / "docs" / "detection.md").read_text(encoding="utf-8")
+    section = text.split("## Per control", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if re.match(r"\| \d", line)]
+    documented = [(_controls(cells[0]), cells[2].strip()) for cells in rows]
+
+    def controls(rules: Any) -> set[str]:
+        return {control.id for rule in rules for control in rule.controls}
+
+    custom = [r for r in load_rules() if r.is_custom]
+    managed = [r for r in load_rules() if not r.is_custom]
+    assert documented == [
+        (
+            controls(r for r in custom if r.source_events == ("AWS::S3::Bucket",) and r.periodic),
+            "a configuration change of an `AWS::S3::Bucket`, and the schedule",
+        ),
+        (
+            controls(r for r in custom if r.source_events == ("AWS::EC2::RouteTable",) and r.periodic),
+            "a configuration change of an `AWS::EC2::RouteTable`, and the schedule",
+        ),
+        (controls(r for r in custom if not r.source_events), "the schedule"),
+        (controls(r for r in managed if r.source_events and not r.periodic), "a configuration change"),
+        (controls(r for r in managed if r.periodic and not r.source_events), "the schedule"),
+        ({check.control for check in PROCESS_CHECKS}, "a person"),
+    ]
+    assert set().union(*(found for found, _ in documented)) == set(BY_ID), "every control has its row"

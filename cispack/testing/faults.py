@@ -936,8 +936,11 @@ def format_by_rule(report: Report) -> list[str]:
 
 
 def format_report(report: Report, examples: int = 3) -> list[str]:
+    rules = len({name.removesuffix(ON_CHANGE) for name in report.clean})
+    on_change = sum(name.endswith(ON_CHANGE) for name in report.clean)
     lines = [
-        f"{len(report.clean)} custom rules, {len(report.outcomes)} faulted runs in {report.seconds:.1f} s "
+        f"{rules} custom rules ({on_change} also run on a configuration change), "
+        f"{len(report.outcomes)} faulted runs in {report.seconds:.1f} s "
         f"(botocore standard retries, AWS_MAX_ATTEMPTS={report.max_attempts}; backoff counted, not slept).",
         "",
         *format_table(report),
