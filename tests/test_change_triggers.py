@@ -6,9 +6,6 @@ must be the periodic run's verdict for that resource, annotation included. A res
 run does not report (not a trail bucket, another account's table, deleted) is NOT_APPLICABLE on
 change. Every scenario also names the verdict it expects, so that two equally wrong runs fail."""
 
-# The tables keep each expected annotation on one line.
-# ruff: noqa: E501
-
 from __future__ import annotations
 
 import json
