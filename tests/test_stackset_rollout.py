@@ -346,6 +346,8 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
             "--call-as",
             "DELEGATED_ADMIN",
             "--retain-stacks-on-account-removal",
+            "--frequency",
+            "Six_Hours",
         ]
     )
     assert code == 0
@@ -362,7 +364,10 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
     assert create["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
     assert create["TemplateURL"].startswith(f"https://{BUCKET_PREFIX}-us-east-1.s3.us-east-1.amazonaws.com/")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in create["Parameters"]}
-    assert parameters == member_template.parameter_values(manifest, BUCKET_PREFIX, "1", "us-east-1")
+    assert parameters == member_template.parameter_values(
+        manifest, BUCKET_PREFIX, "1", "us-east-1", frequency="Six_Hours"
+    )
+    assert parameters["CustomRuleFrequency"] == "Six_Hours"
     assert calls[4]["params"]["OperationPreferences"] == {
         "RegionConcurrencyType": "PARALLEL",
         "MaxConcurrentCount": 4,
