@@ -289,7 +289,7 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
             "Type": "String",
             "Description": f"S3 key of the {rule.name} function zip in the code bucket.",
         }
-    # Remediation settings (README, Remediation): automatic mode and the runbooks' values.
+    # Remediation settings (docs/remediation.md): automatic mode and the runbooks' values.
     parameters.update({name: p for name, p in runbooks.pack_parameters().items() if name in REMEDIATION_SETTINGS})
     return parameters
 
