@@ -54,6 +54,20 @@ Handler = Callable[..., Any]
 _responder_ids = itertools.count()
 
 
+def _register(session: Any, installed: list[tuple[str, Handler]], handlers: Iterable[tuple[str, Handler]]) -> None:
+    """Register each handler on the session's events, remembering it for :func:`_unregister`."""
+    for name, handler in handlers:
+        session.events.register(name, handler)
+        installed.append((name, handler))
+
+
+def _unregister(session: Any, installed: list[tuple[str, Handler]]) -> None:
+    events = (session or _default_session()).events
+    for name, handler in installed:
+        events.unregister(name, handler)
+    installed.clear()
+
+
 def _default_session() -> Any:
     return boto3._get_default_session()
 
@@ -367,34 +381,38 @@ class ComplianceLedger:
 
     def install(self, session: Any = None) -> ComplianceLedger:
         session = session or _default_session()
-        events = session.events
-        for name, handler in (
-            (_event(session, "before-parameter-build", "config", "PutEvaluations"), _capture_params),
-            (_event(session, "before-parameter-build", "config", "GetComplianceDetailsByConfigRule"), _capture_params),
-            (_event(session, "before-call", "config", "PutEvaluations"), self._put),
-            (_event(session, "after-call", "config", "PutEvaluations"), self._after_put),
-            (_event(session, "before-call", "config", "GetComplianceDetailsByConfigRule"), self._details),
+        _register(
+            session,
+            self._handlers,
             (
-                _event(session, "before-parameter-build", "config", "DescribeConfigRuleEvaluationStatus"),
-                _capture_params,
+                (_event(session, "before-parameter-build", "config", "PutEvaluations"), _capture_params),
+                (
+                    _event(session, "before-parameter-build", "config", "GetComplianceDetailsByConfigRule"),
+                    _capture_params,
+                ),
+                (_event(session, "before-call", "config", "PutEvaluations"), self._put),
+                (_event(session, "after-call", "config", "PutEvaluations"), self._after_put),
+                (_event(session, "before-call", "config", "GetComplianceDetailsByConfigRule"), self._details),
+                (
+                    _event(session, "before-parameter-build", "config", "DescribeConfigRuleEvaluationStatus"),
+                    _capture_params,
+                ),
+                (_event(session, "before-call", "config", "DescribeConfigRuleEvaluationStatus"), self._status),
+                (_event(session, "before-parameter-build", "config", "PutConfigRule"), _capture_params),
+                (_event(session, "after-call", "config", "PutConfigRule"), self._rule_created),
+                (_event(session, "before-parameter-build", "config", "PutConformancePack"), _capture_params),
+                (_event(session, "before-call", "config", "PutConformancePack"), self._put_pack),
+                (
+                    _event(session, "before-parameter-build", "config", "DescribeConformancePackCompliance"),
+                    _capture_params,
+                ),
+                (_event(session, "before-call", "config", "DescribeConformancePackCompliance"), self._pack_compliance),
             ),
-            (_event(session, "before-call", "config", "DescribeConfigRuleEvaluationStatus"), self._status),
-            (_event(session, "before-parameter-build", "config", "PutConfigRule"), _capture_params),
-            (_event(session, "after-call", "config", "PutConfigRule"), self._rule_created),
-            (_event(session, "before-parameter-build", "config", "PutConformancePack"), _capture_params),
-            (_event(session, "before-call", "config", "PutConformancePack"), self._put_pack),
-            (_event(session, "before-parameter-build", "config", "DescribeConformancePackCompliance"), _capture_params),
-            (_event(session, "before-call", "config", "DescribeConformancePackCompliance"), self._pack_compliance),
-        ):
-            events.register(name, handler)
-            self._handlers.append((name, handler))
+        )
         return self
 
     def uninstall(self, session: Any = None) -> None:
-        events = (session or _default_session()).events
-        for name, handler in self._handlers:
-            events.unregister(name, handler)
-        self._handlers.clear()
+        _unregister(session, self._handlers)
 
 
 @dataclass
@@ -481,30 +499,31 @@ class AggregatorLedger:
 
     def install(self, session: Any = None) -> AggregatorLedger:
         session = session or _default_session()
-        events = session.events
-        for name, handler in (
-            (_event(session, "before-parameter-build", "config", "PutConfigurationAggregator"), _capture_params),
-            (_event(session, "after-call", "config", "PutConfigurationAggregator"), self._created),
+        _register(
+            session,
+            self._handlers,
             (
-                _event(session, "before-parameter-build", "config", "DescribeAggregateComplianceByConfigRules"),
-                _capture_params,
+                (_event(session, "before-parameter-build", "config", "PutConfigurationAggregator"), _capture_params),
+                (_event(session, "after-call", "config", "PutConfigurationAggregator"), self._created),
+                (
+                    _event(session, "before-parameter-build", "config", "DescribeAggregateComplianceByConfigRules"),
+                    _capture_params,
+                ),
+                (
+                    _event(session, "before-call", "config", "DescribeAggregateComplianceByConfigRules"),
+                    self._compliance,
+                ),
+                (
+                    _event(session, "before-parameter-build", "config", "GetAggregateComplianceDetailsByConfigRule"),
+                    _capture_params,
+                ),
+                (_event(session, "before-call", "config", "GetAggregateComplianceDetailsByConfigRule"), self._details),
             ),
-            (_event(session, "before-call", "config", "DescribeAggregateComplianceByConfigRules"), self._compliance),
-            (
-                _event(session, "before-parameter-build", "config", "GetAggregateComplianceDetailsByConfigRule"),
-                _capture_params,
-            ),
-            (_event(session, "before-call", "config", "GetAggregateComplianceDetailsByConfigRule"), self._details),
-        ):
-            events.register(name, handler)
-            self._handlers.append((name, handler))
+        )
         return self
 
     def uninstall(self, session: Any = None) -> None:
-        events = (session or _default_session()).events
-        for name, handler in self._handlers:
-            events.unregister(name, handler)
-        self._handlers.clear()
+        _unregister(session, self._handlers)
 
 
 @dataclass
@@ -555,19 +574,18 @@ class ConfigHistory:
 
     def install(self, session: Any = None) -> ConfigHistory:
         session = session or _default_session()
-        for name, handler in (
-            (_event(session, "before-parameter-build", "config", "GetResourceConfigHistory"), _capture_params),
-            (_event(session, "before-call", "config", "GetResourceConfigHistory"), self._history),
-        ):
-            session.events.register(name, handler)
-            self._handlers.append((name, handler))
+        _register(
+            session,
+            self._handlers,
+            (
+                (_event(session, "before-parameter-build", "config", "GetResourceConfigHistory"), _capture_params),
+                (_event(session, "before-call", "config", "GetResourceConfigHistory"), self._history),
+            ),
+        )
         return self
 
     def uninstall(self, session: Any = None) -> None:
-        events = (session or _default_session()).events
-        for name, handler in self._handlers:
-            events.unregister(name, handler)
-        self._handlers.clear()
+        _unregister(session, self._handlers)
 
 
 @dataclass
