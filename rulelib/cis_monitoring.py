@@ -59,7 +59,7 @@ from botocore.exceptions import ClientError
 from rdklib import Evaluation
 
 from cis_filter_pattern import Comparison, FilterPatternError, RegexValue, evaluate, leaves, parse
-from cis_pattern_coverage import Coverage, covers, sample_events
+from cis_pattern_coverage import Coverage, TooComplex, covers, sample_events
 from cis_rule import (
     ACCOUNT,
     CisRule,
@@ -216,8 +216,12 @@ def unreadable_reason(filter_pattern: str) -> str | None:
 
 
 def group_coverage(patterns: Sequence[str], accepted: tuple[str, ...]) -> Coverage:
-    """Whether filters publishing one metric (their union) cover one of the accepted patterns."""
-    return covers(tuple(sorted(set(patterns))), accepted)
+    """Whether filters publishing one metric (their union) cover one of the accepted patterns.
+    Filters beyond the decision's bounds (:class:`cis_pattern_coverage.TooComplex`) never cover."""
+    try:
+        return covers(tuple(sorted(set(patterns))), accepted)
+    except TooComplex:
+        return Coverage(False, None, None)
 
 
 @functools.lru_cache(maxsize=64)
@@ -299,7 +303,9 @@ def closest_miss(filters: Sequence[MetricFilter], accepted: tuple[str, ...]) -> 
     if best is None:
         return f"; {join_names([_short(f.name) for f in unreadable], limit=2)} could not be read"
     missed = group_coverage([f.pattern for f in best.filters], accepted).missed
-    event = _fit(missed or {}, 110)
+    if missed is None:
+        return f"; the closest, {_short(best.names)}, is too complex to decide, so it is not credited"
+    event = _fit(missed, 110)
     if best_score != (0, 0):
         return f"; the closest, {_short(best.names)}, misses {event}"
     return f"; no filter tests this control's events, e.g. {event}"

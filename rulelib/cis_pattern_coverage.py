@@ -72,7 +72,20 @@ from cis_filter_pattern import (
 )
 from cis_regular import Language, cells, contains, exact, glob, search
 
-__all__ = ["Coverage", "covers", "find_event", "sample_events"]
+__all__ = ["MAX_SEARCH_STEPS", "Coverage", "TooComplex", "covers", "find_event", "sample_events"]
+
+# Bounds that keep a pathological filter (thousands of fields, regexes whose product explodes)
+# from running a rule out of time; a filter beyond them is not credited with coverage.
+MAX_SEARCH_STEPS: Final = 200_000
+
+
+class TooComplex(FilterPatternError):
+    """The filters are beyond what the decision explores within its bounds. Treated like a
+    pattern that cannot be read: it never covers, and the annotation says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"too complex to decide: {message}", 0)
+
 
 # How many events of P a filter is tried against before the full search (per accepted pattern).
 _SAMPLES: Final = 12
@@ -331,7 +344,13 @@ def _solutions(problem: _Problem) -> Iterator[dict[str, Any]]:
                     return cells_here[-1:]
         return cells_here
 
+    steps = 0
+
     def walk(index: int) -> Iterator[dict[str, Any]]:
+        nonlocal steps
+        steps += 1
+        if steps > MAX_SEARCH_STEPS:
+            raise TooComplex(f"the search for an event exceeded {MAX_SEARCH_STEPS:,} steps")
         if _eval3(problem.formula, truth) is False:
             return
         if index == len(problem.paths):
@@ -413,13 +432,17 @@ def _subsets(items: Sequence[Term], size: int) -> Iterator[tuple[Term, ...]]:
 
 
 def find_event(pattern: Node, excluded: Sequence[Node] = ()) -> dict[str, Any] | None:
-    """An event that ``pattern`` matches and none of ``excluded`` does, or ``None`` if none exists."""
+    """An event that ``pattern`` matches and none of ``excluded`` does, or ``None`` if none exists.
+    Raises :class:`TooComplex` beyond the decision's bounds."""
     formula: Node = And((pattern, *(_Not(node) for node in excluded))) if excluded else pattern
 
     def check(event: Mapping[str, Any]) -> bool:
         return evaluate(pattern, event) and not any(evaluate(node, event) for node in excluded)
 
-    return _solve(_problem(formula, check))
+    try:
+        return _solve(_problem(formula, check))
+    except OverflowError as error:  # cis_regular.cells: the automata product is too large
+        raise TooComplex(str(error)) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -447,8 +470,9 @@ def covers(filter_patterns: str | Sequence[str], accepted_patterns: Sequence[str
     """Whether the filters (one pattern, or several publishing one metric: their union) match
     every event that one of ``accepted_patterns`` matches.
 
-    Raises :class:`FilterPatternError` when a filter pattern cannot be parsed, and ``ValueError``
-    when an accepted pattern cannot (a defect of the pack, not of the account).
+    Raises :class:`FilterPatternError` when a filter pattern cannot be parsed (or
+    :class:`TooComplex`, one, when the filters are beyond the decision's bounds), and
+    ``ValueError`` when an accepted pattern cannot (a defect of the pack, not of the account).
     """
     texts = (filter_patterns,) if isinstance(filter_patterns, str) else tuple(filter_patterns)
     result = _covers(texts, tuple(accepted_patterns))

@@ -250,3 +250,37 @@ def test_find_event_finds_an_event_whenever_the_pool_has_one(pattern: str) -> No
         assert event is not None
     if event is not None:
         assert evaluate(node, event)
+
+
+def test_beyond_the_bounds_the_filter_is_not_credited(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cis_monitoring
+    import cis_pattern_coverage
+    from cis_pattern_coverage import TooComplex
+
+    narrowed = _narrow(V120_33, '$.userAgent != "x" || $.sourceIPAddress != "y"')
+    monkeypatch.setattr(cis_pattern_coverage, "MAX_SEARCH_STEPS", 3)
+    cis_pattern_coverage._covers.cache_clear()
+    cis_pattern_coverage._samples.cache_clear()
+    try:
+        with pytest.raises(TooComplex, match="too complex to decide"):
+            covers(narrowed, [V120_33])
+        assert not cis_monitoring.group_coverage([narrowed], (V120_33,)).covered
+    finally:
+        cis_pattern_coverage._covers.cache_clear()
+        cis_pattern_coverage._samples.cache_clear()
+
+
+def test_an_automata_product_beyond_its_bound_is_too_complex(monkeypatch: pytest.MonkeyPatch) -> None:
+    import cis_regular
+    from cis_pattern_coverage import TooComplex
+
+    real = cis_regular.cells
+    monkeypatch.setattr("cis_pattern_coverage.cells", lambda languages: real(languages, limit=2))
+    import cis_pattern_coverage
+
+    cis_pattern_coverage._field_cells.cache_clear()
+    try:
+        with pytest.raises(TooComplex):
+            find_event(parse('{ $.a = %^10\\.[0-9]+% && $.a != "10.1" }'))
+    finally:
+        cis_pattern_coverage._field_cells.cache_clear()
