@@ -39,12 +39,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import yaml
-
 from cispack import TEMPLATES_DIR
 from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules
 from cispack.dist.distribution import Manifest
-from cispack.generate import conformance, runbooks
+from cispack.generate import conformance, runbooks, yaml_text
 from cispack.generate.conformance import logical_id
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "member.yaml"
@@ -406,25 +404,8 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
     }
 
 
-class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types here
-    """Block style for multi-line strings (the conformance pack body), no aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> Any:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def render(document: dict[str, Any]) -> str:
-    text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=False)
-    return HEADER + text
+    return HEADER + yaml_text.dump(document)
 
 
 def parameter_values(

@@ -35,8 +35,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cispack import TEMPLATES_DIR
 from cispack.catalog.remediations import (
     AUTOMATIC,
@@ -52,6 +50,7 @@ from cispack.catalog.remediations import (
     own_runbooks,
 )
 from cispack.catalog.rules import Rule, import_rule_module
+from cispack.generate import yaml_text
 
 __all__ = ["ROLE", "SETTINGS", "own_runbooks"]  # re-exported for the member template
 
@@ -467,25 +466,8 @@ def rdk_files(rules: Sequence[Rule]) -> dict[Path, str]:
     return files
 
 
-class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types here
-    """Block style for multi-line strings (the runbooks' scripts), no aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> Any:
-    if "\n" in value:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def render_setup_template() -> str:
-    text: str = yaml.dump(setup_template(), Dumper=_Dumper, sort_keys=False, width=120, allow_unicode=False)
-    return HEADER + text
+    return HEADER + yaml_text.dump(setup_template())
 
 
 # --- the documentation's table --------------------------------------------------------------------
