@@ -8,6 +8,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def _timestamp(now: datetime | None) -> str:
+    """AWS Config's notification time: UTC, milliseconds, ``Z``."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _envelope(
+    rule_name: str,
+    invoking: Mapping[str, Any],
+    parameters: Mapping[str, Any] | None,
+    *,
+    account: str,
+    region: str,
+    left_scope: bool,
+    result_token: str,
+    execution_role_arn: str | None,
+) -> dict[str, Any]:
+    """What every event AWS Config sends a rule carries around its invoking event."""
+    rule_id = f"config-rule-{rule_name.lower().replace('_', '')[:12]}"
+    return {
+        "version": "1.0",
+        "invokingEvent": json.dumps(invoking),
+        "ruleParameters": json.dumps(dict(parameters or {})),
+        "resultToken": result_token,
+        "eventLeftScope": left_scope,
+        "executionRoleArn": execution_role_arn or f"arn:aws:iam::{account}:role/rdk/config-role",
+        "configRuleArn": f"arn:aws:config:{region}:{account}:config-rule/{rule_id}",
+        "configRuleName": rule_name,
+        "configRuleId": rule_id,
+        "accountId": account,
+    }
+
+
 def scheduled_event(
     rule_name: str,
     parameters: Mapping[str, Any] | None = None,
@@ -19,36 +52,22 @@ def scheduled_event(
     execution_role_arn: str | None = None,
 ) -> dict[str, Any]:
     """A ``ScheduledNotification`` event for a periodic rule, as AWS Config shapes it."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
-    rule_id = f"config-rule-{rule_name.lower().replace('_', '')[:12]}"
-    return {
-        "version": "1.0",
-        "invokingEvent": json.dumps(
-            {
-                "awsAccountId": account,
-                "notificationCreationTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-                "messageType": "ScheduledNotification",
-                "recordVersion": "1.0",
-            }
-        ),
-        "ruleParameters": json.dumps(dict(parameters or {})),
-        "resultToken": result_token,
-        "eventLeftScope": False,
-        "executionRoleArn": execution_role_arn or f"arn:aws:iam::{account}:role/rdk/config-role",
-        "configRuleArn": f"arn:aws:config:{region}:{account}:config-rule/{rule_id}",
-        "configRuleName": rule_name,
-        "configRuleId": rule_id,
-        "accountId": account,
+    invoking = {
+        "awsAccountId": account,
+        "notificationCreationTime": _timestamp(now),
+        "messageType": "ScheduledNotification",
+        "recordVersion": "1.0",
     }
-
-
-def _rule_fields(rule_name: str, account: str, region: str) -> dict[str, str]:
-    rule_id = f"config-rule-{rule_name.lower().replace('_', '')[:12]}"
-    return {
-        "configRuleArn": f"arn:aws:config:{region}:{account}:config-rule/{rule_id}",
-        "configRuleName": rule_name,
-        "configRuleId": rule_id,
-    }
+    return _envelope(
+        rule_name,
+        invoking,
+        parameters,
+        account=account,
+        region=region,
+        left_scope=False,
+        result_token=result_token,
+        execution_role_arn=execution_role_arn,
+    )
 
 
 def change_event(
@@ -65,25 +84,24 @@ def change_event(
 ) -> dict[str, Any]:
     """A ``ConfigurationItemChangeNotification`` for configuration item ``item`` (see
     :mod:`cispack.local.config_items`), as AWS Config sends it to a change-triggered rule."""
-    when = (now or datetime.now(UTC)).astimezone(UTC)
     deleted = item.get("configurationItemStatus") == "ResourceDeleted"
     invoking = {
         "configurationItemDiff": {"changedProperties": {}, "changeType": "DELETE" if deleted else "UPDATE"},
         "configurationItem": dict(item),
-        "notificationCreationTime": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "notificationCreationTime": _timestamp(now),
         "messageType": "ConfigurationItemChangeNotification",
         "recordVersion": "1.3",
     }
-    return {
-        "version": "1.0",
-        "invokingEvent": json.dumps(invoking),
-        "ruleParameters": json.dumps(dict(parameters or {})),
-        "resultToken": result_token,
-        "eventLeftScope": left_scope,
-        "executionRoleArn": execution_role_arn or f"arn:aws:iam::{account}:role/rdk/config-role",
-        **_rule_fields(rule_name, account, region),
-        "accountId": account,
-    }
+    return _envelope(
+        rule_name,
+        invoking,
+        parameters,
+        account=account,
+        region=region,
+        left_scope=left_scope,
+        result_token=result_token,
+        execution_role_arn=execution_role_arn,
+    )
 
 
 #: The fields of a configuration item that an oversized notification's summary keeps.
