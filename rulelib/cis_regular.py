@@ -166,7 +166,7 @@ class Language:
         return found
 
     def matches(self, text: str) -> bool:
-        """Membership by simulation (used by tests as a cross-check)."""
+        """Membership by simulation (``tests/test_coverage_decision.py`` checks it against ``re``)."""
         states = self.initial()
         for char in text:
             states = self.step(states, ord(char))

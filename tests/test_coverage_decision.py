@@ -284,3 +284,32 @@ def test_an_automata_product_beyond_its_bound_is_too_complex(monkeypatch: pytest
             find_event(parse('{ $.a = %^10\\.[0-9]+% && $.a != "10.1" }'))
     finally:
         cis_pattern_coverage._field_cells.cache_clear()
+
+
+# ------------------------------------------------------------- the regex automata themselves
+
+REGEX_SAMPLES = (
+    "^10\\.",
+    "a|^b",
+    "[hc]at$",
+    "a{2,3}",
+    "x.y",
+    "[^a-c]+z",
+    "\\d{1,3}\\.\\d",
+    "a$^",
+    "[]a-]x?",
+    "\\w+\\s\\S",
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(REGEX_SAMPLES), st.lists(st.text(alphabet="abchtxyz019.- \n]", max_size=7), max_size=40))
+def test_regex_automata_agree_with_python_re(pattern: str, texts: list[str]) -> None:
+    import re
+
+    from cis_regular import python_regex, search
+
+    language = search(pattern)
+    compiled = re.compile(python_regex(pattern), re.ASCII)
+    for text in texts:
+        assert language.matches(text) is (compiled.search(text) is not None), (pattern, text)
