@@ -20,6 +20,7 @@ import pytest
 
 from cis_rule import RuleFailed
 from cispack.catalog.rules import import_rule_module
+from cispack.local.builders import add_bucket, set_account_block
 from cispack.local.config import ComplianceLedger, ConfigHistory, observe, respond
 from cispack.local.config_items import bucket_item, deleted_item, history_item, route_table_item
 from cispack.local.events import change_event, oversized_change_event, scheduled_event
@@ -113,29 +114,11 @@ def world(aws):
 def bucket(
     name: str, region: str = REGION, acl: str | None = None, policy: list[Any] | None = None, block=(), log=None
 ):
-    def step(world: World) -> None:
-        s3 = world.client("s3", region)
-        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=name, **kwargs)
-        if acl:
-            s3.put_bucket_acl(Bucket=name, ACL=acl)
-        if policy:
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": policy}))
-        if block:
-            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: True for k in block})
-        if log:
-            s3.create_bucket(Bucket=log, ACL="log-delivery-write", **kwargs)
-            s3.put_bucket_logging(
-                Bucket=name, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": log, "TargetPrefix": f"{name}/"}}
-            )
-
-    return step
+    return lambda world: add_bucket(world, name, region, acl=acl, policy=policy, block=block, log_to=log)
 
 
 def account_block(*settings: str) -> Callable[[World], Any]:
-    return lambda world: world.client("s3control").put_public_access_block(
-        AccountId=ACCOUNT_ID, PublicAccessBlockConfiguration={k: True for k in settings}
-    )
+    return lambda world: set_account_block(world, *settings)
 
 
 def anyone(name: str, sid: str = "PublicRead", condition: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Build CIS 3.x monitoring chains (trail → log group → metric filter → alarm → SNS topic) in moto.
+"""Build AWS state in moto: CIS 3.x monitoring chains (trail → log group → metric filter → alarm →
+SNS topic) and the S3 buckets of CIS 2.3 and 2.6.
 
 Shared by the demo's seeds and the tests (the fourteen ``METRIC_FILTER_ALARM_*`` tests,
 ``tests/test_monitoring_chain.py``, the benchmarks); test-only helpers are in
@@ -15,7 +16,8 @@ ARN (it never leaves one ``PendingConfirmation``), so a pending subscription nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +38,42 @@ class Aws(Protocol):
 
 def _client(aws: Aws, service: str, region: str) -> Any:
     return aws.client(service, region)
+
+
+def add_bucket(
+    aws: Aws,
+    name: str,
+    region: str = REGION,
+    *,
+    acl: str | None = None,
+    policy: Sequence[Mapping[str, Any]] | None = None,
+    block: Iterable[str] = (),
+    log_to: str | None = None,
+) -> None:
+    """A bucket with, optionally, a canned ACL, a policy of these statements, these bucket-level
+    Block Public Access settings on, and server access logging to a new bucket ``log_to``."""
+    s3 = _client(aws, "s3", region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **location)
+    if acl:
+        s3.put_bucket_acl(Bucket=name, ACL=acl)
+    if policy:
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": list(policy)}))
+    settings = list(block)
+    if settings:
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: True for k in settings})
+    if log_to:
+        s3.create_bucket(Bucket=log_to, ACL="log-delivery-write", **location)
+        s3.put_bucket_logging(
+            Bucket=name, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": log_to, "TargetPrefix": f"{name}/"}}
+        )
+
+
+def set_account_block(aws: Aws, *settings: str, account: str = ACCOUNT_ID) -> None:
+    """These account-level S3 Block Public Access settings on, the others off."""
+    aws.client("s3control").put_public_access_block(
+        AccountId=account, PublicAccessBlockConfiguration={k: True for k in settings}
+    )
 
 
 def log_group_arn(name: str = LOG_GROUP, region: str = REGION, account: str = ACCOUNT_ID) -> str:

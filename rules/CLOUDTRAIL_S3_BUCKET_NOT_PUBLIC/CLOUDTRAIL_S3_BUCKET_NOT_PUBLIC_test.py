@@ -1,11 +1,11 @@
 """Scenarios of CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC (CIS 2.3), against moto's CloudTrail and S3."""
 
-import json
 from unittest import mock
 
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
 
 import cis_parallel
+from cispack.local.builders import add_bucket, set_account_block
 from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
 from cispack.testing.trails import (
     fail_for_bucket,
@@ -27,24 +27,11 @@ PRIVATE = (
 
 
 def bucket(name, region="us-east-1", acl=None, policy=None, block=None):
-    def step(test):
-        s3 = test.client("s3", region)
-        kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        s3.create_bucket(Bucket=name, **kwargs)
-        if acl:
-            s3.put_bucket_acl(Bucket=name, ACL=acl)
-        if policy:
-            s3.put_bucket_policy(Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": policy}))
-        if block:
-            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={k: True for k in block})
-
-    return step
+    return lambda test: add_bucket(test, name, region, acl=acl, policy=policy, block=block or ())
 
 
 def account_block(*settings):
-    return lambda test: test.client("s3control").put_public_access_block(
-        AccountId=ACCOUNT_ID, PublicAccessBlockConfiguration={k: True for k in settings}
-    )
+    return lambda test: set_account_block(test, *settings)
 
 
 def public_read(name, sid="PublicRead", condition=None):
