@@ -13,10 +13,11 @@ from typing import Any
 
 from runbook_base import (
     Changes,
-    access_keys,
+    active_keys,
     client,
     days_between,
     deactivate_key,
+    key_last_used,
     login_profile,
     now_of,
     user_by_id,
@@ -37,12 +38,9 @@ def deactivate_unused_credentials(user_id: str, max_age_days: int, now: datetime
     iam = client("iam")
     user = user_by_id(iam, user_id)
     name = str(user["UserName"])
-    for key in access_keys(iam, name):
+    for key in active_keys(iam, changes, name):
         key_id = str(key["AccessKeyId"])
-        if key.get("Status") != "Active":
-            changes.keep(f"access key {key_id} of user {name} is already inactive")
-            continue
-        used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
+        used = key_last_used(iam, key_id)
         since = used or key["CreateDate"]
         age = days_between(since, now)
         if age >= max_age_days:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runbook_base import Changes, access_keys, client, deactivate_key, login_profile, user_by_id
+from runbook_base import Changes, active_keys, client, deactivate_key, key_last_used, login_profile, user_by_id
 
 ACTIONS = (
     "iam:ListUsers",
@@ -26,13 +26,9 @@ def deactivate_unused_setup_keys(user_id: str) -> Changes:
     if login_profile(iam, name) is None:
         changes.keep(f"user {name} has no console password")
         return changes
-    for key in access_keys(iam, name):
+    for key in active_keys(iam, changes, name):
         key_id = str(key["AccessKeyId"])
-        if key.get("Status") != "Active":
-            changes.keep(f"access key {key_id} of user {name} is already inactive")
-            continue
-        used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
-        if used:
+        if key_last_used(iam, key_id):
             changes.keep(f"access key {key_id} of user {name} has been used")
         else:
             deactivate_key(iam, changes, name, key_id, "never used, on a user with a console password")

@@ -140,6 +140,21 @@ def access_keys(iam: Any, user_name: str) -> list[Mapping[str, Any]]:
     return keys
 
 
+def active_keys(iam: Any, changes: Changes, user_name: str) -> Iterator[Mapping[str, Any]]:
+    """The user's active access keys; each inactive one is recorded as kept."""
+    for key in access_keys(iam, user_name):
+        if key.get("Status") == "Active":
+            yield key
+        else:
+            changes.keep(f"access key {key['AccessKeyId']} of user {user_name} is already inactive")
+
+
+def key_last_used(iam: Any, key_id: str) -> datetime | None:
+    """When the access key was last used; ``None`` when never."""
+    used: datetime | None = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"].get("LastUsedDate")
+    return used
+
+
 def deactivate_key(iam: Any, changes: Changes, user_name: str, key_id: str, why: str) -> None:
     iam.update_access_key(UserName=user_name, AccessKeyId=key_id, Status="Inactive")
     changes.change(
