@@ -38,3 +38,18 @@ def test_the_readme_fits_on_a_few_screens() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     table = sum(1 for line in lines if re.match(r"\| \d\.\d+ \|", line))
     assert len(lines) - table <= 120
+
+
+def test_documented_deploys_of_large_templates_go_through_s3() -> None:
+    """CloudFormation takes at most 51,200 bytes of template inline; `aws cloudformation deploy`
+    needs --s3-bucket above that, so every documented deploy of such a template names one."""
+    text = "\n".join(path.read_text(encoding="utf-8") for path in DOCUMENTS).replace("\\\n", " ")
+    commands = re.findall(r"aws cloudformation deploy[^\n`]*", text)
+    checked = 0
+    for command in commands:
+        template = re.search(r"--template-file (\S+)", command)
+        assert template, command
+        if (ROOT / template.group(1)).stat().st_size > 51_200:
+            assert "--s3-bucket" in command, command
+            checked += 1
+    assert checked >= 2  # the member template and the remediation template
