@@ -3,7 +3,9 @@
 Symlinked into the rule folders that read it (CIS 1.1, 1.21). AWS regenerates the report at most
 every four hours; ``GenerateCredentialReport`` answers ``COMPLETE`` while a fresh one exists and
 ``STARTED``/``INPROGRESS`` while it builds one. A report that is still being built, or that is older
-than four hours when the rule reads it, is not judged: :class:`cis_rule.EvaluationError`.
+than four hours when the rule reads it, is not judged *yet* (:class:`cis_rule.NotJudgedYet`: the
+next run meets a fresh one); a report the rule cannot read (a missing column, an unreadable value)
+is an :class:`cis_rule.EvaluationError`, reported ``Could not evaluate``.
 
 ``ListUsers`` is read at its largest page (``MaxItems`` 1,000; AWS's default is 100): 5,000 users
 take 5 calls instead of 50.
@@ -21,7 +23,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cis_rule import EvaluationError, check_deadline
+from cis_rule import EvaluationError, NotJudgedYet, check_deadline
 
 ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 #: The action of :func:`user_pages`.
@@ -150,7 +152,7 @@ def get_credential_report(
     """Generate (or reuse) the report and return it parsed.
 
     Polls with exponential backoff (1, 2, 4, 8, 16 s by default: within a Lambda's minute) while
-    AWS builds the report. Any other ``ClientError`` (AccessDenied...) propagates to rdklib.
+    AWS builds the report. Any other ``ClientError`` (AccessDenied...) propagates to the handler.
     """
     delay = first_delay
     for attempt in range(attempts):
@@ -164,7 +166,7 @@ def get_credential_report(
             else:
                 generated: datetime = response["GeneratedTime"]
                 if now - generated > MAX_REPORT_AGE:
-                    raise EvaluationError(
+                    raise NotJudgedYet(
                         f"The IAM credential report was generated at {generated:%Y-%m-%d %H:%M} UTC, "
                         "more than four hours ago; it is not judged."
                     )
@@ -176,7 +178,7 @@ def get_credential_report(
             )
             sleep(delay)
             delay *= 2
-    raise EvaluationError("The IAM credential report is still being generated; the rule will judge on its next run.")
+    raise NotJudgedYet("The IAM credential report is still being generated; the rule will judge on its next run.")
 
 
 def user_pages(iam: Any) -> Iterator[list[Mapping[str, Any]]]:
@@ -189,4 +191,4 @@ def user_pages(iam: Any) -> Iterator[list[Mapping[str, Any]]]:
         users: list[Mapping[str, Any]] = page.get("Users", [])
         yield users
         listed += len(users)
-        check_deadline(f"{listed} IAM users judged")
+        check_deadline(f"{listed} IAM users judged", decided=listed)

@@ -10,11 +10,13 @@ A trail bucket owned by another account (an organisation's central log bucket) i
 account's own deployment of the rule judges it. A bucket deleted between listing and reading is
 NOT_APPLICABLE; every other error propagates to rdklib.
 
-Work per run: one client per service and region (built in the calling thread, before the workers
-start), ``ListBuckets`` once, then per bucket its region (``BucketRegion`` from ``ListBuckets``,
-else ``GetBucketLocation``) and the rule's own reads. Regions and buckets are read at most
-:data:`cis_parallel.WORKERS` at a time, results in bucket order (see ``cis_parallel``); the run
-stops with an error naming how many buckets it judged when the Lambda's time runs short.
+Work per run: one client per service and region (the rule's client factory builds each once),
+``ListBuckets`` once, then per bucket its region (``BucketRegion`` from ``ListBuckets``, else
+``GetBucketLocation``) and the rule's own reads. Regions and buckets are read at most
+:data:`cis_parallel.WORKERS` at a time, the buckets judged longest ago first (results in bucket
+order). A failure about one bucket concerns that bucket alone (CONTROLS.md, "When a rule cannot
+judge"): denied, it is NON_COMPLIANT ``Could not evaluate``; throttled out, or the Lambda's time
+running short, it is not judged and the run sends the others' verdicts and fails naming it.
 
 **On a configuration change** (:func:`evaluate_trail_bucket_change`) the rule judges the one
 bucket of the configuration item with the judge of the periodic run, so that the verdict and the
@@ -35,8 +37,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rdklib import Evaluation
 
-from cis_parallel import map_in_order
-from cis_rule import S3_BUCKET, join_names, not_applicable
+from cis_parallel import judge_each, map_in_order
+from cis_rule import S3_BUCKET, join_names, judging_order, not_applicable
 from cis_s3_public import OWNERSHIP_ACTIONS, bucket_region, is_no_such_bucket, owned_buckets
 from cis_trails import DESCRIBE_ACTIONS, Trail, arn_account, describe_trails_by_arn, trails_by_bucket, visible_trails
 
@@ -99,8 +101,12 @@ def _region_or_none(s3: Any, name: str) -> str | None:
 
 
 def evaluate_trail_buckets(client_factory: Any, account: str, start_judging: Callable[[], Judge]) -> list[Evaluation]:
-    """One evaluation per owned trail bucket, in bucket-name order: the judge's, or NOT_APPLICABLE
-    if the bucket was deleted while the rule ran. ``start_judging`` is called once, in the calling
+    """One evaluation per owned trail bucket, in bucket-name order: the judge's, NOT_APPLICABLE if
+    the bucket was deleted while the rule ran, or NON_COMPLIANT ``Could not evaluate`` when a call
+    about that bucket fails for good (a bucket policy that denies the rule's role). A bucket whose
+    calls fail after retries is not judged: :class:`cis_rule.PartialRun` (see ``cis_parallel``).
+    Buckets are judged oldest result first (:func:`cis_rule.judging_order`), so a run cut short
+    leaves the next one to start where it stopped. ``start_judging`` is called once, in the calling
     thread, when there is a bucket to judge, and returns the judge the workers call."""
     buckets = trails_by_bucket(account_trails(client_factory, account))
     if not buckets:
@@ -108,28 +114,30 @@ def evaluate_trail_buckets(client_factory: Any, account: str, start_judging: Cal
     s3 = client_factory.build_client("s3")
     owned = owned_buckets(s3)
     mine = [(name, trails) for name, trails in buckets.items() if name in owned]
-    unplaced = [name for name, _ in mine if not owned[name]]
-    located = map_in_order(lambda name: _region_or_none(s3, name), unplaced, "trail buckets located")
-    regions = {name: owned[name] for name, _ in mine} | dict(zip(unplaced, located, strict=True))
-    present = sorted({region for region in regions.values() if region is not None})
-    # The rule's own region keeps the client that listed the buckets.
-    clients = {s3.meta.region_name: s3}
-    clients |= {region: client_factory.build_client("s3", region) for region in present if region not in clients}
-    judge = start_judging() if present else None
+    if not mine:
+        return []
+    judge = start_judging()
 
     def evaluate(entry: tuple[str, tuple[Trail, ...]]) -> Evaluation:
         name, trails = entry
-        region = regions[name]
-        bucket = TrailBucket(name, trails, clients.get(region) if region else None)
+        bucket = TrailBucket(name, trails, None)
         try:
-            if region is not None and judge is not None:
-                return judge(bucket)
+            region = owned[name] or bucket_region(s3, name)
+            # The rule's own region keeps the client that listed the buckets; the factory builds
+            # each other region's once, under its lock.
+            client = s3 if region == s3.meta.region_name else client_factory.build_client("s3", region)
+            return judge(TrailBucket(name, trails, client))
         except ClientError as err:
             if not is_no_such_bucket(err):
                 raise
         return not_applicable(name, S3_BUCKET, f"{bucket.subject} was deleted while the rule ran.")
 
-    return map_in_order(evaluate, mine, "trail buckets judged")
+    def subject(entry: tuple[str, tuple[Trail, ...]]) -> tuple[str, str, str]:
+        return entry[0], S3_BUCKET, TrailBucket(entry[0], entry[1], None).subject
+
+    ordered = judging_order(mine, S3_BUCKET, lambda entry: entry[0])
+    verdicts = judge_each(evaluate, ordered, subject, "trail buckets judged")
+    return sorted(verdicts, key=lambda verdict: str(verdict.complianceResourceId))
 
 
 #: Judges the bucket of a configuration item: the bucket and the item's ``supplementaryConfiguration``.

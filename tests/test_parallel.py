@@ -98,10 +98,10 @@ def test_deadline_stops_before_the_next_item_naming_how_many_were_done():
                 context.remaining_ms = 1_000
             return n
 
-        with pytest.raises(EvaluationError, match=r"after 6 of 30 buckets judged;"):
+        with pytest.raises(EvaluationError, match=r"after 6 of 30 buckets judged,"):
             map_in_order(work, range(30), "buckets judged", workers=1)
         context.remaining_ms = 60_000
-        with pytest.raises(EvaluationError, match=r"after \d+ of 30 buckets judged;"):
+        with pytest.raises(EvaluationError, match=r"after \d+ of 30 buckets judged,"):
             map_in_order(work, range(30), "buckets judged")
     finally:
         cis_rule._DEADLINE.stop()

@@ -54,7 +54,23 @@ class UserRule(CisRule):
     ],
 )
 def test_parameters_parse(case, params, expected):
-    assert AccountRule().evaluate_parameters(params) == expected
+    # Every rule also takes staleAfterHours (CONTROLS.md, "When a rule cannot judge"), default 48.
+    assert AccountRule().evaluate_parameters(params) == {**expected, "staleAfterHours": 48}
+
+
+@pytest.mark.parametrize(
+    ("case", "raw", "expected"),
+    [("default", None, 48), ("one_hour", "1", 1), ("a_week", " 168 ", 168), ("json_integer", 72, 72)],
+)
+def test_every_rule_takes_stale_after_hours(case, raw, expected):
+    params = {} if raw is None else {"staleAfterHours": raw}
+    assert UserRule().evaluate_parameters(params) == {"staleAfterHours": expected}
+
+
+@pytest.mark.parametrize(("case", "raw"), [("zero", "0"), ("negative", "-2"), ("words", "two days")])
+def test_stale_after_hours_below_one_is_refused(case, raw):
+    with pytest.raises(InvalidParametersError, match=r"^staleAfterHours must be an integer >= 1, not "):
+        UserRule().evaluate_parameters({"staleAfterHours": raw})
 
 
 @pytest.mark.parametrize(
@@ -63,7 +79,7 @@ def test_parameters_parse(case, params, expected):
         ("not_integer", {"days": "1.5"}, "days must be an integer >= 1, not '1.5'."),
         ("below_minimum", {"days": "0"}, "days must be an integer >= 1, not 0."),
         ("bad_item", {"skip": "ok,NOT-OK"}, "skip must be a comma-separated list of a value; 'NOT-OK' is not one."),
-        ("unknown", {"dayz": "3"}, "Unknown rule parameter dayz; this rule accepts: days, skip."),
+        ("unknown", {"dayz": "3"}, "Unknown rule parameter dayz; this rule accepts: days, skip, staleAfterHours."),
         ("not_string", {"days": ["3"]}, "days must be a string, not list."),
         ("boolean", {"days": True}, "days must be a string, not bool."),
         ("underscore", {"days": "1_0"}, "days must be an integer >= 1, not '1_0'."),
@@ -107,9 +123,14 @@ def test_role_mode_defaults_to_the_lambda_role(case, params, assume):
     assert AccountRule().get_assume_role_mode({"ruleParameters": json.dumps(params)}) is assume
 
 
-def test_account_rules_skip_the_cleanup_call_and_resource_rules_declare_it():
+def test_every_rule_reads_back_its_results_and_only_resource_rules_clean_up():
+    # Reading back serves stale results (every rule), the clean-up and the judging order.
     assert AccountRule.delete_old_evaluations_on_scheduled_notification is False
-    assert AccountRule.required_actions() == ("config:PutEvaluations", "iam:ListUsers")
+    assert AccountRule.required_actions() == (
+        "config:GetComplianceDetailsByConfigRule",
+        "config:PutEvaluations",
+        "iam:ListUsers",
+    )
     assert UserRule.delete_old_evaluations_on_scheduled_notification is True
     assert UserRule.required_actions() == (
         "config:GetComplianceDetailsByConfigRule",
@@ -177,6 +198,7 @@ def test_handle_fails_the_invocation_when_rdklib_reports_an_error(monkeypatch):
         "resultToken": "TESTMODE",
         "executionRoleArn": "arn:aws:iam::123456789012:role/x",
         "accountId": "123456789012",
+        "configRuleName": "AccountRule",
     }
     with pytest.raises(RuleFailed) as failed:
         handle(AccountRule(), event, None)
@@ -246,16 +268,18 @@ def scheduled(params=None):
 @pytest.mark.parametrize(
     ("case", "start_ms", "cost_ms", "message"),
     [
-        # 60 s timeout: the margin is 5 s. Step 0 starts at 12 s, step 1 at 7 s, step 2 at 2 s.
+        # 12 s left at the start: the margin is a quarter of it (3 s; 24 s for longer timeouts).
+        # Step 0 starts at 12 s, step 1 at 7 s, step 2 at 2 s.
         (
-            "long_timeout_stops_at_five_seconds",
+            "stops_below_the_margin_naming_how_far_it_got",
             12_000,
             5_000,
-            "Error: Stopped with 2.0 s left before the Lambda timeout after 2 of 3 steps done; "
-            "give the function a longer timeout (docs/reliability.md, 'Timeouts and memory').",
+            "Error: Nothing judged, nothing sent. Stopped with 2.0 s left before the Lambda timeout after 2 of 3 "
+            "steps done, keeping the rest to send what was decided; give the function a longer timeout "
+            "(docs/reliability.md, 'Timeouts and memory').",
         ),
-        # 10 s timeout: the margin is a fifth of it (2 s). Steps start at 10, 6.5 and 3 s left.
-        ("short_timeout_keeps_a_fifth", 10_000, 3_500, None),
+        # 10 s timeout: the margin is a quarter of it (2.5 s). Steps start at 10, 6.5 and 3 s left.
+        ("short_timeout_keeps_a_quarter", 10_000, 3_500, None),
         ("short_timeout_stops_below_a_fifth", 10_000, 4_500, "Stopped with 1.0 s left"),
     ],
 )
@@ -355,20 +379,65 @@ def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, mon
     finally:
         events.unregister("before-send.iam.ListUsers", closed)
     assert str(failed.value) == (
-        "ConnectionClosedError: No answer from AWS after retries: Connection was closed before we received a valid "
+        "ConnectionClosedError: Nothing judged, nothing sent. No answer from AWS after retries: Connection was closed before we received a valid "
         'response from endpoint URL: "https://iam.amazonaws.com/".'
     )
     assert "PutEvaluations" not in config.calls
 
 
 def test_a_wait_that_would_outlast_the_invocation_is_not_started(config):
-    context = FakeContext(60_000)  # the margin is 5 s
+    context = FakeContext(200_000)  # the margin is 24 s: the longest backoff and the sending
 
     class Waiting(CisRule):
         def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
-            check_deadline("before a 50 s wait", 50.0)  # 60 s left - 50 s = 10 s, above the margin
-            check_deadline("before a 56 s wait", 56.0)  # 60 s left - 56 s = 4 s: stop now
+            check_deadline("before a 170 s wait", 170.0)  # 200 s left - 170 s = 30 s, above the margin
+            check_deadline("before a 180 s wait", 180.0)  # 200 s left - 180 s = 20 s: stop now
             return []
 
-    with pytest.raises(RuleFailed, match=r"Stopped with 60\.0 s left before the Lambda timeout after before a 56 s"):
+    with pytest.raises(RuleFailed, match=r"Stopped with 200\.0 s left before the Lambda timeout after before a 180 s"):
         handle(Waiting(), scheduled(), context)
+
+
+@pytest.mark.parametrize(
+    ("case", "decided", "margin"),
+    [("nothing_decided", 0, 24.0), ("one_batch", 100, 24.0), ("three_batches", 250, 26.0), ("5000", 5000, 73.0)],
+)
+def test_the_margin_grows_with_the_verdicts_to_send(case, decided, margin):
+    from cis_rule import send_margin
+
+    assert send_margin(decided) == margin
+
+
+def test_the_deadline_is_checked_before_every_request_retries_included(config, monkeypatch):
+    """A unit of work slowed by throttling stops inside itself: each attempt of each request
+    checks the budget, so the run stops before a request, not after the unit."""
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+
+    class Body:
+        def stream(self, **_):
+            yield b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code></Error></ErrorResponse>"
+
+    context = FakeContext(100_000)
+    sent = []
+
+    def throttle(request, **_):
+        sent.append(request.url)
+        context.remaining_ms -= 30_000  # each attempt (and its backoff) costs 30 s here
+        return AWSResponse(request.url, 400, {}, Body())
+
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+    events = boto3._get_default_session().events
+    events.register("before-send.iam.ListUsers", throttle)
+
+    class Lister(CisRule):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            client_factory.build_client("iam").list_users()
+            return []
+
+    try:
+        with pytest.raises(RuleFailed, match=r"left before the Lambda timeout after iam:ListUsers was about to be sent"):
+            handle(Lister(), scheduled(), context)
+    finally:
+        events.unregister("before-send.iam.ListUsers", throttle)
+    assert len(sent) == 3  # 100 s, 70 s, 40 s left: sent; 10 s left: stopped before the 4th attempt

@@ -151,8 +151,16 @@ def lambda_arn_parameter(rule_name: str) -> str:
     return f"{logical_id(rule_name)}LambdaArn"
 
 
+#: Rule parameters that several custom rules take: one pack parameter feeds all of them (CONTROLS.md,
+#: "When a rule cannot judge"; a pack allows 60 parameters), named here.
+SHARED_RULE_PARAMETERS: dict[str, str] = {"staleAfterHours": "StaleAfterHours"}
+
+
 def rule_parameter(rule_name: str, name: str) -> str:
-    """The pack parameter that carries optional parameter ``name`` of custom rule ``rule_name``."""
+    """The pack parameter that carries optional parameter ``name`` of custom rule ``rule_name``
+    (the one shared pack parameter for a parameter of :data:`SHARED_RULE_PARAMETERS`)."""
+    if name in SHARED_RULE_PARAMETERS:
+        return SHARED_RULE_PARAMETERS[name]
     return f"{logical_id(rule_name)}Param{name[:1].upper()}{name[1:]}"
 
 
@@ -228,11 +236,11 @@ def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = 
                 "Description": f"ARN of the Lambda function of custom rule {rule.name} in this account and region.",
             }
         for name, default in _optional_parameters(rule).items():
-            params[rule_parameter(rule.name, name)] = {
-                "Type": "String",
-                "Default": default,
-                "Description": f"Rule parameter {name} of {rule.name}.",
-            }
+            owner = "every custom rule" if name in SHARED_RULE_PARAMETERS else rule.name
+            params.setdefault(
+                rule_parameter(rule.name, name),
+                {"Type": "String", "Default": default, "Description": f"Rule parameter {name} of {owner}."},
+            )
     return params
 
 

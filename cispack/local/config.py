@@ -196,6 +196,8 @@ class ComplianceLedger:
     #: Conformance packs answered by ``PutConformancePack``: the names of their rules, suffix included.
     packs: dict[str, list[str]] = field(default_factory=dict)
     account_id: str = "123456789012"
+    #: Every evaluation AWS Config took, in the order sent (a run that fails may still send some).
+    sent: list[dict[str, Any]] = field(default_factory=list)
     _handlers: list[tuple[str, Handler]] = field(default_factory=list)
 
     def _put(self, context: dict[str, Any], **_: Any) -> Any:
@@ -213,6 +215,7 @@ class ComplianceLedger:
         for evaluation in context[_PARAMS].get("Evaluations", []):
             key = (evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"])
             store[key] = dict(evaluation)
+            self.sent.append(dict(evaluation))
             self.recorded.setdefault(rule_name, {})[key] = datetime.now(UTC)
         if rule_name:
             self._succeeded(rule_name, datetime.now(UTC))

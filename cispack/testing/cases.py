@@ -53,6 +53,17 @@ class Verdict:
             evaluation.get("Annotation", ""),
         )
 
+    def as_evaluation(self) -> dict[str, Any]:
+        """The ``PutEvaluations`` item of this verdict."""
+        item = {
+            "ComplianceResourceType": self.resource_type,
+            "ComplianceResourceId": self.resource_id,
+            "ComplianceType": self.compliance,
+        }
+        if self.annotation:
+            item["Annotation"] = self.annotation
+        return item
+
 
 @dataclass
 class Run:
@@ -78,9 +89,11 @@ class Case:
     """One row of a rule's test table.
 
     ``given`` builds the account state (it runs inside moto and may use :func:`respond` through
-    ``test.respond``); ``expect`` is the exact list of verdicts (or a function of the test that
-    gives it, for IDs that moto assigns during ``given``), or ``error`` a substring of the error
-    rdklib reports (then no evaluation may have been sent)."""
+    ``test.respond``); ``expect`` is the exact list of verdicts sent (or a function of the test
+    that gives it, for IDs that moto assigns during ``given``); ``error`` a substring of the error
+    the failed invocation reports. With ``error`` and ``expect`` both, the run fails *and* sends
+    exactly ``expect`` (a whole run that could not judge, a partial run: CONTROLS.md, "When a rule
+    cannot judge"); with ``error`` alone, it must send nothing."""
 
     id: str
     given: Callable[[RuleTestCase], None] = lambda test: None
@@ -124,6 +137,10 @@ class RuleTestCase(unittest.TestCase):
         responder.__enter__()
         self._responders.append(responder)
 
+    def previously(self, verdicts: Iterable[Verdict], at: datetime) -> None:
+        """AWS Config holds ``verdicts`` of this rule, recorded at ``at`` (an earlier run's)."""
+        self.ledger.record(self.rule_name, [v.as_evaluation() for v in verdicts], at=at)
+
     def count_calls(self, service: str, operation: str) -> list[Mapping[str, Any]]:
         """The parameters of every ``service.operation`` call from now on (calls still go to moto)."""
         observer = observe(service, operation)
@@ -145,17 +162,22 @@ class RuleTestCase(unittest.TestCase):
 
     def check(self, case: Case) -> None:
         case.given(self)
-        sent_before = len(self.ledger.calls)
+        sent_before = len(self.ledger.sent)
         run = self.run_rule(case.parameters, case.now)
+        expected = case.expect(self) if callable(case.expect) else case.expect
+        expected = sorted(expected or [], key=lambda v: (v.resource_type, v.resource_id))
         if case.error is not None:
             self.assertIsNotNone(run.error, f"expected an error containing {case.error!r}, got {run.raw!r}")
             assert run.error is not None
             text = json.dumps(run.error)
             self.assertIn(case.error, text)
-            self.assertNotIn("PutEvaluations", self.ledger.calls[sent_before:], "an error must send no evaluation")
+            sent = sorted(
+                (Verdict.from_json(e) for e in self.ledger.sent[sent_before:]),
+                key=lambda v: (v.resource_type, v.resource_id),
+            )
+            self.assertEqual(expected, sent, "a failed run sends exactly the verdicts it decided")
             return
-        expected = case.expect(self) if callable(case.expect) else case.expect
-        self.assertEqual(sorted(expected or [], key=lambda v: (v.resource_type, v.resource_id)), run.verdicts)
+        self.assertEqual(expected, run.verdicts)
         for verdict in run.verdicts:
             self.assertLessEqual(len(verdict.annotation), 256)
             if verdict.compliance == "NON_COMPLIANT":

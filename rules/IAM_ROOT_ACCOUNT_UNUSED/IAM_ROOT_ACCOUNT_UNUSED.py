@@ -1,7 +1,8 @@
 """CIS 1.1 — Avoid the use of the "root" account (Level 1, scored).
 
 Trigger: periodic. Reports on: ``AWS::::Account`` (this account).
-Parameters: ``rootUseLookbackDays`` — integer from 1 to 36500 (a century), default 90.
+Parameters: ``rootUseLookbackDays`` — integer from 1 to 36500 (a century), default 90;
+``staleAfterHours`` (every rule, ``cis_rule``).
 
 Reads the IAM credential report's ``<root_account>`` row, as the benchmark's audit does
 (columns ``password_last_used``, ``access_key_1_last_used_date``, ``access_key_2_last_used_date``).
@@ -11,9 +12,14 @@ Scenarios:
 2. Root's password used within the lookback: NON_COMPLIANT, naming the date.
 3. A root access key used within the lookback: NON_COMPLIANT, naming the key and the date.
 4. Use older than the lookback: COMPLIANT.
-5. The report has no ``<root_account>`` row, or is still being generated: error, no evaluation.
-6. AccessDenied or throttling on the credential report: error, no evaluation.
-7. ``rootUseLookbackDays`` not an integer from 1 to 36500: InvalidParametersError, no evaluation.
+5. The report has no ``<root_account>`` row, or an unreadable value: NON_COMPLIANT
+   ``Could not evaluate: ...`` naming it, and the invocation fails.
+6. AccessDenied on the credential report: NON_COMPLIANT ``Could not evaluate: iam:... was
+   denied``, and the invocation fails.
+7. The report is still being generated or older than four hours, or throttling after retries:
+   nothing sent, the invocation fails; when the account's last result is older than
+   ``staleAfterHours`` (default 48): NON_COMPLIANT ``Could not evaluate: not evaluated since ...``.
+8. ``rootUseLookbackDays`` not an integer from 1 to 36500: InvalidParametersError, no evaluation.
 """
 
 from datetime import timedelta

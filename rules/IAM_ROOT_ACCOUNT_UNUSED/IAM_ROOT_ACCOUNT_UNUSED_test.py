@@ -83,26 +83,65 @@ CASES = [
         parameters={"rootUseLookbackDays": "7"},
         expect=account("COMPLIANT", "The root user was not used within the last 7 days."),
     ),
+    # CONTROLS.md, "When a rule cannot judge": a failure retrying will not cure is a visible verdict.
     Case(
-        "report_without_root_row",
+        "report_without_root_row_could_not_evaluate",
         lambda test: None,  # moto's own report: it has no <root_account> row
         error="has no <root_account> row",
+        expect=account(
+            "NON_COMPLIANT",
+            "Could not evaluate: The IAM credential report has no <root_account> row; root use cannot be judged.",
+        ),
     ),
     Case(
-        "report_older_than_four_hours",
+        "report_older_than_four_hours_is_not_judged_yet",
         report(generated=datetime(2026, 6, 30, 6, 0, tzinfo=UTC)),
         now=NOW,
         error="more than four hours ago",
     ),
-    Case("unreadable_date", report(password_last_used="yesterday"), now=NOW, error="unreadable password_last_used"),
     Case(
-        "access_denied",
-        lambda test: test.respond("iam", "GenerateCredentialReport", error="AccessDenied", status=403),
-        error="AccessDenied",
+        "unreadable_date_could_not_evaluate",
+        report(password_last_used="yesterday"),
+        now=NOW,
+        error="unreadable password_last_used",
+        expect=account(
+            "NON_COMPLIANT",
+            "Could not evaluate: The credential report has an unreadable password_last_used value 'yesterday'.",
+        ),
     ),
     Case(
-        "throttled",
-        lambda test: test.respond("iam", "GenerateCredentialReport", error="Throttling"),
+        "access_denied_could_not_evaluate",
+        lambda test: test.respond("iam", "GenerateCredentialReport", error="AccessDenied", status=403),
+        error="AccessDenied",
+        expect=account("NON_COMPLIANT", "Could not evaluate: iam:GenerateCredentialReport was denied (AccessDenied)."),
+    ),
+    Case(
+        "throttled_sends_nothing_while_the_last_result_is_recent",
+        lambda test: (
+            test.previously(account("COMPLIANT", "x"), datetime(2026, 6, 29, tzinfo=UTC)),
+            test.respond("iam", "GenerateCredentialReport", error="Throttling"),
+        ),
+        now=NOW,
+        error="Throttling",
+    ),
+    Case(
+        "throttled_marks_a_result_older_than_stale_after_hours",
+        lambda test: (
+            test.previously(account("COMPLIANT", "x"), datetime(2026, 6, 28, 9, tzinfo=UTC)),
+            test.respond("iam", "GenerateCredentialReport", error="Throttling"),
+        ),
+        now=NOW,
+        error="Throttling",
+        expect=account("NON_COMPLIANT", "Could not evaluate: not evaluated since 2026-06-28 09:00 UTC."),
+    ),
+    Case(
+        "stale_after_hours_parameter_moves_the_limit",
+        lambda test: (
+            test.previously(account("COMPLIANT", "x"), datetime(2026, 6, 28, 9, tzinfo=UTC)),
+            test.respond("iam", "GenerateCredentialReport", error="Throttling"),
+        ),
+        now=NOW,
+        parameters={"staleAfterHours": "72"},
         error="Throttling",
     ),
     Case(

@@ -2,7 +2,7 @@
 console password (Level 1, not scored).
 
 Trigger: periodic. Reports on: each ``AWS::IAM::User``, by its unique ID (``AIDA...``), the ID
-AWS Config records. Parameters: none.
+AWS Config records. Parameters: ``staleAfterHours`` (every rule, ``cis_rule``).
 
 Reads the IAM credential report, as the benchmark's CLI audit does (``password_enabled``,
 ``access_key_N_active``, ``access_key_N_last_used_date``), and ListUsers for the users' IDs.
@@ -17,17 +17,33 @@ Scenarios:
 5. A user created after the report was generated, or deleted and created again under the same
    name since (the report's ``user_creation_time`` differs from ``CreateDate``): NOT_APPLICABLE
    until the next report.
-6. The report is still being generated, AccessDenied, throttling: error, no evaluation.
-7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
-8. The Lambda's remaining time runs short between two pages of users, or while the report is
-   being generated: error naming how far the rule got, no evaluation.
+6. AccessDenied on the report or on ``ListUsers``, or an unreadable report: every user the rule
+   last reported is NON_COMPLIANT ``Could not evaluate: ...``, and the invocation fails.
+7. The report is still being generated, or throttling after retries before any user is judged:
+   nothing sent but, for users whose last result is older than ``staleAfterHours`` (default 48),
+   NON_COMPLIANT ``Could not evaluate: not evaluated since ...``; the invocation fails.
+8. The Lambda's remaining time runs short, or a later page of users is throttled out: the users
+   of the pages read are sent, no clean-up, and the invocation fails naming how far it got.
+9. Any rule parameter but ``staleAfterHours`` and rdklib's own: InvalidParametersError.
 """
 
 from datetime import timedelta
 
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
 from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, user_pages
-from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
+from cis_rule import (
+    IAM_USER,
+    JUDGED_FAILURES,
+    CisRule,
+    PartialRun,
+    compliant,
+    handle,
+    is_transient,
+    join_names,
+    non_compliant,
+    not_applicable,
+    notification_time,
+)
 
 
 class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
@@ -39,37 +55,39 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
         report = get_credential_report(iam, notification_time(event))
         rows = {row.arn: row for row in report.users()}
         evaluations = []
-        for users in user_pages(iam):
-            for user in users:
-                name, user_id = user["UserName"], user["UserId"]
-                row = rows.get(user["Arn"])
-                if row is None or not _same_user(row, user):
-                    evaluations.append(
-                        not_applicable(
-                            user_id,
-                            IAM_USER,
-                            f"IAM user {name} is newer than the credential report of "
-                            f"{report.generated:%Y-%m-%d %H:%M} UTC; it is judged on the next run.",
-                        )
-                    )
-                    continue
-                unused = [f"access key {key.number}" for key in row.access_keys if key.active and key.last_used is None]
-                if row.password_enabled and unused:
-                    evaluations.append(
-                        non_compliant(
-                            user_id,
-                            IAM_USER,
-                            f"IAM user {name} has a console password and an active {join_names(unused)} "
-                            f"that {'has' if len(unused) == 1 else 'have'} never been used.",
-                        )
-                    )
-                elif row.password_enabled:
-                    evaluations.append(
-                        compliant(user_id, IAM_USER, f"IAM user {name} has no active access key that was never used.")
-                    )
-                else:
-                    evaluations.append(compliant(user_id, IAM_USER, f"IAM user {name} has no console password."))
+        try:
+            for users in user_pages(iam):
+                evaluations.extend(_judge(user, rows, report) for user in users)
+        except JUDGED_FAILURES as error:
+            if not evaluations or not is_transient(error):
+                raise
+            # The users of the pages read are judged; the rest wait for the next run.
+            raise PartialRun(evaluations, [f"the IAM users after the first {len(evaluations)}"], error) from error
         return evaluations
+
+
+def _judge(user, rows, report):
+    """The verdict on one ``ListUsers`` user, from the report's row."""
+    name, user_id = user["UserName"], user["UserId"]
+    row = rows.get(user["Arn"])
+    if row is None or not _same_user(row, user):
+        return not_applicable(
+            user_id,
+            IAM_USER,
+            f"IAM user {name} is newer than the credential report of "
+            f"{report.generated:%Y-%m-%d %H:%M} UTC; it is judged on the next run.",
+        )
+    unused = [f"access key {key.number}" for key in row.access_keys if key.active and key.last_used is None]
+    if row.password_enabled and unused:
+        return non_compliant(
+            user_id,
+            IAM_USER,
+            f"IAM user {name} has a console password and an active {join_names(unused)} "
+            f"that {'has' if len(unused) == 1 else 'have'} never been used.",
+        )
+    if row.password_enabled:
+        return compliant(user_id, IAM_USER, f"IAM user {name} has no active access key that was never used.")
+    return compliant(user_id, IAM_USER, f"IAM user {name} has no console password.")
 
 
 def _same_user(row, user):

@@ -80,9 +80,38 @@ CASES = [
         ),
     ),
     Case(
-        "access_denied",
+        "access_denied_with_no_user_reported_before_sends_nothing",
         lambda test: test.respond("iam", "ListUsers", error="AccessDenied", status=403),
         error="AccessDenied",
+    ),
+    # CONTROLS.md, "When a rule cannot judge": the listing denied, every user last reported shows it.
+    Case(
+        "listing_denied_marks_every_user_last_reported",
+        lambda test: (
+            test.previously([Verdict(USER, "AIDAOLDUSER", "COMPLIANT", "x")], datetime(2026, 1, 1, tzinfo=UTC)),
+            test.respond("iam", "ListUsers", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+        expect=[
+            Verdict(
+                USER, "AIDAOLDUSER", "NON_COMPLIANT", "Could not evaluate: iam:ListUsers was denied (AccessDenied)."
+            )
+        ],
+    ),
+    Case(
+        "throttled_out_before_any_user_marks_only_stale_results",
+        lambda test: (
+            test.previously([Verdict(USER, "AIDAOLDUSER", "COMPLIANT", "x")], datetime(2026, 1, 1, tzinfo=UTC)),
+            test.previously([Verdict(USER, "AIDARECENT", "COMPLIANT", "x")], datetime(2026, 6, 30, 11, tzinfo=UTC)),
+            test.respond("iam", "ListUsers", error="Throttling"),
+        ),
+        now=datetime(2026, 6, 30, 12, tzinfo=UTC),
+        error="Throttling",
+        expect=[
+            Verdict(
+                USER, "AIDAOLDUSER", "NON_COMPLIANT", "Could not evaluate: not evaluated since 2026-01-01 00:00 UTC."
+            )
+        ],
     ),
     Case(
         "report_access_denied",
@@ -149,18 +178,50 @@ class IamUserNoUnusedSetupAccessKeysTest(RuleTestCase):
                 {"Users": listed[3:], "IsTruncated": False},
             ],
         )
+        self.previously([Verdict(USER, "AIDAGONE", "COMPLIANT", "x")], datetime.now(UTC))
         calls = self.count_calls("iam", "ListUsers")
         error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
-        self.assertIn("Lambda timeout after 3 IAM users judged;", error["internalErrorMessage"])
+        self.assertIn("Lambda timeout after 3 IAM users judged,", error["internalErrorMessage"])
+        self.assertIn("Sent the 3 verdicts decided, no clean-up; not judged: the IAM users after", str(error))
         self.assertEqual(1, len(calls), "the second page is not read")
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        # The first page's verdicts are sent; the user the run did not reach keeps its result.
+        sent = sorted(e["ComplianceResourceId"] for e in self.ledger.sent)
+        self.assertEqual(sorted(self.ids[f"user{n}"] for n in range(3)), sent)
+
+    def test_a_later_page_throttled_out_sends_the_first_pages_verdicts_without_clean_up(self):
+        from botocore.awsrequest import AWSResponse
+
+        for n in range(4):
+            user(self, f"user{n}", password=True, keys=1)
+        listed = self.client("iam").list_users()["Users"]
+        self.previously([Verdict(USER, "AIDAGONE", "COMPLIANT", "x")], datetime.now(UTC))
+        answered = []
+
+        def pages(**_):
+            answered.append(1)
+            if len(answered) == 1:
+                page = {"Users": listed[:2], "IsTruncated": True, "Marker": "page-2"}
+                return AWSResponse("https://local", 200, {}, None), page
+            error = {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}, "ResponseMetadata": {}}
+            return AWSResponse("https://local", 400, {}, None), error
+
+        events = __import__("boto3")._get_default_session().events
+        events.register("before-call.iam.ListUsers", pages, unique_id="second-page-throttled")
+        self.addCleanup(events.unregister, "before-call.iam.ListUsers", unique_id="second-page-throttled")
+        error = self.run_rule().error
+        self.assertEqual("NotJudged", error["customerErrorCode"])
+        self.assertIn("not judged: the IAM users after the first 2, because iam:ListUsers failed", str(error))
+        self.assertEqual(
+            sorted(self.ids[f"user{n}"] for n in range(2)), sorted(e["ComplianceResourceId"] for e in self.ledger.sent)
+        )
+        self.assertNotIn("NOT_APPLICABLE", [e["ComplianceType"] for e in self.ledger.sent], "no clean-up")
 
     def test_deadline_while_the_report_is_being_generated(self):
         self.respond("iam", "GenerateCredentialReport", {"State": "STARTED"})
         calls = self.count_calls("iam", "GenerateCredentialReport")
         error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 2))
         self.assertIn(
-            "after 2 of 6 checks of the IAM credential report, still being generated;", error["internalErrorMessage"]
+            "after 2 of 6 checks of the IAM credential report, still being generated,", error["internalErrorMessage"]
         )
         self.assertEqual([1.0], self.waits, "no wait once the time runs short")
 
