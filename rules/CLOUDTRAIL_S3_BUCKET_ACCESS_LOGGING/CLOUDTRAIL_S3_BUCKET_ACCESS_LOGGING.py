@@ -3,7 +3,7 @@
 
 Trigger: periodic, and configuration changes of ``AWS::S3::Bucket``. Reports on: each
 ``AWS::S3::Bucket`` (by name) that a trail of this account, or an organisation trail it receives,
-delivers to, when this account owns it. Parameters: none.
+delivers to, when this account owns it. Parameters: ``staleAfterHours`` (every rule).
 
 Deploy in one region (rule set ``global-resources``): ``DescribeTrails`` with shadow trails shows
 the account's multi-region trails and organisation trails from any region, and ``ListTrails``
@@ -25,14 +25,16 @@ Scenarios:
 5. A multi-region trail homed in another region (a shadow trail here), or a single-region trail
    of another region: its bucket is judged, read in the bucket's own region.
 6. A bucket deleted between listing and reading (``NoSuchBucket``): NOT_APPLICABLE.
-7. AccessDenied or any other API error: error, no evaluation (never COMPLIANT), also when it
-   happens to one bucket among many read concurrently.
-8. Any rule parameter but rdklib's own: InvalidParametersError.
+7. AccessDenied on one bucket's reads: that bucket NON_COMPLIANT ``Could not evaluate: ...``, the
+   others judged (never COMPLIANT). Denied on the trails or ``ListBuckets``: every bucket the
+   rule last reported NON_COMPLIANT ``Could not evaluate``, and the invocation fails. Throttling or
+   5xx after retries on a bucket: the others are sent, no clean-up, the invocation fails naming it.
+8. Any rule parameter but ``staleAfterHours`` and rdklib's own: InvalidParametersError.
 9. Many buckets in many regions: read at most four at a time (``cis_parallel``), the verdicts
    and their order those of a serial run; other regions' trails described in one
    ``DescribeTrails`` call per region.
-10. The Lambda's remaining time runs short: error naming how many buckets were judged, no
-    evaluation.
+10. The Lambda's remaining time runs short: the buckets judged are sent (those judged longest ago
+    go first), no clean-up, and the invocation fails naming the others.
 
 On a configuration change of a bucket (AWS Config records buckets in their own region, so the
 rule hears of changes to buckets in the region it is deployed in; the periodic run covers the
@@ -45,7 +47,8 @@ others), the rule judges that one bucket as the periodic run would, with the sam
     owns: NOT_APPLICABLE.
 13. A deleted bucket (``ResourceDeleted``), or an item that left the rule's scope: NOT_APPLICABLE.
 14. An oversized configuration item: read back with ``config:GetResourceConfigHistory``, then as 11.
-15. AccessDenied on any call: error, no evaluation.
+15. AccessDenied on any call: the bucket NON_COMPLIANT ``Could not evaluate: ...``; throttling
+    after retries: nothing sent, the invocation fails.
 A change evaluation is never retired by the periodic run's clean-up: the periodic run reports
 every trail bucket this account owns again (see ``cis_trail_buckets``).
 """

@@ -114,14 +114,23 @@ CASES = [
             )
         ],
     ),
+    # CONTROLS.md, "When a rule cannot judge": a bucket the rule cannot read shows as NON_COMPLIANT.
     Case(
-        "get_bucket_logging_access_denied",
+        "get_bucket_logging_access_denied_could_not_evaluate_that_bucket",
         steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketLogging", error="AccessDenied", status=403),
         ),
-        error="AccessDenied",
+        expect=[
+            Verdict(
+                BUCKET,
+                "ct-logs",
+                "NON_COMPLIANT",
+                "Could not evaluate: s3:GetBucketLogging was denied (AccessDenied) for S3 bucket ct-logs "
+                "(CloudTrail logs of main).",
+            )
+        ],
     ),
     Case(
         "list_buckets_access_denied",
@@ -212,20 +221,25 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
         self.assertEqual(serial, concurrent)
         self.assertEqual(sorted(serial), serial, "in bucket-name order")
 
-    def test_one_failing_bucket_among_many_fails_the_run(self):
+    def test_one_denied_bucket_among_many_is_could_not_evaluate_and_the_others_are_judged(self):
         many_trail_buckets(REGIONS, per_region=4, logged=lambda n: True)(self)
         fail_for_bucket(self, "GetBucketLogging", "ct-eu-west-1-2")
-        run = self.run_rule()
-        self.assertIsNotNone(run.error)
-        self.assertEqual("AccessDenied", run.error["customerErrorCode"])
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        verdicts = {v.resource_id: v for v in self.run_rule().verdicts}
+        self.assertEqual(12, len(verdicts))
+        denied = verdicts.pop("ct-eu-west-1-2")
+        self.assertEqual("NON_COMPLIANT", denied.compliance)
+        self.assertTrue(denied.annotation.startswith("Could not evaluate: s3:GetBucketLogging was denied"))
+        self.assertEqual({"COMPLIANT"}, {v.compliance for v in verdicts.values()})
 
-    def test_deadline_names_how_many_buckets_were_judged(self):
+    def test_deadline_sends_the_buckets_judged_and_names_the_others(self):
         many_trail_buckets(("us-east-1",), per_region=5, logged=lambda n: True)(self)
         calls = self.count_calls("s3", "GetBucketLogging")
-        # The time runs short once a bucket is being read. The four workers may all have started
-        # before that; the fifth bucket cannot (a worker must finish one first), so the run stops.
-        error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
-        self.assertRegex(error["internalErrorMessage"], r"after [0-4] of 5 trail buckets judged; give the function")
-        self.assertLess(len(calls), 5)
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        # The time runs short as the third bucket is read: its request is not sent, the two
+        # buckets judged are, and the invocation fails naming the three not judged.
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 3))
+        self.assertEqual("NotJudged", error["customerErrorCode"])
+        self.assertIn("Sent the 2 verdicts decided, no clean-up; not judged: S3 bucket", error["customerErrorMessage"])
+        self.assertIn("before the Lambda timeout after s3:GetBucketLogging was about to be sent", str(error))
+        self.assertEqual(3, len(calls))
+        self.assertEqual(2, len(self.ledger.sent))

@@ -1,5 +1,7 @@
 """Scenarios of CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC (CIS 2.3), against moto's CloudTrail and S3."""
 
+import json
+from datetime import UTC, datetime
 from unittest import mock
 
 import CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC as rule
@@ -236,17 +238,25 @@ CASES = [
         lambda test: test.respond("cloudtrail", "DescribeTrails", error="AccessDeniedException"),
         error="AccessDenied",
     ),
+    # CONTROLS.md, "When a rule cannot judge": what the rule cannot read shows as NON_COMPLIANT.
     Case(
-        "bucket_policy_access_denied",
+        "bucket_policy_access_denied_could_not_evaluate_that_bucket",
         steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketPolicy", error="AccessDenied", status=403),
         ),
-        error="AccessDenied",
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "Could not evaluate: s3:GetBucketPolicy was denied (AccessDenied) for S3 bucket ct-logs "
+                "(CloudTrail logs of main).",
+            )
+        ],
     ),
     Case(
-        "account_block_public_access_denied",
+        "account_block_public_access_denied_with_nothing_reported_before_sends_nothing",
         steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
@@ -255,13 +265,37 @@ CASES = [
         error="AccessDenied",
     ),
     Case(
-        "unreadable_bucket_policy",
+        "account_block_public_access_denied_marks_every_bucket_last_reported",
+        steps(
+            bucket("ct-logs"),
+            trail("main", "ct-logs"),
+            lambda test: test.previously([verdict("ct-logs", "COMPLIANT", "x")], datetime(2026, 1, 1, tzinfo=UTC)),
+            lambda test: test.respond("s3control", "GetPublicAccessBlock", error="AccessDenied", status=403),
+        ),
+        error="AccessDenied",
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "Could not evaluate: s3:GetAccountPublicAccessBlock was denied (AccessDenied).",
+            )
+        ],
+    ),
+    Case(
+        "unreadable_bucket_policy_could_not_evaluate_that_bucket",
         steps(
             bucket("ct-logs"),
             trail("main", "ct-logs"),
             lambda test: test.respond("s3", "GetBucketPolicy", {"Policy": "{not json"}),
         ),
-        error="The bucket policy is not valid JSON.",
+        expect=[
+            verdict(
+                "ct-logs",
+                "NON_COMPLIANT",
+                "Could not evaluate: The bucket policy is not valid JSON for S3 bucket ct-logs "
+                "(CloudTrail logs of main).",
+            )
+        ],
     ),
     Case("any_parameter_is_rejected", parameters={"bucketNames": "x"}, error="Unknown rule parameter bucketNames"),
 ]
@@ -325,10 +359,40 @@ class CloudtrailS3BucketNotPublicTest(RuleTestCase):
             [e["ComplianceResourceId"] for e in concurrent if e["ComplianceType"] == "NON_COMPLIANT"],
         )
 
-    def test_one_failing_bucket_among_many_fails_the_run(self):
+    def test_one_denied_bucket_among_many_is_could_not_evaluate_and_the_others_are_judged(self):
         many_trail_buckets(REGIONS, per_region=4, logged=lambda n: False)(self)
         fail_for_bucket(self, "GetBucketPolicy", "ct-ap-southeast-2-3")
+        verdicts = {v.resource_id: v for v in self.run_rule().verdicts}
+        self.assertEqual(12, len(verdicts))
+        denied = verdicts.pop("ct-ap-southeast-2-3")
+        self.assertEqual("NON_COMPLIANT", denied.compliance)
+        self.assertTrue(denied.annotation.startswith("Could not evaluate: s3:GetBucketPolicy was denied"))
+        self.assertEqual({"COMPLIANT"}, {v.compliance for v in verdicts.values()})
+
+    def test_one_throttled_out_bucket_is_not_judged_and_the_others_are_sent_without_clean_up(self):
+        many_trail_buckets(REGIONS, per_region=4, logged=lambda n: False)(self)
+        self.previously([verdict("ct-retired", "COMPLIANT", "x")], datetime.now(UTC))
+        fail_for_bucket(self, "GetBucketAcl", "ct-eu-west-1-2", code="SlowDown", status=503)
         run = self.run_rule()
-        self.assertIsNotNone(run.error)
-        self.assertEqual("AccessDenied", run.error["customerErrorCode"])
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        self.assertEqual("NotJudged", run.error["customerErrorCode"])
+        self.assertIn(
+            "Sent the 11 verdicts decided, no clean-up; not judged: S3 bucket ct-eu-west-1-2", json.dumps(run.error)
+        )
+        sent = {e["ComplianceResourceId"]: e["ComplianceType"] for e in self.ledger.sent}
+        self.assertEqual(11, len(sent))
+        self.assertNotIn("ct-eu-west-1-2", sent)
+        self.assertNotIn("ct-retired", sent, "a partial run retires nothing")
+
+    def test_buckets_judged_longest_ago_are_judged_first(self):
+        for name in ("ct-a", "ct-b", "ct-c", "ct-d"):
+            bucket(name)(self)
+            trail(f"trail-{name}", name)(self)
+        self.previously([verdict("ct-a", "COMPLIANT", "x")], datetime(2026, 3, 1, tzinfo=UTC))
+        self.previously([verdict("ct-b", "COMPLIANT", "x")], datetime(2026, 1, 1, tzinfo=UTC))
+        self.previously([verdict("ct-d", "COMPLIANT", "x")], datetime(2026, 2, 1, tzinfo=UTC))
+        calls = self.count_calls("s3", "GetBucketAcl")
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            verdicts = self.run_rule().verdicts
+        # ct-c was never judged, then ct-b (January), ct-d (February), ct-a (March); sent in name order.
+        self.assertEqual(["ct-c", "ct-b", "ct-d", "ct-a"], [c["Bucket"] for c in calls])
+        self.assertEqual(["ct-a", "ct-b", "ct-c", "ct-d"], [v.resource_id for v in verdicts])

@@ -2,7 +2,8 @@
 
 Trigger: periodic. Reports on: ``AWS::::Account`` (this account).
 Parameters: ``excludedRegions`` — comma-separated region names not to check (default: none),
-e.g. regions an SCP denies, where every Config call would fail with AccessDenied.
+e.g. regions an SCP denies, where every Config call would fail with AccessDenied;
+``staleAfterHours`` (every rule, ``cis_rule``).
 
 Deploy in one region (rule set ``global-resources``): the rule itself asks every region enabled
 for the account (``DescribeRegions``, restricted to the partition it runs in) for its
@@ -31,12 +32,17 @@ Scenarios:
 4. Every region passes but none records global resource types: NON_COMPLIANT.
 5. A recorder whose last status is PENDING: passes.
 6. Regions in ``excludedRegions`` are not checked; a value that is not a region name:
-   InvalidParametersError naming the parameter; a region unknown to the partition: error.
+   InvalidParametersError naming the parameter; a region unknown to the partition: NON_COMPLIANT
+   ``Could not evaluate: excludedRegions names ...``, and the invocation fails.
 7. GovCloud, China and not-enabled opt-in regions (which moto lists) are not checked.
-8. AccessDenied in any region or on DescribeRegions: error, no evaluation.
-9. The Lambda's remaining time runs short: error naming how many regions were read, no
-   evaluation.
+8. AccessDenied in any region or on DescribeRegions: NON_COMPLIANT ``Could not evaluate: ...``
+   naming the call (and the region), and the invocation fails.
+9. Throttling after retries, or the Lambda's remaining time running short: no verdict (the
+   account's needs every region) unless the last one is older than ``staleAfterHours``
+   (NON_COMPLIANT ``Could not evaluate: not evaluated since ...``); the invocation fails.
 """
+
+from botocore.exceptions import ClientError
 
 from cis_parallel import map_in_order
 from cis_regions import ACTIONS as REGION_ACTIONS
@@ -50,7 +56,9 @@ from cis_rule import (
     account_id,
     compliant,
     event_region,
+    failure_text,
     handle,
+    is_transient,
     join_names,
     non_compliant,
 )
@@ -112,8 +120,14 @@ class CONFIG_ENABLED_ALL_REGIONS(CisRule):
 
         def read_region(region):
             config = clients[region]
-            recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
-            statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+            try:
+                recorders = config.describe_configuration_recorders()["ConfigurationRecorders"]
+                statuses = config.describe_configuration_recorder_status()["ConfigurationRecordersStatus"]
+            except ClientError as err:
+                if is_transient(err):
+                    raise
+                # The account's verdict names the region it could not read (Could not evaluate).
+                raise EvaluationError(f"{failure_text(err)} in {region}") from err
             return judge_region(recorders, statuses)
 
         failing = {reason: [] for reason in REASONS}

@@ -2,7 +2,7 @@
 
 Trigger: periodic, and configuration changes of ``AWS::EC2::RouteTable``. Reports on: each
 ``AWS::EC2::RouteTable`` this account owns in the region, by its ID (``rtb-...``). Parameters:
-``minPeeringPrefixLength`` (integer 0-32, default 0 = off).
+``minPeeringPrefixLength`` (integer 0-32, default 0 = off); ``staleAfterHours`` (every rule).
 
 The benchmark's audit reads each route table's routes whose target is a VPC peering connection
 (``pcx-...``) and asks whether the destination is "as specific as desired". The rule judges what
@@ -40,12 +40,15 @@ Scenarios:
 8. A prefix-list destination: judged by its entries.
 9. Many route tables and connections, listed over several pages: one evaluation per table.
 10. A route table owned by another account (a shared VPC): not reported.
-11. A peering route through a connection this account cannot see, or an active connection that
-    names no peer CIDR block: error, no evaluation.
-12. AccessDenied or throttling on any call: error, no evaluation.
+11. A peering route through a connection this account cannot see, an active connection that
+    names no peer CIDR block, or a prefix list it may not read: that table NON_COMPLIANT
+    ``Could not evaluate: ...``.
+12. AccessDenied on the listings: every table the rule last reported NON_COMPLIANT ``Could not
+    evaluate: ...``, and the invocation fails. Throttling after retries: the tables judged are
+    sent, no clean-up, the invocation fails naming the rest (stale ones: ``staleAfterHours``).
 13. ``minPeeringPrefixLength`` outside 0-32 or not an integer: InvalidParametersError.
-14. The Lambda's remaining time runs short between two pages of route tables: error naming how
-    many route tables were read, no evaluation.
+14. The Lambda's remaining time runs short between two pages of route tables: the tables judged
+    are sent, no clean-up, and the invocation fails naming how many route tables were read.
 
 On a configuration change of a route table, the rule judges that one table as the periodic run
 would (the same function, the same annotation):
@@ -57,11 +60,12 @@ would (the same function, the same annotation):
     route list falls back to ``DescribeRouteTables`` for that table.
 16. A deleted route table (``ResourceDeleted``), or an item that left the rule's scope:
     NOT_APPLICABLE; a table deleted before the fallback read: NOT_APPLICABLE.
-17. A route table owned by another account (a shared VPC): NOT_APPLICABLE, as the periodic run
-    does not report it.
+17. A route table owned by another account (a shared VPC), or an item that claims another account
+    (``awsAccountId``): NOT_APPLICABLE, as the periodic run does not report it.
 18. An oversized configuration item: read back with ``config:GetResourceConfigHistory``, then as 15.
 19. AccessDenied on any call, or a peering route through a connection this account cannot see:
-    error, no evaluation.
+    that table NON_COMPLIANT ``Could not evaluate: ...``; throttling after retries: nothing sent,
+    the invocation fails.
 A change evaluation is never retired by the periodic run's clean-up (rdklib marks NOT_APPLICABLE
 what a periodic run does not report): the periodic run reports every route table this account
 owns in the region, so a table the change judged is reported again.
@@ -73,14 +77,18 @@ from ipaddress import ip_network
 from botocore.exceptions import ClientError
 
 from cis_rule import (
+    JUDGED_FAILURES,
     ROUTE_TABLE,
     CisRule,
     EvaluationError,
     IntParameter,
+    PartialRun,
     account_id,
     check_deadline,
     compliant,
+    could_not_evaluate,
     handle,
+    is_transient,
     join_names,
     non_compliant,
     not_applicable,
@@ -210,18 +218,32 @@ class VPC_PEERING_ROUTES_LEAST_ACCESS(CisRule):
         judge = _TableJudge(ec2, valid_rule_parameters["minPeeringPrefixLength"], _peering_connections(ec2))
         evaluations = []
         read = 0
-        for page in ec2.get_paginator("describe_route_tables").paginate():
-            read += len(page["RouteTables"])
-            for table in page["RouteTables"]:
-                if table.get("OwnerId", owner) == owner:
-                    evaluations.append(judge(table))
-            check_deadline(f"{read} route tables read")
+        try:
+            for page in ec2.get_paginator("describe_route_tables").paginate():
+                read += len(page["RouteTables"])
+                for table in page["RouteTables"]:
+                    if table.get("OwnerId", owner) == owner:
+                        evaluations.append(_judge_or_could_not(judge, table))
+                check_deadline(f"{read} route tables read", decided=len(evaluations))
+        except JUDGED_FAILURES as error:
+            if not evaluations or not is_transient(error):
+                raise
+            # The tables judged are sent; the rest wait for the next run.
+            raise PartialRun(evaluations, [f"the route tables after the first {len(evaluations)}"], error) from error
         return evaluations
 
     def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
-        ec2 = client_factory.build_client("ec2")
         owner = account_id(event)
         table_id = str(configuration_item["resourceId"])
+        recorded_owner = configuration_item.get("awsAccountId")
+        if recorded_owner and str(recorded_owner) != owner:
+            # An item that claims another account: that account's deployment judges it (as 2.3, 2.6).
+            text = (
+                f"Route table {table_id} belongs to account {recorded_owner}, whose own deployment of the rule "
+                "judges it."
+            )
+            return [not_applicable(table_id, ROUTE_TABLE, text)]
+        ec2 = client_factory.build_client("ec2")
         table = _recorded_table(table_id, configuration_item.get("configuration"))
         if table is None:
             try:
@@ -244,6 +266,17 @@ class VPC_PEERING_ROUTES_LEAST_ACCESS(CisRule):
                 )
             ]
         return [_TableJudge(ec2, valid_rule_parameters["minPeeringPrefixLength"])(table)]
+
+
+def _judge_or_could_not(judge, table):
+    """The table's verdict, or NON_COMPLIANT ``Could not evaluate`` when what it needs cannot be
+    read for good (a prefix list denied, a connection not listed); transient failures propagate."""
+    try:
+        return judge(table)
+    except JUDGED_FAILURES as error:
+        if is_transient(error):
+            raise
+        return could_not_evaluate(table["RouteTableId"], ROUTE_TABLE, error)
 
 
 def _judge(text, pcx, peer_vpc, blocks, min_prefix):

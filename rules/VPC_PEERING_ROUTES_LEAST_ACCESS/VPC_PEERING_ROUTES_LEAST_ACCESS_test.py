@@ -57,6 +57,19 @@ def given(*routes, accept=True, ipv6=False, after=None):
     return build
 
 
+def could_not_evaluate(name, text):
+    """Every table as :func:`verdicts` gives them, table ``name`` NON_COMPLIANT ``Could not evaluate``
+    (``text`` as a function of the test, for moto's IDs)."""
+
+    def expect(test):
+        rtb = test.ids[name]
+        found = text(test) if callable(text) else text
+        others = [v for v in verdicts()(test) if v.resource_id != rtb]
+        return [*others, Verdict(RTB, rtb, "NON_COMPLIANT", f"Could not evaluate: {found}")]
+
+    return expect
+
+
 def verdicts(**rows):
     """Every route table moto holds is reported; ``rows`` names the ones not "no peering route".
     Annotations use {a}, {b}, {pcx}, {vpc-a}, {vpc-b} for the IDs moto assigned."""
@@ -258,12 +271,21 @@ CASES = [
             ("a", "10.1.2.0/24"),
             after=lambda test: test.respond("ec2", "DescribeVpcPeeringConnections", {"VpcPeeringConnections": []}),
         ),
-        error="which DescribeVpcPeeringConnections does not list",
+        # CONTROLS.md, "When a rule cannot judge": the table it cannot judge shows as NON_COMPLIANT.
+        expect=could_not_evaluate(
+            "a",
+            lambda test: (
+                f"Route table {test.ids['a']} routes through {test.ids['pcx']}, which "
+                "DescribeVpcPeeringConnections does not list."
+            ),
+        ),
     ),
     Case(
         "active_connection_without_peer_blocks",
         given(("a", "10.1.2.0/24"), after=lambda test: recorded_connection(test, accepter={"VpcId": "vpc-0bare"})),
-        error="names no CIDR block of the peer VPC",
+        expect=could_not_evaluate(
+            "a", lambda test: f"Active peering connection {test.ids['pcx']} names no CIDR block of the peer VPC."
+        ),
     ),
     Case(
         "route_tables_access_denied",
@@ -281,7 +303,7 @@ CASES = [
             ("a", "pl:10.1.0.0/24"),
             after=lambda test: test.respond("ec2", "GetManagedPrefixListEntries", error="AccessDenied", status=403),
         ),
-        error="AccessDenied",
+        expect=could_not_evaluate("a", "ec2:GetManagedPrefixListEntries was denied (AccessDenied)."),
     ),
     Case("minimum_above_32", parameters={"minPeeringPrefixLength": "33"}, error="from 0 to 32, not 33"),
     Case("minimum_negative", parameters={"minPeeringPrefixLength": "-1"}, error="from 0 to 32, not -1"),
@@ -375,9 +397,10 @@ class VpcPeeringRoutesLeastAccessTest(RuleTestCase):
         )
         calls = self.count_calls("ec2", "DescribeRouteTables")
         error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
-        self.assertIn("Lambda timeout after 1 route tables read;", error["internalErrorMessage"])
+        self.assertIn("Lambda timeout after 1 route tables read,", error["internalErrorMessage"])
+        self.assertIn("Sent the 1 verdicts decided, no clean-up", error["customerErrorMessage"])
         self.assertEqual([{}], calls, "the second page is not read")
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        self.assertEqual([tables[0]["RouteTableId"]], [e["ComplianceResourceId"] for e in self.ledger.sent])
 
     def test_long_annotation_stays_within_256_characters(self):
         network(self)
