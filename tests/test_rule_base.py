@@ -379,7 +379,8 @@ def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, mon
     finally:
         events.unregister("before-send.iam.ListUsers", closed)
     assert str(failed.value) == (
-        "ConnectionClosedError: Nothing judged, nothing sent. No answer from AWS after retries: Connection was closed before we received a valid "
+        "ConnectionClosedError: Nothing judged, nothing sent. No answer from AWS after retries: Connection was "
+        "closed before we received a valid "
         'response from endpoint URL: "https://iam.amazonaws.com/".'
     )
     assert "PutEvaluations" not in config.calls
@@ -436,7 +437,7 @@ def test_the_deadline_is_checked_before_every_request_retries_included(config, m
             return []
 
     try:
-        with pytest.raises(RuleFailed, match=r"left before the Lambda timeout after iam:ListUsers was about to be sent"):
+        with pytest.raises(RuleFailed, match=r"before the Lambda timeout after iam:ListUsers was about to be sent"):
             handle(Lister(), scheduled(), context)
     finally:
         events.unregister("before-send.iam.ListUsers", throttle)
