@@ -792,7 +792,8 @@ def _change(
                 return _error_response(ex)
             resource = (str(summary["resourceId"]), str(summary["resourceType"]))
             try:
-                return _send(event, clients, [could_not_evaluate(*resource, ex)], _summary_item(summary))
+                item = _summary_item(summary, invoking_event["notificationCreationTime"])
+                return _send(event, clients, [could_not_evaluate(*resource, ex)], item)
             except JUDGED_FAILURES as sending:
                 return _error_response(sending)
     else:
@@ -814,13 +815,13 @@ def _change(
         return _error_response(ex)
 
 
-def _summary_item(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """What rdklib reads from a configuration item to address an evaluation, from a summary."""
+def _summary_item(summary: Mapping[str, Any], notified: str) -> dict[str, Any]:
+    """What rdklib reads from a configuration item to address an evaluation, from a summary (its
+    capture time, else the notification's, orders the evaluation)."""
     return {
         "resourceType": summary["resourceType"],
         "resourceId": summary["resourceId"],
-        "configurationItemCaptureTime": summary.get("configurationItemCaptureTime"),
-        "configurationItemStatus": summary.get("configurationItemStatus", "OK"),
+        "configurationItemCaptureTime": summary.get("configurationItemCaptureTime") or notified,
     }
 
 

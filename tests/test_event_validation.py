@@ -152,11 +152,10 @@ def test_an_event_that_is_not_an_object_is_refused(api_calls, rule):
     assert api_calls == []
 
 
-@pytest.mark.parametrize(
-    "rule", [r for r in CUSTOM if r.rule_class().delete_old_evaluations_on_scheduled_notification], ids=lambda r: r.name
-)
-def test_a_per_resource_rule_needs_its_rule_name(api_calls, rule):
-    # rdklib looks up the rule's earlier evaluations by name to retire those it no longer reports.
+@pytest.mark.parametrize("rule", CUSTOM, ids=lambda r: r.name)
+def test_every_rule_needs_its_rule_name(api_calls, rule):
+    # Every rule reads its last results back by name: to retire the resources it no longer
+    # reports, to judge the oldest first, to mark results older than staleAfterHours.
     event = valid(rule.name)
     del event["configRuleName"]
     with pytest.raises(RuleFailed, match=r"^InvalidEvent: configRuleName is missing; expected the name of the Config"):
@@ -166,7 +165,7 @@ def test_a_per_resource_rule_needs_its_rule_name(api_calls, rule):
 
 def bad_parameters(rule):
     """(case, parameters, sentence) rows that every rule must refuse, its own parameters included."""
-    accepted = ", ".join(sorted(rule.rule_class().PARAMETERS)) or "none"
+    accepted = ", ".join(sorted(rule.rule_class().all_parameters()))
     rows = [
         ("unknown", {"Bogus": "1"}, f"Unknown rule parameter Bogus; this rule accepts: {accepted}."),
         ("assume_role_mode_word", {"AssumeRoleMode": "maybe"}, "AssumeRoleMode must be 'true' or 'false', not 'maybe'."),
@@ -176,7 +175,7 @@ def bad_parameters(rule):
         ("role_region_upper", {"ExecutionRoleRegion": "US-EAST-1"}, "ExecutionRoleRegion must be an AWS region name such as us-east-1, not 'US-EAST-1'."),
         ("role_region_number", {"ExecutionRoleRegion": 1}, "ExecutionRoleRegion must be an AWS region name such as us-east-1, not a int."),
     ]  # fmt: skip
-    for name, spec in rule.rule_class().PARAMETERS.items():
+    for name, spec in rule.rule_class().all_parameters().items():
         for kind, value in (("list", ["1"]), ("dict", {"a": 1}), ("bool", True), ("float", 1.5)):
             rows.append((f"{name}_{kind}", {name: value}, f"{name} must be a string, not {kind}."))
         if isinstance(spec, IntParameter):
@@ -215,7 +214,7 @@ def test_no_rule_parameters_means_the_defaults(blank):
 
     event = valid()
     setting("ruleParameters", blank)(event)
-    with pytest.raises(AssertionError, match=r"\{'days': 90\}"):
+    with pytest.raises(AssertionError, match=r"\{'staleAfterHours': 48, 'days': 90\}"):
         handle(Periodic(), event, None)
 
 
@@ -307,7 +306,7 @@ def test_an_oversized_notification_reads_the_item_back(config):
     ]
 
 
-def test_an_oversized_notification_without_history_is_an_error(config):
+def test_an_oversized_notification_without_history_could_not_be_evaluated(config):
     event = change_event(
         {
             "messageType": "OversizedConfigurationItemChangeNotification",
@@ -315,7 +314,66 @@ def test_an_oversized_notification_without_history_is_an_error(config):
         }
     )
     with respond("config", "GetResourceConfigHistory", {"configurationItems": []}):
-        with pytest.raises(RuleFailed, match=r"AWS Config holds no configuration item for AWS::S3::Bucket gone\."):
+        [evaluation] = handle(BucketChanges(), event, None)
+    assert (evaluation["ComplianceResourceId"], evaluation["ComplianceType"]) == ("gone", "NON_COMPLIANT")
+    assert (
+        evaluation["Annotation"]
+        == "Could not evaluate: AWS Config holds no configuration item for AWS::S3::Bucket gone."
+    )
+
+
+def test_an_oversized_item_whose_history_is_not_json_gets_one_sentence(config):
+    history = {
+        "configurationItems": [
+            {
+                "resourceType": S3_BUCKET,
+                "resourceId": "big",
+                "awsRegion": "eu-west-1",
+                "configurationItemStatus": "OK",
+                "configurationItemCaptureTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "configuration": "{truncated",
+                "supplementaryConfiguration": {},
+                "relationships": [],
+            }
+        ]
+    }
+    event = change_event(
+        {
+            "messageType": "OversizedConfigurationItemChangeNotification",
+            "configurationItemSummary": {"resourceType": S3_BUCKET, "resourceId": "big"},
+        }
+    )
+    with respond("config", "GetResourceConfigHistory", history):
+        [evaluation] = handle(BucketChanges(), event, None)
+    assert (evaluation["ComplianceResourceId"], evaluation["ComplianceType"]) == ("big", "NON_COMPLIANT")
+    assert evaluation["Annotation"] == (
+        "Could not evaluate: the configuration item AWS Config holds for AWS::S3::Bucket big is not readable JSON "
+        "(GetResourceConfigHistory)."
+    )
+
+
+def test_an_oversized_item_with_an_unknown_status_is_refused(config):
+    history = {
+        "configurationItems": [
+            {
+                "resourceType": S3_BUCKET,
+                "resourceId": "big",
+                "configurationItemStatus": "ResourceMoved",
+                "configurationItemCaptureTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "configuration": "{}",
+            }
+        ]
+    }
+    event = change_event(
+        {
+            "messageType": "OversizedConfigurationItemChangeNotification",
+            "configurationItemSummary": {"resourceType": S3_BUCKET, "resourceId": "big"},
+        }
+    )
+    with respond("config", "GetResourceConfigHistory", history):
+        with pytest.raises(
+            RuleFailed, match=r"^InvalidEvent: the configuration item GetResourceConfigHistory returned has "
+        ):
             handle(BucketChanges(), event, None)
     assert "PutEvaluations" not in config
 
@@ -326,6 +384,7 @@ def test_an_oversized_notification_without_history_is_an_error(config):
         ("item_missing", {"messageType": "ConfigurationItemChangeNotification"}, False, "invokingEvent.configurationItem must be a JSON object, not null."),
         ("item_without_id", {"messageType": "ConfigurationItemChangeNotification", "configurationItem": item(resourceId="")}, False, "invokingEvent.configurationItem.resourceId must be a non-empty string, not ''."),
         ("item_without_status", {"messageType": "ConfigurationItemChangeNotification", "configurationItem": item(configurationItemStatus=None)}, False, "invokingEvent.configurationItem.configurationItemStatus is missing; expected a non-empty string."),
+        ("item_status_unknown", {"messageType": "ConfigurationItemChangeNotification", "configurationItem": item(configurationItemStatus="ResourceMoved")}, False, "invokingEvent.configurationItem has configurationItemStatus 'ResourceMoved', which AWS Config does not write; expected one of OK, ResourceDiscovered, ResourceNotRecorded, ResourceDeleted, ResourceDeletedNotRecorded."),
         ("item_capture_time_naive", {"messageType": "ConfigurationItemChangeNotification", "configurationItem": item(configurationItemCaptureTime="2026-01-01T00:00:00")}, False, "invokingEvent.configurationItem.configurationItemCaptureTime must carry a time zone (such as 2026-01-01T00:00:00.000Z), not '2026-01-01T00:00:00'."),
         ("left_scope_missing", {"messageType": "ConfigurationItemChangeNotification", "configurationItem": item()}, None, "eventLeftScope must be true or false, not null."),
         ("summary_missing", {"messageType": "OversizedConfigurationItemChangeNotification"}, False, "invokingEvent.configurationItemSummary must be a JSON object, not null."),

@@ -66,9 +66,10 @@ def test_custom_rule_folder_module_class_and_test_agree(rule):
     cls = getattr(module, rule.name)
     assert module.__doc__ and "Scenarios:" in module.__doc__, "the module docstring is the rule's specification"
     optional = json.loads(rule.parameters["OptionalParameters"])
-    assert set(optional) == set(cls.PARAMETERS), "OptionalParameters lists exactly the parameters the rule accepts"
+    accepted = cls.all_parameters()  # its own and staleAfterHours, which every custom rule takes
+    assert set(optional) == set(accepted), "OptionalParameters lists exactly the parameters the rule accepts"
     for name, default in optional.items():
-        assert cls.PARAMETERS[name].parse(name, default) == cls.PARAMETERS[name].default
+        assert accepted[name].parse(name, default) == accepted[name].default
 
 
 @pytest.mark.parametrize("rule", CUSTOM, ids=ids(CUSTOM))
@@ -153,6 +154,7 @@ def test_rules_match_the_contract():
         evaluator = rule.rule_class()
         assert evaluator.RESOURCE_TYPE == entry.resource_type, entry.name
         assert set(evaluator.PARAMETERS) == set(entry.parameter_names), entry.name
+        assert set(evaluator.all_parameters()) == set(entry.parameter_names) | set(interface.COMMON_PARAMETER_NAMES)
 
 
 def test_benchmark_has_49_controls():

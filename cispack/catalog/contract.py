@@ -112,6 +112,10 @@ CONTRACT: Final[tuple[Entry, ...]] = (
 
 PROCESS_CHECK_CONTROLS: Final = frozenset({"1.15", "1.17"})
 
+#: The optional parameter every custom rule takes besides its own (CONTROLS.md, "When a rule
+#: cannot judge"); the conformance pack feeds it from one pack parameter.
+COMMON_PARAMETER_NAMES: Final = ("staleAfterHours",)
+
 # Input parameters the pack adds to those the contract names, by managed rule.
 PARAMETER_ADDITIONS: Final[dict[str, dict[str, str]]] = {
     "RESTRICTED_INCOMING_TRAFFIC": {f"blockedPort{n}": "3389" for n in range(2, 6)},

@@ -112,6 +112,8 @@ TABLE_START = "<!-- controls:start -->"
 TABLE_END = "<!-- controls:end -->"
 
 MAX_BODY_BYTES = 51_200
+#: A pack template read from S3 (``TemplateS3Uri``) may be up to 300 KB.
+MAX_S3_TEMPLATE_BYTES = 300 * 1024
 MAX_PARAMETERS = 60
 MAX_DESCRIPTION = 256
 ALLOWED_RESOURCE_TYPES = frozenset({"AWS::Config::ConfigRule", "AWS::Config::RemediationConfiguration"})
@@ -349,6 +351,21 @@ def render(pack: dict[str, Any]) -> str:
         pack, Dumper=_PackDumper, sort_keys=False, default_flow_style=False, width=10_000, allow_unicode=True
     )
     return HEADER + str(body)
+
+
+def template_argument(body: str, upload: Callable[[str], str]) -> dict[str, str]:
+    """How ``PutConformancePack`` (or an ``AWS::Config::ConformancePack``) takes ``body``: inline
+    (``TemplateBody``) up to :data:`MAX_BODY_BYTES`, else uploaded (``upload(body)`` stores it and
+    returns its ``s3://bucket/key``) and passed as ``TemplateS3Uri``, up to
+    :data:`MAX_S3_TEMPLATE_BYTES`. Merged rules and remediations grow the pack past the inline limit."""
+    size = len(body.encode())
+    if size <= MAX_BODY_BYTES:
+        return {"TemplateBody": body}
+    if size > MAX_S3_TEMPLATE_BYTES:
+        raise ValueError(
+            f"the conformance pack is {size} bytes, over the {MAX_S3_TEMPLATE_BYTES} a TemplateS3Uri template may hold"
+        )
+    return {"TemplateS3Uri": upload(body)}
 
 
 class _PackDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types here

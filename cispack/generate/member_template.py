@@ -20,6 +20,13 @@ account and region of the organisation.
   answer already combined with the profile. ``CustomRuleFrequency`` (every custom rule's schedule,
   default ``TwentyFour_Hours``) is passed on as is.
 
+Operators are told when a rule could not judge (CONTROLS.md, "When a rule cannot judge"): each
+function has a CloudWatch alarm on its ``Errors`` (an invocation that failed: a partial run, a
+whole run that could not judge, rejected evaluations) notifying the SNS topic ``AlarmTopicArn``
+when one is given, and its asynchronous-invocation settings are set on purpose
+(``AWS::Lambda::EventInvokeConfig``, :data:`ASYNC_RETRIES`): AWS Config invokes custom rules
+asynchronously, and Lambda's default would run a failed invocation twice more.
+
 IAM is global, the StackSet is not: a StackSet that deploys a role named ``X`` to two regions of
 one account fails in the second with "X already exists". The pack names the role per region,
 ``cis-config-pack-rules-<region>``: every stack instance is self-contained, regions deploy in any
@@ -35,13 +42,14 @@ permission only in the global-resources region, where the conformance pack deplo
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cispack import TEMPLATES_DIR
 from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules
-from cispack.dist.distribution import Manifest
+from cispack.dist.distribution import KEY_ROOT, Manifest, upload_template
 from cispack.generate import conformance, runbooks, yaml_text
 from cispack.generate.conformance import logical_id
 
@@ -54,6 +62,19 @@ GLOBAL_CONDITION = "IsGlobalResourcesRegion"
 LOG_RETENTION_DAYS = 365
 CONFORMANCE_PACK_NAME = "cis-aws-foundations-v1-2-0"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+ALARM_TOPIC = "AlarmTopicArn"
+ALARM_TOPIC_GIVEN = "AlarmTopicGiven"
+#: Lambda retries of a failed asynchronous invocation. None: the rule has already retried every
+#: call (botocore, 8 attempts) and spent its time budget; what it decided is sent, and the next
+#: scheduled run starts with what this one did not reach (oldest results first). A Lambda retry
+#: one and two minutes later would meet the same throttling, add to it, and send the decided
+#: verdicts again. The failure goes to the on-failure destination and the alarm instead.
+ASYNC_RETRIES = 0
+#: How long Lambda keeps an event it could not start (its own throttling): the most it allows,
+#: so that a rule invocation queued behind the account's concurrency limit still runs.
+ASYNC_MAX_EVENT_AGE_S = 21600
+#: The alarm's period: any failed invocation within an hour.
+ALARM_PERIOD_S = 3600
 #: The pack's remediation settings this template takes and passes on (the role it makes itself).
 REMEDIATION_SETTINGS = tuple(s.name for s in runbooks.SETTINGS if s.name != runbooks.ROLE.name)
 HEADER = """\
@@ -190,9 +211,10 @@ FUNCTION_SKIPS = [
     {
         "id": "CKV_AWS_116",
         "comment": (
-            "No dead-letter queue: AWS Config invokes the function on its schedule and shows a failed "
-            "evaluation as a rule error in the console and aggregator; the next period retries. A queue per "
-            "account and region would have no consumer."
+            "No dead-letter queue: a failed asynchronous invocation goes to the on-failure destination "
+            "(the operators' AlarmTopicArn, AWS::Lambda::EventInvokeConfig) and raises the function's Errors "
+            "alarm; the rule's next scheduled run resumes where it stopped. A queue per account and region "
+            "would have no consumer."
         ),
     },
     {
@@ -233,6 +255,88 @@ def _function(rule: Rule, condition: str | None) -> dict[str, Any]:
             # Each rule's own figures, from its parameters.json (docs/reliability.md, "Timeouts and memory").
             "Timeout": function_timeout(rule),
             "MemorySize": function_memory(rule),
+        },
+    }
+    if condition:
+        resource["Condition"] = condition
+    return resource
+
+
+def _on_failure_policy() -> dict[str, Any]:
+    """Lambda publishes a failed asynchronous invocation to the destination with the function's
+    role: ``sns:Publish`` on the operators' topic alone, when one is given."""
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Condition": ALARM_TOPIC_GIVEN,
+        "Properties": {
+            "PolicyName": "on-failure-destination",
+            "Roles": [_ref("RulesExecutionRole")],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "PublishFailedInvocations",
+                        "Effect": "Allow",
+                        "Action": ["sns:Publish"],
+                        "Resource": _ref(ALARM_TOPIC),
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _errors_alarm(rule: Rule, condition: str | None) -> dict[str, Any]:
+    """An alarm on the function's ``Errors``: every invocation that failed, so could not judge
+    everything (docs/reliability.md, "When a rule cannot judge")."""
+    resource: dict[str, Any] = {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": f"{function_name(rule)}-errors",
+            "AlarmDescription": (
+                f"Config rule {rule.name} failed an invocation: some resources were not judged or could not be "
+                "evaluated (see the function's log)."
+            ),
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": _ref(f"{logical_id(rule.name)}Function")}],
+            "Statistic": "Sum",
+            "Period": ALARM_PERIOD_S,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": {"Fn::If": [ALARM_TOPIC_GIVEN, [_ref(ALARM_TOPIC)], _ref("AWS::NoValue")]},
+        },
+    }
+    if condition:
+        resource["Condition"] = condition
+    return resource
+
+
+def _invoke_config(rule: Rule, condition: str | None) -> dict[str, Any]:
+    """The asynchronous-invocation settings, chosen (:data:`ASYNC_RETRIES`), not Lambda's defaults."""
+    resource: dict[str, Any] = {
+        "Type": "AWS::Lambda::EventInvokeConfig",
+        "Properties": {
+            "FunctionName": _ref(f"{logical_id(rule.name)}Function"),
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": ASYNC_RETRIES,
+            "MaximumEventAgeInSeconds": ASYNC_MAX_EVENT_AGE_S,
+            "DestinationConfig": {
+                "Fn::If": [
+                    ALARM_TOPIC_GIVEN,
+                    # Lambda checks the role may publish when the destination is set: listing the
+                    # policy beside the topic makes this wait for it (a Ref inside Fn::If may name
+                    # a resource a condition leaves out; DependsOn may not).
+                    {
+                        "OnFailure": {
+                            "Destination": {"Fn::Select": [0, [_ref(ALARM_TOPIC), _ref("OnFailureDestinationPolicy")]]}
+                        }
+                    },
+                    _ref("AWS::NoValue"),
+                ]
+            },
         },
     }
     if condition:
@@ -281,6 +385,15 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
             "Type": "String",
             "Description": "S3 key of the rdklib layer zip in the code bucket (./pack build writes it).",
         },
+        ALARM_TOPIC: {
+            "Type": "String",
+            "Description": (
+                "ARN of the SNS topic told when a rule's invocation fails (its Errors alarm and failed "
+                "asynchronous invocations); empty: the alarms have no action."
+            ),
+            "AllowedPattern": "^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256})?$",
+            "Default": "",
+        },
     }
     for rule in rules:
         parameters[code_key_parameter(rule.name)] = {
@@ -313,9 +426,48 @@ def custom_rules_of(rules: Sequence[Rule] | None) -> list[Rule]:
     return [rule for rule in rules if rule.is_custom] if rules is not None else custom_rules()
 
 
+#: What Fn::Sub may add to the inline body per custom rule: a function ARN (up to about 140
+#: characters) where its ``${<Rule>FunctionArn}`` placeholder stood.
+ARN_ALLOWANCE = 120
+
+
+def pack_goes_by_s3(rules: Sequence[Rule] | None = None) -> bool:
+    """Whether the pack's body, its ARNs substituted, could pass the 51,200 bytes of an inline
+    ``TemplateBody``: then the member template passes it by ``TemplateS3Uri`` (up to 300 KB)."""
+    grown = len(_pack_body(rules).encode()) + ARN_ALLOWANCE * len(custom_rules_of(rules))
+    return grown > conformance.MAX_BODY_BYTES
+
+
+def s3_pack_body(rules: Sequence[Rule] | None = None) -> str:
+    """The pack body the member template reads from S3: the standalone pack, whose Lambda ARNs are
+    pack parameters (``<Rule>LambdaArn``), which the member template passes in."""
+    body = conformance.render(conformance.build_pack(rules=rules))
+    if len(body.encode()) > conformance.MAX_S3_TEMPLATE_BYTES:
+        raise ValueError(f"the conformance pack is over the {conformance.MAX_S3_TEMPLATE_BYTES} bytes S3 allows")
+    return body
+
+
+def s3_pack_key(rules: Sequence[Rule] | None = None) -> str:
+    """Where :func:`s3_pack_body` is stored in each region's code bucket: content-addressed, as
+    :func:`cispack.dist.distribution.upload_template` names templates."""
+    digest = hashlib.sha256(s3_pack_body(rules).encode()).hexdigest()[:20]
+    return f"{KEY_ROOT}/templates/conformance-pack/{digest}.yaml"
+
+
+def upload_pack_body(regions: Sequence[str], bucket_prefix: str, session: Any) -> list[str]:
+    """Store :func:`s3_pack_body` in every region's code bucket (the rollout does this before the
+    StackSet when :func:`pack_goes_by_s3`); the URLs."""
+    return [
+        upload_template(s3_pack_body(), region, bucket_prefix, session, name="conformance-pack") for region in regions
+    ]
+
+
 def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) -> dict[str, Any]:
     """The pack, its body's Lambda ARNs substituted with this stack's functions (global rules'
-    functions exist only in the global-resources region; elsewhere the pack leaves them out)."""
+    functions exist only in the global-resources region; elsewhere the pack leaves them out).
+    Inline while the body fits the 51,200 bytes of ``TemplateBody``; otherwise read from the
+    region's code bucket (``TemplateS3Uri``), the ARNs passed as the pack's parameters."""
+    by_s3 = pack_goes_by_s3(all_rules)
     variables: dict[str, Any] = {}
     for rule in custom:
         logical = logical_id(rule.name)
@@ -327,12 +479,24 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
         variables[_arn_variable(rule)] = (
             {"Fn::If": [GLOBAL_CONDITION, arn, "not-deployed-in-this-region"]} if rule.is_global else arn
         )
+    template: dict[str, Any] = {"TemplateBody": {"Fn::Sub": [_pack_body(all_rules), variables]}}
+    arn_parameters: list[dict[str, Any]] = []
+    if by_s3:
+        template = {"TemplateS3Uri": _sub(f"s3://${{CodeBucketPrefix}}-${{AWS::Region}}/{s3_pack_key(all_rules)}")}
+        arn_parameters = [
+            {
+                "ParameterName": conformance.lambda_arn_parameter(rule.name),
+                "ParameterValue": variables[_arn_variable(rule)],
+            }
+            for rule in custom
+        ]
     return {
         "Type": "AWS::Config::ConformancePack",
         "Properties": {
             "ConformancePackName": CONFORMANCE_PACK_NAME,
-            "TemplateBody": {"Fn::Sub": [_pack_body(all_rules), variables]},
+            **template,
             "ConformancePackInputParameters": [
+                *arn_parameters,
                 {"ParameterName": conformance.PROFILE_LEVEL, "ParameterValue": _ref("ProfileLevel")},
                 {
                     # The profile in the one region that evaluates global resources, "none" elsewhere.
@@ -372,6 +536,7 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
             },
         },
         "RulesExecutionRole": _role(custom),
+        "OnFailureDestinationPolicy": _on_failure_policy(),
     }
     for rule in custom:
         condition = GLOBAL_CONDITION if rule.is_global else None
@@ -382,6 +547,8 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
         resources[f"{logical}LogGroup"] = log_group
         resources[f"{logical}Function"] = _function(rule, condition)
         resources[f"{logical}Permission"] = _permission(rule, condition)
+        resources[f"{logical}InvokeConfig"] = _invoke_config(rule, condition)
+        resources[f"{logical}ErrorsAlarm"] = _errors_alarm(rule, condition)
     resources.update(runbooks.resources())
     resources["ConformancePack"] = _conformance_pack(custom, rules)
     outputs: dict[str, Any] = {
@@ -398,7 +565,10 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
             "and the conformance pack."
         ),
         "Parameters": _parameters(custom),
-        "Conditions": {GLOBAL_CONDITION: {"Fn::Equals": [_ref("AWS::Region"), _ref("GlobalResourcesRegion")]}},
+        "Conditions": {
+            GLOBAL_CONDITION: {"Fn::Equals": [_ref("AWS::Region"), _ref("GlobalResourcesRegion")]},
+            ALARM_TOPIC_GIVEN: {"Fn::Not": [{"Fn::Equals": [_ref(ALARM_TOPIC), ""]}]},
+        },
         "Resources": resources,
         "Outputs": outputs,
     }
@@ -415,9 +585,10 @@ def parameter_values(
     global_resources_region: str,
     rules: Sequence[Rule] | None = None,
     frequency: str = conformance.DEFAULT_FREQUENCY,
+    alarm_topic: str = "",
 ) -> dict[str, str]:
-    """The member template's parameter values for a build: code keys from its manifest, and the
-    custom rules' schedule (``CustomRuleFrequency``)."""
+    """The member template's parameter values for a build: code keys from its manifest, the
+    custom rules' schedule (``CustomRuleFrequency``) and the operators' topic (``AlarmTopicArn``)."""
     values = {
         "CodeBucketPrefix": bucket_prefix,
         "ProfileLevel": profile_level,
@@ -427,4 +598,6 @@ def parameter_values(
     }
     for rule in rules if rules is not None else custom_rules():
         values[code_key_parameter(rule.name)] = manifest.rule_key(rule.name)
+    if alarm_topic:
+        values[ALARM_TOPIC] = alarm_topic
     return values

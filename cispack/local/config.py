@@ -337,14 +337,19 @@ class ComplianceLedger:
         params = context[_PARAMS]
         self.calls.append("PutConformancePack")
         name = str(params["ConformancePackName"])
-        if not params.get("TemplateBody"):
-            return _error("ValidationException", "The local Config seam reads a pack from TemplateBody only.", 400)
+        body = params.get("TemplateBody")
+        if not body and params.get("TemplateS3Uri"):
+            body = _read_s3_uri(str(params["TemplateS3Uri"]))
+            if body is None:
+                return _error("ValidationException", f"The template {params['TemplateS3Uri']} cannot be read.", 400)
+        if not body:
+            return _error("ValidationException", "Give the pack's TemplateBody or TemplateS3Uri.", 400)
         values = {
             str(p["ParameterName"]): str(p["ParameterValue"])
             for p in params.get("ConformancePackInputParameters") or []
         }
         try:
-            names = pack_rule_names(yaml.safe_load(params["TemplateBody"]), values)
+            names = pack_rule_names(yaml.safe_load(body), values)
         except (yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError) as failed:
             return _error("ConformancePackTemplateValidationException", f"Template is not valid: {failed}.", 400)
         suffix = pack_rule_suffix(name)
@@ -416,6 +421,20 @@ class ComplianceLedger:
 
     def uninstall(self, session: Any = None) -> None:
         _unregister(session, self._handlers)
+
+
+def _read_s3_uri(uri: str) -> str | None:
+    """The text of ``s3://bucket/key`` from the local S3 (as AWS Config reads a TemplateS3Uri)."""
+    from botocore.exceptions import ClientError
+
+    location = urlsplit(uri)
+    if location.scheme != "s3" or not location.netloc or not location.path.strip("/"):
+        return None
+    try:
+        answer = boto3.client("s3").get_object(Bucket=location.netloc, Key=location.path.lstrip("/"))
+    except ClientError:
+        return None
+    return str(answer["Body"].read().decode())
 
 
 @dataclass

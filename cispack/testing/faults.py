@@ -59,6 +59,7 @@ import os
 import pkgutil
 import re
 import sys
+import threading
 import time
 import zlib
 from collections import Counter
@@ -97,13 +98,24 @@ ACCESS_DENIED = "AccessDenied"
 SERVER_ERROR = "HTTP 500"
 CONNECTION = "connection error"
 SECOND_PAGE = "2nd page fails"
+THROTTLED_OUT = "throttled out"
 THROTTLING = "throttling 30 %"
+DEADLINE = "deadline"
 FAILED_EVALUATIONS = "FailedEvaluations"
-#: Faults on one operation, on every attempt of every call of it: the run must fail.
-PERSISTENT = (ACCESS_DENIED, SERVER_ERROR, CONNECTION, SECOND_PAGE)
-KINDS = (*PERSISTENT, THROTTLING, FAILED_EVALUATIONS)
+#: A failure retrying will not cure: what it touched is NON_COMPLIANT "Could not evaluate".
+PERMANENT = (ACCESS_DENIED,)
+#: Failures that outlast botocore's retries: decided verdicts only, no clean-up, the run fails.
+TRANSIENT = (SERVER_ERROR, CONNECTION, SECOND_PAGE, THROTTLED_OUT)
+#: Faults on one operation, on every attempt (THROTTLED_OUT: of its first request).
+PERSISTENT = (*PERMANENT, *TRANSIENT)
+KINDS = (*PERSISTENT, THROTTLING, DEADLINE, FAILED_EVALUATIONS)
 
 THROTTLE_RATE = 0.3
+#: The simulated Lambda clock of a DEADLINE run: each HTTP attempt costs this, plus the backoff
+#: botocore computes; the timeout is DEADLINE_SHARE of the clean run's time.
+ATTEMPT_S = 0.1
+DEADLINE_SHARE = 0.5
+COULD_NOT = "Could not evaluate:"
 PAGE_TOKEN = "cis-faults-page-2"
 #: The name of a rule's run on a configuration change, beside its periodic run.
 ON_CHANGE = " on change"
@@ -263,6 +275,9 @@ class HttpLayer:
         self.pageable: set[Operation] = set()
         self.paged: set[Operation] = set()
         self.backoff = 0.0
+        #: THROTTLED_OUT: the one request (by its key) throttled on every attempt.
+        self._target: str | None = None
+        self._lock = threading.Lock()
         self._pages: dict[tuple[str, str], _Pages | None] = {}
         #: What GetResourceConfigHistory answers: one API-shaped item per (type, ID).
         self.history: dict[tuple[str, str], dict[str, Any]] = {}
@@ -303,6 +318,7 @@ class HttpLayer:
         self.pageable.clear()
         self.paged.clear()
         self.backoff = 0.0
+        self._target = None
 
     @contextmanager
     def counted_backoff(self) -> Iterator[None]:
@@ -399,9 +415,13 @@ class HttpLayer:
         answer: AWSResponse | None = self._downstream(event_name=event_name, request=request)
         return answer
 
+    def used_s(self) -> float:
+        """Simulated Lambda time so far: :data:`ATTEMPT_S` per HTTP attempt plus the backoff."""
+        return len(self.attempts) * ATTEMPT_S + self.backoff
+
     def _inject(self, request: Any, operation: Operation, page: int, attempt: int) -> AWSResponse | Exception | None:
         fault = self.fault
-        if fault is None or fault.kind == FAILED_EVALUATIONS:
+        if fault is None or fault.kind in (FAILED_EVALUATIONS, DEADLINE):
             return None
         errors = SERVICES.get(operation.service_id)
         if errors is None:
@@ -414,6 +434,15 @@ class HttpLayer:
             return wire_error(model, request.url, code, status, "Rate exceeded")
         if operation != fault.operation or (fault.kind == SECOND_PAGE and page != 2):
             return None
+        if fault.kind == THROTTLED_OUT:
+            # Every attempt of the first request of the operation (one bucket, one page...).
+            key = _request_key(request, operation)
+            with self._lock:
+                self._target = self._target or key
+            if key != self._target:
+                return None
+            code, status = errors.throttling
+            return wire_error(model, request.url, code, status, "Rate exceeded")
         if fault.kind == ACCESS_DENIED:
             code, status = errors.access_denied
             action = action_of(operation.service_id, operation.name)
@@ -437,8 +466,7 @@ class HttpLayer:
         body), how many identical requests came before it and the attempt number, below
         :data:`THROTTLE_RATE`. Unlike draws from one generator, this does not depend on the order
         in which a rule's worker threads send their requests."""
-        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
-        key = hashlib.blake2b(f"{operation}|{request.url}|".encode() + body, digest_size=8).hexdigest()
+        key = _request_key(request, operation)
         if attempt == 1:
             self._seen[key] += 1
         draw = hashlib.blake2b(f"{self.seed}|{key}|{self._seen[key]}|{attempt}".encode(), digest_size=8).digest()
@@ -481,6 +509,23 @@ class HttpLayer:
         # The JSON protocol carries timestamps as epoch seconds.
         wire = {k: v.timestamp() if isinstance(v, datetime) else v for k, v in item.items()}
         return _json_ok(request.url, {"configurationItems": [wire]})
+
+
+def _request_key(request: Any, operation: Operation) -> str:
+    """The same request, attempt after attempt: operation, URL and body."""
+    body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+    return hashlib.blake2b(f"{operation}|{request.url}|".encode() + body, digest_size=8).hexdigest()
+
+
+class SimulatedLambda:
+    """A Lambda context whose remaining time follows the layer's simulated clock."""
+
+    def __init__(self, layer: HttpLayer, timeout_s: float) -> None:
+        self.layer = layer
+        self.timeout_s = timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout_s - self.layer.used_s()) * 1000)
 
 
 # -- the account ---------------------------------------------------------------------------------
@@ -570,6 +615,9 @@ class Outcome:
     retries_seen: int
     attempts: int
     backoff: float
+    #: DEADLINE runs: the simulated Lambda time the invocation used, and its timeout.
+    used_s: float = 0.0
+    timeout_s: float | None = None
 
     @property
     def sent(self) -> bool:
@@ -577,11 +625,21 @@ class Outcome:
         return bool(self.accepted)
 
     @property
+    def could_not(self) -> tuple[Verdict, ...]:
+        """Verdicts NON_COMPLIANT ``Could not evaluate: ...`` (CONTROLS.md, "When a rule cannot judge")."""
+        return tuple(v for v in self.accepted if v.compliance == "NON_COMPLIANT" and v.annotation.startswith(COULD_NOT))
+
+    @property
     def wrong(self) -> tuple[Verdict, ...]:
-        """Verdicts taken that the clean run did not give (any, under a persistent fault)."""
-        if self.fault.kind in PERSISTENT:
-            return self.accepted
-        return tuple(v for v in self.accepted if v not in self.clean)
+        """Verdicts taken that the clean run did not give, other than ``Could not evaluate``
+        under a permanent fault (the only verdict a rule may add for what it could not read)."""
+        allowed = set(self.clean) | (set(self.could_not) if self.fault.kind in PERMANENT else set())
+        return tuple(v for v in self.accepted if v not in allowed)
+
+    @property
+    def cleaned_up(self) -> tuple[Verdict, ...]:
+        """NOT_APPLICABLE verdicts the clean run did not send: a clean-up of old evaluations."""
+        return tuple(v for v in self.wrong if v.compliance == "NOT_APPLICABLE")
 
     @property
     def false_compliant(self) -> int:
@@ -590,6 +648,17 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+    @property
+    def uncovered(self) -> tuple[Verdict, ...]:
+        """Clean COMPLIANT/NON_COMPLIANT resources the run neither judged again nor marked
+        ``Could not evaluate``: their old verdict would stand."""
+        covered = {(v.resource_type, v.resource_id) for v in self.accepted}
+        return tuple(
+            v
+            for v in self.clean
+            if v.compliance in ("COMPLIANT", "NON_COMPLIANT") and (v.resource_type, v.resource_id) not in covered
+        )
 
     @property
     def clear(self) -> bool:
@@ -601,7 +670,7 @@ class Outcome:
         text = json.dumps(self.error.response, default=str) + " " + str(self.error)
         if self.fault.kind == FAILED_EVALUATIONS:
             return "FailedEvaluations" in text or "reject" in text.lower()
-        if self.fault.kind == THROTTLING:
+        if self.fault.kind in (THROTTLING, DEADLINE):
             return True
         assert self.fault.operation is not None
         return self.fault.operation.name in text or "endpoint" in text.lower()
@@ -613,20 +682,36 @@ class Outcome:
     def broken(self) -> list[tuple[str, str]]:
         """The promises this run broke: (what went wrong, detail)."""
         found = []
-        if self.fault.kind in PERSISTENT:
-            if self.sent:
-                found.append(("verdicts sent under a persistent fault", f": {len(self.accepted)} verdict(s)"))
+        kind = self.fault.kind
+        if kind in PERSISTENT and self.injected == 0:
+            found.append(("the fault was never reached", ""))
+        if kind in PERMANENT:
+            if not self.could_not and not (self.failed and self.clear):
+                found.append(("a denial left nothing visible", ""))
+            if not self.failed and self.uncovered:
+                found.append(("an old verdict stands after a denial", f": {len(self.uncovered)}"))
+        if kind in TRANSIENT:
             if not self.failed:
-                found.append(("the run did not fail under a persistent fault", ""))
-            if self.injected == 0:
-                found.append(("the fault was never reached", ""))
+                found.append(("the run did not fail under a fault that outlasted retries", ""))
+            if self.cleaned_up:
+                found.append(("old evaluations cleaned up on a partial run", f": {len(self.cleaned_up)}"))
+        if kind in PERSISTENT and self.wrong and not self.cleaned_up:
+            found.append(("a verdict that is neither decided nor Could not evaluate", f": {self.wrong[:2]}"))
+        if kind == DEADLINE:
+            assert self.timeout_s is not None
+            if self.used_s > self.timeout_s:
+                found.append(("killed by the Lambda timeout", f": {self.used_s:.1f} s of {self.timeout_s:.1f} s"))
+            if self.wrong:
+                found.append(("a verdict that was not decided", f": {self.wrong[:2]}"))
+            if not self.identical and not self.failed:
+                found.append(("stopped short without failing", ""))
         if self.false_compliant:
             found.append(("false COMPLIANT", f": {self.false_compliant}"))
         if self.failed and not self.clear:
             found.append((f"failed without a clear error: {type(self.error).__name__}", f": {self.error_text}"))
-        if self.fault.kind == THROTTLING and not self.identical:
+        if kind == THROTTLING and not self.identical:
             found.append(("throttled verdicts differ from the clean run", f" {self.error_text}".rstrip()))
-        if self.fault.kind == FAILED_EVALUATIONS and not self.failed:
+        if kind == FAILED_EVALUATIONS and not self.failed:
             found.append(("rejected evaluations went unreported", f": {len(self.rejected)} rejected"))
         return found
 
@@ -674,10 +759,13 @@ class Row:
     tried: int
     injected: int
     sent: int
+    could_not: int
     false_compliant: int
+    cleaned_up: int
     clear: int
     unclear: int
     identical: int
+    broken: int
 
 
 @dataclass
@@ -692,8 +780,9 @@ class Report:
         return [o for o in self.outcomes if o.fault.kind == kind]
 
     def rows(self) -> list[Row]:
-        """Per fault kind: runs tried, faulted HTTP answers, runs that sent verdicts, false
-        COMPLIANT verdicts, runs failed with a clear error or otherwise, runs equal to clean."""
+        """Per fault kind: runs tried, faulted HTTP answers, runs that sent verdicts, runs that
+        sent a "Could not evaluate", false COMPLIANT verdicts, runs that cleaned up old evaluations,
+        runs failed with a clear error or otherwise, runs equal to clean, runs that broke a promise."""
         table = []
         for kind in KINDS:
             runs = self.of_kind(kind)
@@ -703,10 +792,13 @@ class Report:
                     len(runs),
                     sum(o.injected for o in runs),
                     sum(o.sent for o in runs),
+                    sum(bool(o.could_not) for o in runs),
                     sum(o.false_compliant for o in runs),
+                    sum(bool(o.cleaned_up) for o in runs),
                     sum(o.failed and o.clear for o in runs),
                     sum(o.failed and not o.clear for o in runs),
                     sum(o.identical for o in runs),
+                    sum(bool(o.broken()) for o in runs),
                 )
             )
         return table
@@ -748,7 +840,9 @@ class Matrix:
         self.layer = layer
         self.now = now
 
-    def invoke(self, rule: Rule, module: ModuleType, item: Mapping[str, Any] | None = None) -> Exception | None:
+    def invoke(
+        self, rule: Rule, module: ModuleType, item: Mapping[str, Any] | None = None, context: Any = None
+    ) -> Exception | None:
         """One invocation: scheduled, or an oversized change notification of ``item``."""
         if item is None:
             event = scheduled_event(rule.name, rule.input_parameters, account=ACCOUNT_ID, region=REGION, now=self.now)
@@ -759,7 +853,7 @@ class Matrix:
         try:
             # rdklib prints every error response; the table is the suite's output.
             with redirect_stdout(io.StringIO()):
-                module.lambda_handler(event, None)
+                module.lambda_handler(event, context)
         except RuleFailed as failed:
             return failed
         # The suite's purpose is to see what escapes a rule: any exception is recorded and judged.
@@ -796,7 +890,13 @@ class Matrix:
         layer = self.layer
         layer.previous[rule.name] = list(clean.verdicts)
         layer.reset(fault, _seed_of(clean.rule))
-        error = self.invoke(rule, import_rule_module(rule.name), item)
+        timeout = None
+        context = None
+        if fault.kind == DEADLINE:
+            # Half the time the clean run took: the rule must stop and send, never be killed.
+            timeout = clean.calls * ATTEMPT_S * DEADLINE_SHARE
+            context = SimulatedLambda(layer, timeout)
+        error = self.invoke(rule, import_rule_module(rule.name), item, context)
         return Outcome(
             clean.rule,
             fault,
@@ -808,14 +908,17 @@ class Matrix:
             max((a.attempt for a in layer.attempts if a.injected is not None), default=0),
             len(layer.attempts),
             layer.backoff,
+            layer.used_s(),
+            timeout,
         )
 
 
 def faults_for(clean: CleanRun) -> list[Fault]:
     """The matrix of one rule: every kind on every operation its clean run called."""
-    faults = [Fault(kind, op) for kind in (ACCESS_DENIED, SERVER_ERROR, CONNECTION) for op in clean.operations]
+    kinds = (ACCESS_DENIED, SERVER_ERROR, CONNECTION, THROTTLED_OUT)
+    faults = [Fault(kind, op) for kind in kinds for op in clean.operations]
     faults += [Fault(SECOND_PAGE, op) for op in clean.paged]
-    faults.append(Fault(THROTTLING))
+    faults += [Fault(THROTTLING), Fault(DEADLINE)]
     if clean.verdicts:
         faults.append(Fault(FAILED_EVALUATIONS))
     return faults
@@ -881,18 +984,23 @@ HEADER = (
     "fault",
     "tried",
     "injected",
-    "verdicts sent",
+    "sent",
+    "could not evaluate",
     "false COMPLIANT",
-    "failed, clear error",
+    "cleaned up",
+    "failed, clear",
     "failed, unclear",
     "= clean",
+    "broken",
 )
 EXPECTED = {
-    ACCESS_DENIED: "no verdict; fails clearly",
-    SERVER_ERROR: "no verdict; fails clearly",
-    CONNECTION: "no verdict; fails clearly",
-    SECOND_PAGE: "no verdict; fails clearly",
+    ACCESS_DENIED: "what it touched NON_COMPLIANT 'Could not evaluate'",
+    SERVER_ERROR: "decided verdicts only, no clean-up; fails clearly",
+    CONNECTION: "decided verdicts only, no clean-up; fails clearly",
+    SECOND_PAGE: "decided verdicts only, no clean-up; fails clearly",
+    THROTTLED_OUT: "decided verdicts only, no clean-up; fails clearly",
     THROTTLING: "verdicts = clean run",
+    DEADLINE: "never killed; decided verdicts only",
     FAILED_EVALUATIONS: "fails naming the rejection",
 }
 
@@ -905,10 +1013,13 @@ def format_table(report: Report) -> list[str]:
             str(r.tried),
             str(r.injected),
             str(r.sent),
+            str(r.could_not),
             str(r.false_compliant),
+            str(r.cleaned_up),
             str(r.clear),
             str(r.unclear),
-            str(r.identical) if r.kind == THROTTLING else "-",
+            str(r.identical) if r.kind in (THROTTLING, DEADLINE) else "-",
+            str(r.broken),
         ]
         for r in report.rows()
     ]
@@ -925,7 +1036,13 @@ def format_table(report: Report) -> list[str]:
 
 
 def format_by_rule(report: Report) -> list[str]:
-    short = {ACCESS_DENIED: "denied", SERVER_ERROR: "500", CONNECTION: "connect", SECOND_PAGE: "page 2"}
+    short = {
+        ACCESS_DENIED: "denied",
+        SERVER_ERROR: "500",
+        CONNECTION: "connect",
+        SECOND_PAGE: "page 2",
+        THROTTLED_OUT: "thr. out",
+    }
     heads = [short.get(kind, kind.split()[0]) for kind in KINDS]
     width = max(len(name) for name in report.clean)
     lines = ["  " + "rule".ljust(width) + "".join(f"  {h:>10}" for h in heads)]
