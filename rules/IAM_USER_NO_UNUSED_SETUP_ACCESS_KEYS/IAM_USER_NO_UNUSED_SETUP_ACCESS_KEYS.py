@@ -23,10 +23,8 @@ Scenarios:
    being generated: error naming how far the rule got, no evaluation.
 """
 
-from datetime import timedelta
-
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
-from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, user_pages
+from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judged_users, newer_than_report
 from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
 
 
@@ -37,21 +35,11 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         iam = client_factory.build_client("iam")
         report = get_credential_report(iam, notification_time(event))
-        rows = {row.arn: row for row in report.users()}
         evaluations = []
-        for users in user_pages(iam):
-            for user in users:
-                name, user_id = user["UserName"], user["UserId"]
-                row = rows.get(user["Arn"])
-                if row is None or not _same_user(row, user):
-                    evaluations.append(
-                        not_applicable(
-                            user_id,
-                            IAM_USER,
-                            f"IAM user {name} is newer than the credential report of "
-                            f"{report.generated:%Y-%m-%d %H:%M} UTC; it is judged on the next run.",
-                        )
-                    )
+        for users in judged_users(iam, report):
+            for name, user_id, row in users:
+                if row is None:
+                    evaluations.append(not_applicable(user_id, IAM_USER, newer_than_report(name, report)))
                     continue
                 unused = [f"access key {key.number}" for key in row.access_keys if key.active and key.last_used is None]
                 if row.password_enabled and unused:
@@ -70,12 +58,6 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
                 else:
                     evaluations.append(compliant(user_id, IAM_USER, f"IAM user {name} has no console password."))
         return evaluations
-
-
-def _same_user(row, user):
-    """The report's row describes this user, not an earlier one of the same name. The report
-    gives creation times to the second."""
-    return row.created is None or abs(row.created - user["CreateDate"]) < timedelta(seconds=1)
 
 
 def lambda_handler(event, context):
