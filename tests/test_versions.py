@@ -164,3 +164,22 @@ def test_the_later_custom_rules_keep_the_contract(entry):
     assert evaluator.RESOURCE_TYPE == entry.resource_type
     assert set(evaluator.PARAMETERS) == set(entry.parameter_names)
     assert "config:PutEvaluations" in rule.required_actions()
+
+
+def test_no_later_rule_leaks_into_the_v120_pack_scorecard_or_member_template():
+    import yaml
+
+    from cispack.generate import conformance, member_template
+    from cispack.report.model import pack_rules
+
+    later_only = set(EVERY) - V120
+    v120_pack = yaml.safe_load(conformance.PACK_PATH.read_text())
+    names = {
+        r["Properties"]["ConfigRuleName"]
+        for r in v120_pack["Resources"].values()
+        if "ConfigRuleName" in r["Properties"]
+    }
+    assert not names & later_only
+    assert not set(pack_rules()) & later_only
+    member = member_template.MEMBER_TEMPLATE.read_text()
+    assert not [name for name in later_only if name in member]
