@@ -4,6 +4,8 @@ awaiting review), the same Lambda parameters as the v1.2.0 pack, and cfn-lint cl
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import yaml
 
@@ -16,8 +18,14 @@ GLOBAL = {"ProfileLevel": "2", "GlobalResourcesProfile": "2"}
 SIZES = {"cis-1.4.0": (54, 5), "cis-3.0.0": (58, 5), "cis-5.0.0": (59, 5), "cis-6.0.0": (59, 5)}
 
 
+@functools.cache
 def load(name):
     return yaml.safe_load(pack_path(benchmark(name)).read_text())
+
+
+@functools.cache
+def v120_parameters():
+    return yaml.safe_load(conformance.PACK_PATH.read_text())["Parameters"]
 
 
 def created(pack, params):
@@ -88,7 +96,7 @@ def test_levels_follow_the_version(name):
 
 @pytest.mark.parametrize("name", LATER)
 def test_custom_rules_share_the_v120_lambda_parameters(name):
-    v120 = yaml.safe_load(conformance.PACK_PATH.read_text())["Parameters"]
+    v120 = v120_parameters()
     pack = load(name)
     arns = {p for p in pack["Parameters"] if p.endswith("LambdaArn")}
     assert arns - set(v120) <= {"IamUserOneActiveAccessKeyLambdaArn", "MetricFilterAlarmOrganizationsChangesLambdaArn"}
