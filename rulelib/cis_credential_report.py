@@ -1,6 +1,6 @@
 """The IAM credential report: generate it, wait for it, parse it; and the account's IAM users.
 
-Symlinked into the rule folders that read it (CIS 1.1, 1.21). AWS regenerates the report at most
+Symlinked into the rule folders that read it (CIS 1.1, 1.21; later versions' one-active-key rule). AWS regenerates the report at most
 every four hours; ``GenerateCredentialReport`` answers ``COMPLETE`` while a fresh one exists and
 ``STARTED``/``INPROGRESS`` while it builds one. A report that is still being built, or that is older
 than four hours when the rule reads it, is not judged *yet* (:class:`cis_rule.NotJudgedYet`: the
@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -192,3 +192,39 @@ def user_pages(iam: Any) -> Iterator[list[Mapping[str, Any]]]:
         yield users
         listed += len(users)
         check_deadline(f"{listed} IAM users judged", decided=listed)
+
+
+class JudgedUser(NamedTuple):
+    """An IAM user as ``ListUsers`` gives it, with its report row (``None`` when the report does
+    not describe this user: created after the report, or deleted and created again under the same
+    name since)."""
+
+    name: str
+    user_id: str
+    row: CredentialRow | None
+
+
+def judged_users(iam: Any, report: CredentialReport) -> Iterator[list[JudgedUser]]:
+    """The account's users a ``ListUsers`` page at a time (:func:`user_pages`), each matched to its
+    row of ``report`` by ARN and creation time (the report gives it to the second)."""
+    rows = {row.arn: row for row in report.users()}
+    for users in user_pages(iam):
+        page = []
+        for user in users:
+            row = rows.get(user["Arn"])
+            if (
+                row is not None
+                and row.created is not None
+                and abs(row.created - user["CreateDate"]) >= timedelta(seconds=1)
+            ):
+                row = None
+            page.append(JudgedUser(user["UserName"], user["UserId"], row))
+        yield page
+
+
+def newer_than_report(name: str, report: CredentialReport) -> str:
+    """The annotation of a user the report does not describe yet."""
+    return (
+        f"IAM user {name} is newer than the credential report of {report.generated:%Y-%m-%d %H:%M} UTC; "
+        "it is judged on the next run."
+    )

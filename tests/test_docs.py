@@ -37,7 +37,9 @@ def test_relative_links_resolve(document: Path, target: str) -> None:
 def test_the_readme_fits_on_a_few_screens() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     table = sum(1 for line in lines if re.match(r"\| \d\.\d+ \|", line))
-    assert len(lines) - table <= 120
+    # The generated rule x version table of the later CIS versions counts as table too.
+    later = lines.index("<!-- versions:end -->") - lines.index("<!-- versions:start -->")
+    assert len(lines) - table - later <= 120
 
 
 def test_documented_deploys_of_large_templates_go_through_s3() -> None:

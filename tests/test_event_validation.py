@@ -19,7 +19,7 @@ from cispack.local.config import ComplianceLedger, respond
 from cispack.local.events import scheduled_event
 from cispack.testing.cases import ACCOUNT_ID, REGION
 
-CUSTOM = custom_rules()
+CUSTOM = custom_rules(every_folder=True)  # the rules only later CIS versions use included
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 TYPES = "ScheduledNotification, ConfigurationItemChangeNotification, OversizedConfigurationItemChangeNotification"
 TIME = "an ISO 8601 time with a time zone, such as 2026-01-01T00:00:00.000Z"

@@ -11,7 +11,8 @@ import pytest
 from cispack.catalog.rules import custom_rules
 from cispack.dist.packaging import import_standalone, lambda_like_path, rule_zip, zip_names
 
-CUSTOM = custom_rules()
+# Every custom rule folder, those only later CIS versions use included.
+CUSTOM = custom_rules(every_folder=True)
 
 
 @pytest.fixture(scope="module")

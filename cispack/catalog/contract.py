@@ -127,3 +127,23 @@ BY_NAME: Final = {entry.name: entry for entry in CONTRACT}
 def deployed_parameters(entry: Entry) -> dict[str, str]:
     """The input parameters the pack deploys for a managed rule: the contract's plus additions."""
     return {**entry.input_parameters, **PARAMETER_ADDITIONS.get(entry.name, {})}
+
+
+# CONTROLS.md, "Later CIS versions": the two custom rules that later versions need and v1.2.0 does
+# not. Their recommendations are ``cis-<version>:<id>`` (cispack/catalog/benchmarks/).
+LATER_CONTRACT: Final[tuple[Entry, ...]] = (
+    Entry(
+        "IAM_USER_ONE_ACTIVE_ACCESS_KEY",
+        CUSTOM,
+        ("cis-1.4.0:1.13", "cis-3.0.0:1.13", "cis-5.0.0:1.12", "cis-6.0.0:2.12"),
+        "AWS::IAM::User",
+        parameter_names=(),
+    ),
+    Entry(
+        "METRIC_FILTER_ALARM_ORGANIZATIONS_CHANGES",
+        CUSTOM,
+        ("cis-1.4.0:4.15", "cis-3.0.0:4.15", "cis-5.0.0:4.15", "cis-6.0.0:5.15"),
+        "AWS::::Account",
+        parameter_names=(),
+    ),
+)

@@ -20,6 +20,7 @@ LAMBDA_RUNTIME = "python3.12"
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 GLOBAL_RULESET = "global-resources"
 CONTROL_PREFIX = "cis-1.2.0:"
+LEVEL_RULESETS = {"cis-level1": 1, "cis-level2": 2}
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,17 @@ class Rule:
 
     @property
     def level(self) -> int:
-        """The lowest profile level among its controls (Level 2 includes Level 1)."""
-        return min(control.level for control in self.controls)
+        """The lowest profile level among its CIS v1.2.0 controls (Level 2 includes Level 1); for a
+        rule that only later versions use, its ``cis-level<N>`` rule set."""
+        if self.controls:
+            return min(control.level for control in self.controls)
+        return min(LEVEL_RULESETS[r] for r in self.rulesets if r in LEVEL_RULESETS)
+
+    @property
+    def in_v120_pack(self) -> bool:
+        """Whether the rule checks a CIS v1.2.0 recommendation (``cis-1.2.0:<id>`` in its rule sets).
+        The rules of later versions only (:mod:`cispack.catalog.versions`) are not."""
+        return bool(self.controls)
 
     @property
     def is_global(self) -> bool:
@@ -104,14 +114,20 @@ def import_rule_module(name: str) -> ModuleType:
     return module
 
 
-def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
-    """Every rule folder (any folder holding parameters.json), sorted by first control."""
+def load_rules(rules_dir: Path = RULES_DIR, *, every_folder: bool = False) -> list[Rule]:
+    """The rules of the CIS v1.2.0 pack (the folders whose ``RuleSets`` map them to a v1.2.0
+    control), sorted by first control: what ``conformance-pack.yaml``, the member template, the
+    scorecard and the demo are built from. With ``every_folder``, every rule folder (any folder
+    holding parameters.json), the rules that only later CIS versions use included."""
     rules = []
     for params_file in sorted(rules_dir.glob("*/parameters.json")):
         document = json.loads(params_file.read_text())
-        rules.append(Rule(params_file.parent.name, params_file.parent, document["Parameters"]))
+        rule = Rule(params_file.parent.name, params_file.parent, document["Parameters"])
+        if every_folder or rule.in_v120_pack:
+            rules.append(rule)
     return sorted(rules, key=lambda r: (r.controls[0].sort_key if r.controls else (99, 99), r.name))
 
 
-def custom_rules() -> list[Rule]:
-    return [rule for rule in load_rules() if rule.is_custom]
+def custom_rules(*, every_folder: bool = False) -> list[Rule]:
+    """The custom rules of the CIS v1.2.0 pack; with ``every_folder``, every custom rule folder."""
+    return [rule for rule in load_rules(every_folder=every_folder) if rule.is_custom]

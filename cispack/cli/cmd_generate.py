@@ -21,6 +21,7 @@ def _shown(path: Path) -> str:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from cispack.generate.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH
+    from cispack.generate.versions import MAX_RULES, PACKS_DIR
 
     rules_dir: Path | None = args.rules_dir
     if args.check:
@@ -33,13 +34,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         changed = not path.exists() or path.read_text(encoding="utf-8") != text
         path.write_text(text, encoding="utf-8")
         print(f"{'wrote' if changed else 'unchanged'}: {_shown(path)}")
-        if path == PACK_PATH:
+        if path == PACK_PATH or path.parent == PACKS_DIR:
             import yaml
 
             size = len(text.encode("utf-8"))
-            parameters = len(yaml.safe_load(text)["Parameters"])
-            print(f"  {size} bytes (limit {MAX_BODY_BYTES}), {parameters} parameters (limit {MAX_PARAMETERS})")
-            if size > MAX_BODY_BYTES or parameters > MAX_PARAMETERS:
+            document = yaml.safe_load(text)
+            parameters = len(document["Parameters"])
+            rules = sum(1 for r in document["Resources"].values() if r["Type"] == "AWS::Config::ConfigRule")
+            print(
+                f"  {size} bytes (limit {MAX_BODY_BYTES}), {parameters} parameters (limit {MAX_PARAMETERS}), "
+                f"{rules} rules (limit {MAX_RULES})"
+            )
+            if size > MAX_BODY_BYTES or parameters > MAX_PARAMETERS or rules > MAX_RULES:
                 print("  over a conformance pack limit")
                 return 1
     return 0
@@ -49,7 +55,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "generate",
         aliases=["generate-templates"],
-        help="write conformance-pack.yaml, the README control table and templates/member.yaml from rules/",
+        help="write conformance-pack.yaml, conformance-packs/ (later CIS versions), the README control tables and "
+        "templates/member.yaml from rules/",
     )
     p.add_argument("--check", action="store_true", help="only report stale generated files (exit 1 if any)")
     p.add_argument("--rules-dir", type=Path, default=None, help="read rule folders from here instead of rules/")

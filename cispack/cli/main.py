@@ -27,6 +27,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     pack = ROOT / "conformance-pack.yaml"
     if pack.exists():
         templates.append(str(pack))
+    # The later CIS versions' packs (docs/versions.md).
+    templates += sorted(str(p) for p in (ROOT / "conformance-packs").glob("*.yaml"))
     steps: list[tuple[str, list[str], str | None]] = [
         ("ruff lint", [py, "-m", "ruff", "check", "."], None),
         ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),

@@ -345,12 +345,14 @@ def build_pack(
     }
 
 
-def render(pack: dict[str, Any]) -> str:
-    """The template as YAML, block style; long descriptions stay on one line so diffs stay readable."""
+def render(pack: dict[str, Any], header: str = HEADER) -> str:
+    """The template as YAML, block style; long descriptions stay on one line so diffs stay readable.
+    ``header`` (comment lines) names the benchmark version (the later versions' packs:
+    :mod:`cispack.generate.versions`)."""
     body = yaml.dump(
         pack, Dumper=_PackDumper, sort_keys=False, default_flow_style=False, width=10_000, allow_unicode=True
     )
-    return HEADER + str(body)
+    return header + str(body)
 
 
 def template_argument(body: str, upload: Callable[[str], str]) -> dict[str, str]:

@@ -4,7 +4,7 @@ items AWS Config would record for them (:mod:`cispack.local.config_items`), send
 scope holds their resource type the ``ConfigurationItemChangeNotification`` AWS Config would send,
 and prints each verdict before and after: no periodic run is involved.
 
-It also reads back what ``rdk deploy --all`` created for each custom rule with change triggers:
+It also reads back what ``rdk deploy --rulesets cis-1.2.0`` created for each custom rule with change triggers:
 the parameters of the rule's CloudFormation stack (``SourceEvents``, ``SourcePeriodic``) and the
 ``AWS::Config::ConfigRule`` of rdk's template resolved with them (:func:`rdk_rule_triggers`),
 since the local AWS (moto) does not create Config rules from CloudFormation.

@@ -2,7 +2,7 @@
 
 1. start ``moto_server`` on 127.0.0.1 and seed a small account (``cispack/seeds/``) with a
    realistic mix of compliant and non-compliant resources;
-2. ``cd rules && rdk init && rdk deploy --all`` against it, exactly as a user deploys the pack;
+2. ``cd rules && rdk init && rdk deploy --rulesets cis-1.2.0`` against it, exactly as a user deploys the v1.2.0 pack;
 3. invoke every deployed custom rule the way AWS Config does — a scheduled event, the rule's
    execution role, a result token — running the handler from the very zip that rdk uploaded
    (moto cannot execute Lambda code), in a clean interpreter that has only boto3 and rdklib;
@@ -237,9 +237,9 @@ def run_demo(
         account = DemoAccount(aws.endpoint_url, account_id)
         say(f"Seeding demo account {account_id} in {aws.region} and {account.other_region}")
         seed_account(account, say)
-        say("Deploying: cd rules && rdk init && rdk deploy --all")
+        say("Deploying: cd rules && rdk init && rdk deploy --rulesets cis-1.2.0")
         _rdk(["init"], aws, work / "rdk-init.log")
-        _rdk(["deploy", "--all"], aws, work / "rdk-deploy.log")
+        _rdk(["deploy", "--rulesets", "cis-1.2.0"], aws, work / "rdk-deploy.log")
         functions = _deployed_functions(aws)
         deployed = sum(rule.name in functions for rule in custom)
         say(f"  {deployed} Lambdas deployed for {len(custom)} custom rules; invoking each as AWS Config does")

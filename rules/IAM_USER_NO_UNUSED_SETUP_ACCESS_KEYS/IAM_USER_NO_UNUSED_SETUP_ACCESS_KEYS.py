@@ -27,10 +27,8 @@ Scenarios:
 9. Any rule parameter but ``staleAfterHours`` and rdklib's own: InvalidParametersError.
 """
 
-from datetime import timedelta
-
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
-from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, user_pages
+from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judged_users, newer_than_report
 from cis_rule import (
     IAM_USER,
     JUDGED_FAILURES,
@@ -53,11 +51,10 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         iam = client_factory.build_client("iam")
         report = get_credential_report(iam, notification_time(event))
-        rows = {row.arn: row for row in report.users()}
         evaluations = []
         try:
-            for users in user_pages(iam):
-                evaluations.extend(_judge(user, rows, report) for user in users)
+            for users in judged_users(iam, report):
+                evaluations.extend(_judge(user, report) for user in users)
         except JUDGED_FAILURES as error:
             if not evaluations or not is_transient(error):
                 raise
@@ -66,17 +63,11 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
         return evaluations
 
 
-def _judge(user, rows, report):
-    """The verdict on one ``ListUsers`` user, from the report's row."""
-    name, user_id = user["UserName"], user["UserId"]
-    row = rows.get(user["Arn"])
-    if row is None or not _same_user(row, user):
-        return not_applicable(
-            user_id,
-            IAM_USER,
-            f"IAM user {name} is newer than the credential report of "
-            f"{report.generated:%Y-%m-%d %H:%M} UTC; it is judged on the next run.",
-        )
+def _judge(user, report):
+    """The verdict on one ``ListUsers`` user, from its report row."""
+    name, user_id, row = user
+    if row is None:
+        return not_applicable(user_id, IAM_USER, newer_than_report(name, report))
     unused = [f"access key {key.number}" for key in row.access_keys if key.active and key.last_used is None]
     if row.password_enabled and unused:
         return non_compliant(
@@ -88,12 +79,6 @@ def _judge(user, rows, report):
     if row.password_enabled:
         return compliant(user_id, IAM_USER, f"IAM user {name} has no active access key that was never used.")
     return compliant(user_id, IAM_USER, f"IAM user {name} has no console password.")
-
-
-def _same_user(row, user):
-    """The report's row describes this user, not an earlier one of the same name. The report
-    gives creation times to the second."""
-    return row.created is None or abs(row.created - user["CreateDate"]) < timedelta(seconds=1)
 
 
 def lambda_handler(event, context):

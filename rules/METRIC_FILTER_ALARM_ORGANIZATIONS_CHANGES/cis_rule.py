@@ -1,0 +1,1 @@
+../../rulelib/cis_rule.py
