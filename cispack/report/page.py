@@ -66,7 +66,13 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:22px 0 6px}h3{font-siz
 .counts li{padding:3px 8px;border:1px solid var(--line);border-radius:4px}
 #view{display:flex;flex-wrap:wrap;align-items:center;gap:4px 6px;padding:6px 0 0}
 #view>.rest,#view>#tools,#view>noscript{flex:1 1 100%;min-width:0}
-#view>label{padding:1px 6px 1px 2px;border-radius:3px;margin-right:6px}
+#view>label{padding:1px 6px 1px 4px;border-radius:3px;margin-right:4px;cursor:pointer;white-space:nowrap}
+#view>input{position:absolute;opacity:0;width:1px;height:1px;margin:0}
+#view>input[type=checkbox]+label::before{content:"\\2610  "}
+#view>input[type=checkbox]:checked+label::before{content:"\\2611  "}
+#view>input[type=radio]+label::before{content:"\\25CB  "}
+#view>input[type=radio]:checked+label::before{content:"\\25C9  "}
+#view>input:focus-visible+label{outline:3px solid #0b4f9c;outline-offset:1px}
 .bar-label{font-weight:600;margin-left:4px}
 #tools{display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center}
 #shown{font-weight:600}
@@ -126,12 +132,12 @@ details.control dt{font-weight:600}details.control dd{margin:0}
   .matrix td,.matrix th{white-space:normal}
   table.print-only td,table.print-only th{font-size:8px;padding:1px 2px;white-space:nowrap}
   table.print-only+table.print-only,h2.slices{break-before:page}
-  .ev td:not(.id),.list td:not(.id){overflow-wrap:anywhere}
+  .ev td:not(.id),.list td:not(.id){overflow-wrap:break-word}
   h2{break-after:avoid}
   table{break-inside:auto;width:100%;margin-bottom:8px}
   a{color:inherit;text-decoration:none}
   .print-evidence details.control::details-content{content-visibility:visible;display:block}
-  .print-evidence details.control>summary{list-style:none}
+  .print-evidence details.control>summary{display:none}
 }
 """
 
@@ -201,7 +207,7 @@ SCRIPT = """
   function sortAccounts() {
     sorted = true;
     var byScore = order && order.value === 'score';
-    var rank = figures.order[byScore ? 'score' : 'id'];
+    var rank = byScore ? figures.order.score[level()] : figures.order.id;
     document.querySelectorAll('#matrix tr').forEach(function (tr) {
       var cells = {};
       tr.querySelectorAll('[data-account]').forEach(function (c) { cells[c.getAttribute('data-account')] = c; });
@@ -230,7 +236,10 @@ SCRIPT = """
   if (wanted.get('q')) search.value = wanted.get('q');
   if (account && wanted.get('account')) account.value = wanted.get('account');
   if (order && wanted.get('order')) order.value = wanted.get('order') === 'score' ? 'score' : 'id';
-  form.addEventListener('change', function (event) { if (event.target === order) sortAccounts(); apply(); });
+  form.addEventListener('change', function (event) {
+    if (event.target === order || (sorted && event.target.name === 'level')) sortAccounts();
+    apply();
+  });
   search.addEventListener('input', apply);
   document.querySelectorAll('[data-sort]').forEach(function (button) {
     button.addEventListener('click', function () {
@@ -459,6 +468,11 @@ def _print_slices(card: Scorecard) -> str:
     return "\n".join(tables)
 
 
+def _breakable(name: str) -> str:
+    """A rule name or resource type that may wrap after its underscores and colons, not inside words."""
+    return _e(name).replace("_", "_<wbr>").replace("::", "::<wbr>")
+
+
 def _link(url: str, text: str) -> str:
     return f'<a href="{_e(url)}">{_e(text)}</a>'
 
@@ -530,7 +544,8 @@ def _resources(card: Scorecard) -> str:
         level = min(levels[r.control] for r in rows)
         lines.append(
             f'<tr class="lv-{level}" data-account="{_e(account)}"><td class="id">{_e(account)}</td>'
-            f'<td class="id">{_e(region)}</td><td>{controls}</td><td>{_e(rule)}</td><td>{_e(resource_type)}</td>'
+            f'<td class="id">{_e(region)}</td><td>{controls}</td><td>{_breakable(rule)}</td>'
+            f"<td>{_breakable(resource_type)}</td>"
             f'<td class="id">{_resource_link(rows[0])}</td><td>{_e(rows[0].annotation)}</td>'
             f'<td class="id">{_e(_time(rows[0].time))}</td></tr>'
         )
@@ -678,7 +693,10 @@ def _figures_json(card: Scorecard) -> str:
                 by_account.setdefault(row.account, []).append(row)
             scopes.update({a: _figures(view, a, by_account.get(a)) for a in card.accounts})
         table[_view_key(view, card)] = scopes
-    table["order"] = {"id": list(card.accounts), "score": [a for a, _ in card.ranking()]}
+    table["order"] = {
+        "id": list(card.accounts),
+        "score": {_view_key(v, card): [a for a, _ in v.ranking()] for v in _views(card)},
+    }
     # "</" never closes the script element early: JSON allows "<\/".
     return json.dumps(table, separators=(",", ":")).replace("</", "<\\/")
 

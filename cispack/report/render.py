@@ -57,7 +57,10 @@ def account_spread(card: Scorecard) -> str:
     if spread is None:
         return ""
     median, lowest = spread
-    return f"Account scores: median {median:.0f}%, lowest {lowest:.0f}% ({len(card.accounts)} accounts)."
+    return (
+        f"Account scores: median {median:.0f}%, lowest {lowest:.0f}% ({len(card.accounts)} accounts); "
+        "a control passes in the organisation only when it passes in every account."
+    )
 
 
 def scored_line(card: Scorecard) -> str:
