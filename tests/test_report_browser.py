@@ -90,6 +90,23 @@ var result = {
     return !t.querySelector('caption') || !t.querySelector('caption').textContent.trim();
   }).length
 };
+// The account filter: that account's figures and column only; the search: matching resources only.
+var account = document.getElementById('account'), search = document.getElementById('search');
+account.value = ACCOUNT;
+account.dispatchEvent(new Event('change', {bubbles: true}));
+function figure(name) {
+  return Array.prototype.filter.call(document.querySelectorAll('[data-fig="' + name + '"]'), shown)[0].textContent;
+}
+result.account = {score: figure('score'), scope: figure('scope'),
+  cells: Array.prototype.filter.call(document.querySelectorAll('#matrix td[data-account]'), shown).length};
+account.value = '';
+search.value = RESOURCE;
+search.dispatchEvent(new Event('input', {bubbles: true}));
+result.search = Array.prototype.filter.call(document.querySelectorAll('#resources tbody tr'), shown).map(function (tr) {
+  return tr.cells[5].textContent;
+});
+search.value = '';
+search.dispatchEvent(new Event('input', {bubbles: true}));
 // The same page in a frame 360 pixels wide (Chromium's window is at least 500): no sideways
 // scroll, and the first control's verdicts in view.
 var frame = document.createElement('iframe');
@@ -125,7 +142,14 @@ return narrow.then(function (geometry) {
 def test_level_1_view_says_what_the_command_prints_and_passes_axe_at_360px(chrome, twelve, tmp_path, capsys):
     html = to_html(twelve)
     page = write(tmp_path, "scorecard.html", html)
-    probe = "var PAGE = " + json.dumps(html).replace("</", "<\\/") + ";" + PROBE
+    worst, _ = twelve.at_level(1).ranking()[0]
+    failing = next(
+        r for r in twelve.at_level(1).rows if r.compliance == "NON_COMPLIANT" and r.resource_type != "AWS::::Account"
+    )
+    probe = (
+        f"var PAGE = {json.dumps(html).replace('</', '<\\/')}; var ACCOUNT = {json.dumps(worst)}; "
+        f"var RESOURCE = {json.dumps(failing.resource_id)};" + PROBE
+    )
     got = chrome.probe(page, probe, "#level=1", axe=True)
     printed = cli(capsys, "--sample", "12", "--level", "1").splitlines()
     level1 = twelve.at_level(1)
@@ -149,6 +173,13 @@ def test_level_1_view_says_what_the_command_prints_and_passes_axe_at_360px(chrom
     # At 360 px the page does not scroll sideways and a verdict and an account's cell are in view.
     assert got["narrow"] == {"width": 360, "pageWidth": 360, "verdictInView": True, "cellInView": True}
     assert got["unlabelled"] == 0, "every table has a caption"
+    # An account chosen: its own Level 1 figures, its column only.
+    assert got["account"] == {
+        "score": level1.account_score(worst).text(),
+        "scope": f"Figures for account {worst} only.",
+        "cells": len(level1.controls),
+    }
+    assert got["search"] and all(failing.resource_id in shown for shown in got["search"])
     assert got["violations"] == []
 
 
