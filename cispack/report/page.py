@@ -166,31 +166,30 @@ SCRIPT = """
     document.querySelectorAll('[data-account]').forEach(function (el) {
       el.hidden = !!acct && el.getAttribute('data-account') !== acct;
     });
-    var shown = 0, total = 0;
-    document.querySelectorAll('#matrix tbody tr').forEach(function (tr) {
-      tr.hidden = !matches(tr.querySelector('.c-title'), q) && !matches(tr.querySelector('.c-id'), q) && !!q;
-      total += 1;
-      if (visible(tr)) shown += 1;
+    // Every change first, then every measure: reading layout between changes would lay the whole
+    // page out again for each row.
+    var matrixRows = document.querySelectorAll('#matrix tbody tr');
+    matrixRows.forEach(function (tr) {
+      tr.hidden = !!q && !matches(tr.querySelector('.c-title'), q) && !matches(tr.querySelector('.c-id'), q);
     });
     document.querySelectorAll('table.matrix.print-only tbody tr').forEach(function (tr) {
       var twin = document.getElementById('control-' + tr.getAttribute('data-control'));
       tr.hidden = !!(twin && twin.hidden);
     });
-    var rows = 0, rowsShown = 0;
-    document.querySelectorAll('#resources tbody tr[data-account]').forEach(function (tr) {
-      if (!tr.hidden) tr.hidden = !matches(tr, q);
-      rows += 1;
-      if (visible(tr)) rowsShown += 1;
-    });
+    var resourceRows = document.querySelectorAll('#resources tbody tr[data-account]');
+    if (q) resourceRows.forEach(function (tr) { if (!tr.hidden) tr.hidden = !matches(tr, q); });
     document.querySelectorAll('details.control').forEach(function (d) {
-      var any = !q || matches(d.querySelector('summary'), q);
+      var named = !q || matches(d.querySelector('summary'), q), any = named;
       d.querySelectorAll('tbody tr').forEach(function (tr) {
-        var keep = !tr.hidden && (!q || matches(tr, q) || matches(d.querySelector('summary'), q));
-        tr.hidden = !keep;
-        if (keep) any = true;
+        if (tr.hidden) return;
+        if (!named && !matches(tr, q)) tr.hidden = true; else any = true;
       });
       d.hidden = !any;
     });
+    var shown = 0, rowsShown = 0;
+    matrixRows.forEach(function (tr) { if (visible(tr)) shown += 1; });
+    resourceRows.forEach(function (tr) { if (visible(tr)) rowsShown += 1; });
+    var total = matrixRows.length, rows = resourceRows.length;
     document.getElementById('shown').textContent = 'Showing ' + shown + ' of ' + total + ' controls, '
       + rowsShown + ' of ' + rows + ' non-compliant resources';
     var hide = [];
