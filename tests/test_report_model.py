@@ -222,3 +222,25 @@ def test_every_control_has_a_rule_in_the_catalogue():
     assert pack_rules()["ACCOUNT_CONTACT_DETAILS_CURRENT"].kind == "process check"
     assert pack_rules()[ROOT_UNUSED].period_hours == 24
     assert pack_rules()[POLICIES].period_hours is None
+
+
+def test_level_1_of_a_level_2_scorecard_is_the_level_1_scorecard():
+    from cispack.report.samples import sample
+
+    compliance = sample(12)
+    level2, level1 = scorecard(compliance, 2), scorecard(compliance, 1)
+    narrowed = level2.at_level(1)
+    assert narrowed == level1
+    assert narrowed.score == level2.score_for(1) and narrowed.spread() == level1.spread()
+    assert [a for a, _ in narrowed.ranking()] == [a for a, _ in level1.ranking()]
+    with pytest.raises(ValueError, match="cannot show Level 2"):
+        level1.at_level(2)
+
+
+def test_failing_accounts_counts_non_compliant_and_error_cells():
+    c = card(
+        dep(POLICIES, ev(NC), account=A),
+        dep(POLICIES, ev(C), account=B, error="AccessDenied."),
+        accounts=(A, B, "333333333333"),
+    )
+    assert c.failing_accounts(result(c, "1.16")) == 2

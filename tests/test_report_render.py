@@ -1,78 +1,35 @@
-"""The scorecard's formats: text, JSON, CSV (audit evidence) and the self-contained HTML page,
-which a real headless Chromium (Debian's package) opens at 1 and at 200 accounts: its screenshot
-is checked for the matrix's cells, and its DOM, after the page's script ran, for the matrix, the
-score and the filters."""
+"""The scorecard's formats: text, JSON (which reads back), CSV (audit evidence) and the
+self-contained HTML page; the command's offline sources (--from, --sample) and its PDF refusal
+without Chromium. tests/test_report_browser.py opens the page in a real browser."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
-import os
-import random
 import re
-import shutil
-import struct
-import subprocess
-import zlib
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from html.parser import HTMLParser
 
 import pytest
 
-from cispack.report.model import Compliance, Deployment, Evaluation, Verdict, pack_rules, scorecard
-from cispack.report.render import CSV_COLUMNS, render, text, to_csv, to_html, to_json
-
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-WINDOW = (1400, 900)
-
-
-def sample(accounts: int, seed: int = 13) -> Compliance:
-    """A made-up organisation with every verdict: some rules not deployed, some never run, some in
-    error, non-compliant resources with annotations, reviewed and unreviewed process checks."""
-    rng = random.Random(seed)
-    ids = [f"{100000000000 + n * 7919:012d}" for n in range(accounts)]
-    # Some rules fail often, most rarely, as in a real organisation.
-    failing = {rule: (0.25 if rng.random() < 0.3 else 0.01) for rule in pack_rules()}
-    deployments = []
-    for number, account in enumerate(ids):
-        for rule in pack_rules().values():
-            region = "us-east-1"
-            deployment = Deployment(account, region, rule.name, rule.name)
-            roll = rng.random()
-            if rule.kind == "process check":
-                if number % 3 == 0:
-                    deployment.evaluations.append(
-                        Evaluation("AWS::::Account", account, "COMPLIANT", "Reviewed by J. Doe on 2026-11-02.", NOW)
-                    )
-            elif roll < 0.01:
-                continue
-            elif roll < 0.02:
-                pass  # deployed, never evaluated
-            elif roll < 0.03:
-                deployment.error = "its last run failed with AccessDenied (not authorized)."
-            elif roll < 0.03 + failing[rule.name]:
-                for n in range(rng.randint(1, 3)):
-                    deployment.evaluations.append(
-                        Evaluation(
-                            "AWS::EC2::SecurityGroup",
-                            f"sg-{account[-4:]}{n:02}",
-                            "NON_COMPLIANT",
-                            f'Security group sg-{account[-4:]}{n:02} allows 0.0.0.0/0 <to> "port" 22.',
-                            NOW - timedelta(hours=3),
-                        )
-                    )
-            elif roll > 0.95:
-                deployment.evaluations.append(Evaluation("AWS::::Account", account, "NOT_APPLICABLE", "", NOW))
-            else:
-                deployment.evaluations.append(Evaluation("AWS::::Account", account, "COMPLIANT", "", NOW))
-            deployments.append(deployment)
-    return Compliance(f"a sample organisation of {accounts} accounts", ids, deployments, NOW, ["A sample note."])
+from cispack.cli.main import main
+from cispack.report.links import partition, resource_url, rule_url
+from cispack.report.model import Row, Verdict, scorecard
+from cispack.report.page import to_html
+from cispack.report.render import CSV_COLUMNS, ScorecardFileError, from_json, render, text, to_csv, to_json
+from cispack.report.samples import SAMPLE_TIME, sample
 
 
 @pytest.fixture(scope="module")
 def one():
     return scorecard(sample(1))
+
+
+@pytest.fixture(scope="module")
+def twelve():
+    return scorecard(sample(12))
 
 
 @pytest.fixture(scope="module")
@@ -83,13 +40,35 @@ def many():
 def test_text(one, many):
     lines = text(one).splitlines()
     assert lines[0] == "CIS Amazon Web Services Foundations Benchmark v1.2.0: scorecard"
+    assert lines[2].startswith("Profile: Level 2 (includes Level 1); 49 controls; 1 account; ")
     assert lines[3].startswith(f"Score {one.score.text()}: {one.score.passed} passed of ")
+    assert lines[4].startswith(f"Scored-only score {one.scored_score.text()}: ")
+    assert lines[4].endswith("(Not Scored left out: 1.15, 1.17, 1.18, 1.19, 1.21, 4.4).")
     for result in one.controls:
+        scored = "yes" if result.control.scored else "no"
         assert any(
-            line.startswith(f"{result.control.id:<8}{result.control.level:<4}{result.verdict.value}") for line in lines
+            line.startswith(f"{result.control.id:<8}{result.control.level:<4}{scored:<7}{result.verdict.value}")
+            for line in lines
         )
     assert "Lowest account scores" in text(many) and "Lowest account scores" not in text(one)
-    assert "  - A sample note." in lines
+    assert "  - Sample data: every account, resource and annotation is made up." in lines
+
+
+def test_text_says_in_how_many_accounts_a_control_fails(many):
+    lines = text(many).splitlines()
+    for result in many.controls:
+        failing = sum(1 for c in result.cells.values() if c.verdict in (Verdict.NON_COMPLIANT, Verdict.ERROR))
+        (line,) = [x for x in lines if x.startswith(f"{result.control.id:<8}")]
+        assert f" {failing}/200  " in line
+
+
+def test_scored_only_score_leaves_not_scored_controls_out(twelve):
+    scored = [r for r in twelve.controls if r.control.scored]
+    passed = sum(1 for r in scored if r.verdict == Verdict.COMPLIANT)
+    failed = sum(1 for r in scored if r.verdict in (Verdict.NON_COMPLIANT, Verdict.ERROR))
+    assert (twelve.scored_score.passed, twelve.scored_score.failed) == (passed, failed)
+    not_scored = [r for r in twelve.controls if not r.control.scored]
+    assert any(r.verdict == Verdict.NON_COMPLIANT for r in not_scored), "the sample fails a Not Scored control"
 
 
 def test_json_carries_every_evaluation_and_cell(many):
@@ -99,7 +78,50 @@ def test_json_carries_every_evaluation_and_cell(many):
     assert len(document["accounts"]) == 200 and len(document["account_scores"]) == 200
     control = document["controls"][0]
     assert control["id"] == "1.1" and set(control["accounts"]) == set(many.accounts)
+    assert control["failing_accounts"] == many.failing_accounts(many.controls[0])
     assert document["score"]["passed"] == many.score.passed
+    assert document["scored_score"]["passed"] == many.scored_score.passed
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv", "html"])
+def test_json_reads_back_to_the_same_report_in_every_format(twelve, fmt):
+    again = from_json(to_json(twelve))
+    assert render(again, fmt) == render(twelve, fmt)
+    assert render(again.at_level(1), fmt) == render(scorecard(sample(12), 1), fmt)
+
+
+GOOD = json.loads(to_json(scorecard(sample(1))))
+
+
+def broken(change):
+    document = json.loads(json.dumps(GOOD))
+    change(document)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "message"),
+    [
+        ("not-json", "{", "the file is not JSON (line 1, column 2)."),
+        ("another-json", '{"a": 1}', "the file is not a scorecard of ./pack report"),
+        ("no-controls", broken(lambda d: d.pop("controls")), "the scorecard has no 'controls' where one is expected."),
+        ("unknown-control", broken(lambda d: d["controls"][0].update(id="9.9")), "control '9.9' is not a CIS v1.2.0"),
+        ("unknown-verdict", broken(lambda d: d["controls"][0].update(verdict="fine")), "the scorecard holds a value"),
+        ("bad-time", broken(lambda d: d.update(read_at="yesterday")), "read_at is not a time like"),
+        ("level-3", broken(lambda d: d.update(level=3)), "the scorecard's level is 3, not 1 or 2."),
+        (
+            "account-missing",
+            broken(lambda d: d["controls"][0]["accounts"].clear()),
+            "control 1.1 does not have a verdict for every account.",
+        ),
+        ("list-not-dict", broken(lambda d: d.update(controls=[1])), "the scorecard's structure is not the one"),
+    ],
+)
+def test_a_bad_scorecard_file_is_one_sentence(case, body, message):
+    with pytest.raises(ScorecardFileError) as refused:
+        from_json(body)
+    said = str(refused.value)
+    assert said.startswith(message) and said.endswith(".") and "\n" not in said and "Traceback" not in said
 
 
 def test_csv_is_one_row_per_evaluated_resource_and_control(one):
@@ -107,18 +129,91 @@ def test_csv_is_one_row_per_evaluated_resource_and_control(one):
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) - 1 == len(one.rows)
     failing = [r for r in rows[1:] if r[6] == "NON_COMPLIANT"]
-    assert failing and all(r[7].startswith("Security group sg-") and '"port"' in r[7] for r in failing)
+    assert failing and all(r[7].endswith(".") for r in failing)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r[8]) for r in rows[1:])
 
 
-def test_html_is_self_contained_and_escaped(one):
-    page = to_html(one)
-    assert "http://" not in page and "https://" not in page
-    assert not re.search(r"<(link|img|iframe)\b|\bsrc=", page)
-    assert "<to>" not in page and "&lt;to&gt;" in page
-    cells = re.findall(r'<td class="(?:acct|c-all) v-[a-z]+"[^>]*>([^<]*)</td>', page)
-    assert len(cells) == 2 * len(one.controls)
-    assert all(cell.strip() for cell in cells)  # every cell says its verdict in words
+class Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+CONSOLES = ("https://console.aws.amazon.com/", "https://docs.aws.amazon.com/")
+
+
+def test_html_fetches_nothing_and_links_only_to_aws(twelve):
+    page = to_html(twelve)
+    parser = Tags()
+    parser.feed(page)
+    assert not [t for t, a in parser.tags if t in ("link", "img", "iframe", "object", "embed") or "src" in a]
+    assert "url(" not in page and "@import" not in page
+    hrefs = [a["href"] or "" for t, a in parser.tags if t == "a"]
+    assert hrefs and all(h.startswith("#") or h.startswith(CONSOLES) for h in hrefs)
+    ids = {a["id"] for _, a in parser.tags if a.get("id")}
+    assert all(h[1:] in ids for h in hrefs if h.startswith("#")), "every link inside the page has its target"
+
+
+def test_html_escapes_what_aws_config_reported(twelve):
+    row = replace(twelve.rows[0], annotation='Policy <script>alert("x")</script> & co.', resource_id="a<b")
+    page = to_html(replace(twelve, rows=(row, *twelve.rows[1:])))
+    assert "<script>alert" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co." in page
+    assert "a&lt;b" in page and "a%3Cb" in page
+
+
+def test_html_every_table_has_a_caption_and_every_cell_a_verdict_in_words(twelve):
+    page = to_html(twelve)
+    assert page.count("<table") == page.count("<caption>") > 49
+    matrix = page[page.index('<table id="matrix"') : page.index("</table>", page.index('<table id="matrix"'))]
+    cells = re.findall(r'<td class="v-[a-z]+" data-account="\d{12}">([^<]*)</td>', matrix)
+    assert len(cells) == 12 * 49 and all(cell.strip() for cell in cells)
+    assert " title=" not in page, "no reason hides in a tooltip"
+
+
+def test_html_drill_down_holds_passing_evidence_and_links(twelve):
+    page = to_html(twelve)
+    passing = [r for r in twelve.rows if r.compliance == "COMPLIANT" and r.annotation]
+    text = html.unescape(page)
+    assert passing and all(f"PASS: {r.annotation}" in text for r in passing)
+    assert page.count('<details class="control') == 49
+    assert "runbook CisPack-SetPasswordPolicy (Systems Manager console)" in page
+    assert "https://docs.aws.amazon.com/config/latest/developerguide/iam-password-policy.html" in page
+    for result in twelve.controls:
+        assert f"failing in {twelve.failing_accounts(result)} of 12 accounts" in page
+
+
+@pytest.mark.parametrize(
+    ("region", "resource_type", "resource_id", "url"),
+    [
+        ("us-east-1", "AWS::S3::Bucket", "logs", "https://console.aws.amazon.com/s3/buckets/logs?region=us-east-1"),
+        (
+            "cn-north-1",
+            "AWS::EC2::SecurityGroup",
+            "sg-1",
+            "https://console.amazonaws.cn/ec2/home?region=cn-north-1#SecurityGroup:groupId=sg-1",
+        ),
+        (
+            "us-gov-west-1",
+            "AWS::IAM::User",
+            "AIDAX",
+            "https://console.amazonaws-us-gov.com/config/home?region=us-gov-west-1#/resources/details"
+            "?resourceType=AWS%3A%3AIAM%3A%3AUser&resourceId=AIDAX",
+        ),
+        (
+            "eu-west-1",
+            "AWS::::Account",
+            "123456789012",
+            "https://console.aws.amazon.com/config/home?region=eu-west-1#/rules/details?configRuleName=RULE",
+        ),
+    ],
+)
+def test_console_links_follow_the_partition(region, resource_type, resource_id, url):
+    assert resource_url(region, resource_type, resource_id, "RULE") == url
+    assert rule_url(region, "RULE").startswith(url.split("/")[0] + "//" + url.split("/")[2] + "/config/home")
+    assert partition(region) in ("aws", "aws-cn", "aws-us-gov")
 
 
 def test_render_refuses_an_unknown_format(one):
@@ -126,110 +221,59 @@ def test_render_refuses_an_unknown_format(one):
         render(one, "pdf")
 
 
-# The page in a real browser.
+# The command, offline.
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    message = "Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+def test_sample_and_from_render_offline(tmp_path, capsys):
+    written = tmp_path / "scorecard.json"
+    assert main(["report", "--sample", "12", "--format", "json", "--out", str(written)]) == 0
+    capsys.readouterr()
+    for fmt in ("text", "csv", "html"):
+        assert main(["report", "--from", str(written), "--format", fmt]) == 0
+        assert capsys.readouterr().out == render(scorecard(sample(12)), fmt)
+    assert main(["report", "--from", str(written), "--level", "1"]) == 0
+    assert capsys.readouterr().out == text(scorecard(sample(12), 1))
 
 
-def browse(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        chromium(),
-        "--headless",
-        "--no-sandbox",  # CI runs as root
-        "--disable-gpu",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+@pytest.mark.parametrize(
+    ("case", "argv", "said"),
+    [
+        ("missing-file", ["--from", "nowhere.json"], "report: cannot read nowhere.json: No such file or directory.\n"),
+        (
+            "pdf-to-stdout",
+            ["--sample", "12", "--format", "pdf"],
+            "report: --format pdf writes a file: pass --out FILE.\n",
+        ),
+        (
+            "pdf-without-chromium",
+            ["--sample", "12", "--format", "pdf", "--out", "x.pdf"],
+            "report: PDF needs Chromium or Google Chrome, and none is installed (Debian: apt-get install chromium; "
+            "or set CHROMIUM to its path).\n",
+        ),
+        (
+            "pack-without-chromium",
+            ["--sample", "12", "--evidence-pack", "pack"],
+            "report: PDF needs Chromium or Google Chrome, and none is installed (Debian: apt-get install chromium; "
+            "or set CHROMIUM to its path).\n",
+        ),
+    ],
+)
+def test_command_refusals_are_one_sentence(case, argv, said, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHROMIUM", "no-such-browser")
+    assert main(["report", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", said)
+    assert not (tmp_path / "pack").exists() and not (tmp_path / "x.pdf").exists()
 
 
-def png_pixels(path: Path) -> tuple[int, int, list[bytes], int]:
-    """Width, height, unfiltered rows and bytes per pixel of an 8-bit, non-interlaced PNG."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    offset, chunks, header = 8, [], b""
-    while offset < len(data):
-        (length,) = struct.unpack(">I", data[offset : offset + 4])
-        kind = data[offset + 4 : offset + 8]
-        body = data[offset + 8 : offset + 8 + length]
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            chunks.append(body)
-        offset += 12 + length
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    assert depth == 8 and interlace == 0 and colour in (2, 6)
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(b"".join(chunks))
-    stride = width * bpp
-    rows: list[bytes] = []
-    previous = bytearray(stride)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        if kind == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 0xFF
-        elif kind == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, previous, strict=True))
-        elif kind == 3:
-            for i in range(stride):
-                left = line[i - bpp] if i >= bpp else 0
-                line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
-        elif kind == 4:
-            for i in range(stride):
-                a = line[i - bpp] if i >= bpp else 0
-                b = previous[i]
-                c = previous[i - bpp] if i >= bpp else 0
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                predictor = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + predictor) & 0xFF
-        rows.append(bytes(line))
-        previous = line
-    return width, height, rows, bpp
+def test_level_2_of_a_level_1_file_is_refused(tmp_path, capsys):
+    written = tmp_path / "level1.json"
+    written.write_text(to_json(scorecard(sample(1), 1)))
+    assert main(["report", "--from", str(written), "--level", "2"]) == 2
+    assert capsys.readouterr().err == f"report: {written} holds Level 1 controls only: it cannot show Level 2.\n"
 
 
-def colour_count(rows: list[bytes], bpp: int, rgb: str) -> int:
-    wanted = bytes.fromhex(rgb)
-    return sum(1 for row in rows for x in range(0, len(row), bpp) if row[x : x + 3] == wanted)
-
-
-@pytest.mark.parametrize("accounts", [1, 200])
-def test_page_in_headless_chromium(accounts, tmp_path):
-    card = scorecard(sample(accounts))
-    page = tmp_path / "scorecard.html"
-    page.write_text(to_html(card), encoding="utf-8")
-    shot = tmp_path / "scorecard.png"
-    browse(page, tmp_path, f"--screenshot={shot}", page.as_uri())
-    width, height, rows, bpp = png_pixels(shot)
-    assert (width, height) == WINDOW
-    # The matrix is on screen: cells of each colour the sample has, above a few rows' worth each.
-    for verdict, rgb in ((Verdict.NON_COMPLIANT, "f4b6b0"), (Verdict.COMPLIANT, "b9e3bd")):
-        assert colour_count(rows, bpp, rgb) > 2000, f"no {verdict.value} cells in the screenshot"
-
-    dom = browse(page, tmp_path, "--dump-dom", page.as_uri() + "#level=1&hide=compliant").stdout
-    assert 'data-ready="yes"' in dom, "the page's script did not run"
-    matrix = dom[dom.index('<table id="matrix">') : dom.index("</table>", dom.index('<table id="matrix">'))]
-    assert matrix.count('<th class="acct"') == accounts
-    assert matrix.count("<tr data-level=") == 49
-    level1 = [r for r in card.controls if r.control.level == 1]
-    visible = [r for r in level1 if r.verdict != Verdict.COMPLIANT]
-    assert f"Showing {len(visible)} of 49 controls" in dom
-    assert len(re.findall(r"<tr data-level=\"\d\"[^>]*hidden", matrix)) == 49 - len(visible)
-    big = re.search(r'<span class="big"[^>]*>([^<]*)</span>', dom)
-    assert big and big.group(1) == card.score_for(1).text()
-    fit = re.search(r'data-overflow="(\w+)"', dom)
-    assert fit and fit.group(1) == ("scrolls" if accounts == 200 else "fits")
-    page_width = re.search(r'data-page-width="(\d+)"', dom)
-    assert page_width and int(page_width.group(1)) <= WINDOW[0], "the page itself must not scroll sideways"
+def test_sample_time_is_fixed():
+    assert scorecard(sample(12)).read_at == SAMPLE_TIME
+    assert isinstance(scorecard(sample(12)).rows[0], Row)

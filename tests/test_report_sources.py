@@ -273,7 +273,7 @@ def test_command_writes_each_format(aws, tmp_path, capsys):
     assert json.loads((tmp_path / "report.json").read_text())["controls"][0]["verdict"] == "non-compliant"
     assert run(parser.parse_args(["report", "--region", REGION, "--level", "1"]), session) == 0
     text = capsys.readouterr().out
-    assert "1.1     1   non-compliant" in text and "\n1.14 " not in text
+    assert "1.1     1   yes    non-compliant" in text and "\n1.14 " not in text
     assert io.StringIO(text).readline().startswith("CIS Amazon Web Services Foundations Benchmark v1.2.0")
 
 

@@ -21,7 +21,8 @@ from cispack import ROOT
 from cispack.local.aws import FAKE_CREDENTIALS
 from cispack.local.config import ComplianceLedger
 from cispack.report.model import Scorecard, scorecard
-from cispack.report.render import text, to_html, to_json
+from cispack.report.page import to_html
+from cispack.report.render import text, to_json
 from cispack.report.sources import read_account
 
 #: A stable place for the demo's scorecard, whether or not the demo keeps its work folder.

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
@@ -208,17 +208,69 @@ class Scorecard:
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
 
-    def score_for(self, level: int | None = None, account: str | None = None) -> Score:
-        """The score over the controls up to profile ``level``, overall or in one account."""
-        controls = [c for c in self.controls if level is None or c.control.level <= level]
+    def score_for(self, level: int | None = None, account: str | None = None, scored_only: bool = False) -> Score:
+        """The score over the controls up to profile ``level``, overall or in one account; with
+        ``scored_only``, over the benchmark's Scored recommendations only."""
+        controls = [
+            c
+            for c in self.controls
+            if (level is None or c.control.level <= level) and (c.control.scored or not scored_only)
+        ]
         return _score(c.cells[account].verdict if account else c.verdict for c in controls)
 
     @property
     def score(self) -> Score:
         return self.score_for()
 
+    @property
+    def scored_score(self) -> Score:
+        """The score over the Scored recommendations only (CIS leaves Not Scored ones out)."""
+        return self.score_for(scored_only=True)
+
     def account_score(self, account: str) -> Score:
         return self.score_for(account=account)
+
+    def at_level(self, level: int) -> Scorecard:
+        """This scorecard narrowed to profile ``level``: equal to ``scorecard(compliance, level)``."""
+        if level not in (1, 2) or level > self.level:
+            raise ValueError(f"this scorecard holds Level {self.level} controls: it cannot show Level {level}")
+        if level == self.level:
+            return self
+        keep = {c.control.id for c in self.controls if c.control.level <= level}
+        return replace(
+            self,
+            level=level,
+            controls=tuple(c for c in self.controls if c.control.id in keep),
+            rows=tuple(r for r in self.rows if r.control in keep),
+        )
+
+    def failing_accounts(self, result: ControlResult) -> int:
+        """In how many accounts the control fails (non-compliant or in error)."""
+        return sum(1 for cell in result.cells.values() if cell.verdict in FAILED)
+
+    def ranking(self) -> list[tuple[str, Score]]:
+        """Every account with its score, lowest first (accounts with nothing judged last)."""
+        scores = [(account, self.account_score(account)) for account in self.accounts]
+        return sorted(scores, key=lambda item: (item[1].percent is None, item[1].percent or 0.0, item[0]))
+
+    def spread(self) -> tuple[float, float] | None:
+        """Median and lowest account score of an organisation (None for one account or no judged one)."""
+        if len(self.accounts) < 2:
+            return None
+        scores = sorted(p for p in (self.account_score(a).percent for a in self.accounts) if p is not None)
+        if not scores:
+            return None
+        middle = len(scores) // 2
+        median = scores[middle] if len(scores) % 2 else (scores[middle - 1] + scores[middle]) / 2
+        return median, scores[0]
+
+    def resources(self) -> tuple[int, int]:
+        """Distinct evaluated resources and, of them, the non-compliant ones (account, region, type, id)."""
+        seen = {(r.account, r.region, r.resource_type, r.resource_id) for r in self.rows}
+        failing = {
+            (r.account, r.region, r.resource_type, r.resource_id) for r in self.rows if r.compliance == "NON_COMPLIANT"
+        }
+        return len(seen), len(failing)
 
 
 def _score(verdicts: Iterable[Verdict]) -> Score:
