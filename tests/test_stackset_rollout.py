@@ -319,14 +319,21 @@ def test_cost_estimate_counts_global_rules_once_and_regional_rules_per_region() 
     assert level2.cost(evaluations=600_000, flat=True) == pytest.approx(600)
 
 
-def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
+def test_rollout_cli_dry_run_without_credentials_prints_json_and_makes_no_call(
     manifest: distribution.Manifest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_session(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a dry run must not create an AWS session")
+    """No credentials: the dry run reads nothing, calls nothing and prints the plan (--json)."""
+    import botocore.client
 
-    monkeypatch.setattr(boto3, "Session", no_session)
-    monkeypatch.setattr(boto3, "client", no_session)
+    def no_call(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a dry run without credentials must make no AWS call")
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", no_call)
     code = cli.main(
         [
             "rollout",
@@ -348,6 +355,7 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
             "--retain-stacks-on-account-removal",
             "--frequency",
             "Six_Hours",
+            "--json",
         ]
     )
     assert code == 0
@@ -364,10 +372,15 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
     assert create["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
     assert create["TemplateURL"].startswith(f"https://{BUCKET_PREFIX}-us-east-1.s3.us-east-1.amazonaws.com/")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in create["Parameters"]}
-    assert parameters == member_template.parameter_values(
-        manifest, BUCKET_PREFIX, "1", "us-east-1", frequency="Six_Hours"
-    )
+    # ProfileLevel was not given: the template's default on create, the StackSet's value on update.
+    expected = member_template.parameter_values(manifest, BUCKET_PREFIX, "1", "us-east-1", frequency="Six_Hours")
+    assert parameters == {k: v for k, v in expected.items() if k != "ProfileLevel"}
     assert parameters["CustomRuleFrequency"] == "Six_Hours"
+    update = {p["ParameterKey"]: p for p in calls[3]["params"]["Parameters"]}
+    assert update["ProfileLevel"] == {"ParameterKey": "ProfileLevel", "UsePreviousValue": True}
+    assert update["GlobalResourcesRegion"] == {"ParameterKey": "GlobalResourcesRegion", "UsePreviousValue": True}
+    assert update["AlarmTopic"] == {"ParameterKey": "AlarmTopic", "UsePreviousValue": True}
+    assert update["CustomRuleFrequency"] == {"ParameterKey": "CustomRuleFrequency", "ParameterValue": "Six_Hours"}
     assert calls[4]["params"]["OperationPreferences"] == {
         "RegionConcurrencyType": "PARALLEL",
         "MaxConcurrentCount": 4,
@@ -438,6 +451,4 @@ def test_rollout_refuses_a_global_region_outside_its_regions(capsys) -> None:
         ]
     )
     assert code == 2
-    assert (
-        "the global-resources region ap-south-1 is not among --regions us-east-1,eu-west-1" in capsys.readouterr().err
-    )
+    assert "--global-resources-region ap-south-1 is not among --regions us-east-1,eu-west-1" in capsys.readouterr().err

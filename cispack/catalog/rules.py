@@ -22,6 +22,10 @@ GLOBAL_RULESET = "global-resources"
 CONTROL_PREFIX = "cis-1.2.0:"
 
 
+class RuleFileError(ValueError):
+    """A rule folder's parameters.json that cannot be read; the message names the file."""
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -104,13 +108,45 @@ def import_rule_module(name: str) -> ModuleType:
     return module
 
 
-def load_rules(rules_dir: Path = RULES_DIR) -> list[Rule]:
-    """Every rule folder (any folder holding parameters.json), sorted by first control."""
-    rules = []
-    for params_file in sorted(rules_dir.glob("*/parameters.json")):
-        document = json.loads(params_file.read_text())
-        rules.append(Rule(params_file.parent.name, params_file.parent, document["Parameters"]))
-    return sorted(rules, key=lambda r: (r.controls[0].sort_key if r.controls else (99, 99), r.name))
+def _shown(path: Path) -> str:
+    return str(path.relative_to(RULES_DIR.parent)) if path.is_relative_to(RULES_DIR.parent) else str(path)
+
+
+def read_rule(params_file: Path) -> Rule:
+    """One rule folder's ``parameters.json``; :class:`RuleFileError` names the file and what is wrong."""
+    shown = _shown(params_file)
+    try:
+        document = json.loads(params_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as bad:
+        raise RuleFileError(
+            f"{shown} is not valid JSON ({bad.msg} at line {bad.lineno}, column {bad.colno}): fix the file"
+        ) from None
+    except UnicodeDecodeError:
+        raise RuleFileError(f"{shown} is not UTF-8 text: save it as UTF-8 JSON") from None
+    parameters = document.get("Parameters") if isinstance(document, dict) else None
+    if not isinstance(parameters, dict):
+        raise RuleFileError(f'{shown} has no "Parameters" object: give the rule\'s settings under "Parameters"')
+    rulesets = parameters.get("RuleSets") or []
+    if not isinstance(rulesets, list) or not all(isinstance(r, str) for r in rulesets):
+        raise RuleFileError(f'{shown}: "RuleSets" is not a list of names: give e.g. ["cis-1.2.0:1.1", "cis-level1"]')
+    controls = [r.removeprefix(CONTROL_PREFIX) for r in rulesets if r.startswith(CONTROL_PREFIX)]
+    unknown = [c for c in controls if c not in BY_ID]
+    if unknown:
+        raise RuleFileError(
+            f'{shown}: "RuleSets" names {", ".join(CONTROL_PREFIX + c for c in unknown)}, not a CIS v1.2.0 '
+            "recommendation: give one such as cis-1.2.0:1.1"
+        )
+    if not controls:
+        raise RuleFileError(f'{shown}: "RuleSets" names no CIS control: add the one it checks, e.g. "cis-1.2.0:1.1"')
+    return Rule(params_file.parent.name, params_file.parent, parameters)
+
+
+def load_rules(rules_dir: Path | None = None) -> list[Rule]:
+    """Every rule folder (any folder holding parameters.json) of ``rules_dir`` (default: the
+    repository's ``rules/``), sorted by first control."""
+    folder = RULES_DIR if rules_dir is None else rules_dir
+    rules = [read_rule(params_file) for params_file in sorted(folder.glob("*/parameters.json"))]
+    return sorted(rules, key=lambda r: (r.controls[0].sort_key, r.name))
 
 
 def custom_rules() -> list[Rule]:
