@@ -17,12 +17,14 @@ from cispack.cli.checks import CliError
 
 
 def _build(args: argparse.Namespace) -> int:
+    from cispack.catalog.rules import custom_rules
     from cispack.dist import distribution
     from cispack.generate import member_template, stale_files
 
     dist = Path(args.dist)
+    rules = custom_rules()  # a malformed parameters.json is named before build/dist is emptied
     with output.step(f"building the rule zips and the rdklib layer in {dist}"):
-        manifest = distribution.build(dist)
+        manifest = distribution.build(dist, rules)
     if args.json:
         print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
     else:
@@ -42,10 +44,13 @@ def _upload(args: argparse.Namespace) -> int:
 
     from cispack.dist import distribution
 
+    from cispack.catalog.rules import custom_rules
+
     dist = Path(args.dist)
     if args.build:
+        rules = custom_rules()
         with output.step(f"building the rule zips and the rdklib layer in {dist}"):
-            manifest = distribution.build(dist)
+            manifest = distribution.build(dist, rules)
     else:
         try:
             manifest = distribution.Manifest.read(dist)

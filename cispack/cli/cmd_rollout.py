@@ -29,11 +29,10 @@ def _parameter(text: str) -> tuple[str, str]:
 def _explicit(args: argparse.Namespace, body: str) -> dict[str, str]:
     """The member template parameters the user set (flags and --parameter), checked against the
     template's own parameter definitions."""
-    import yaml
-
     from cispack.catalog.remediations import SETTINGS
+    from cispack.rollout.stackset import template_parameters
 
-    definitions = yaml.safe_load(body).get("Parameters", {})
+    definitions = template_parameters(body)
     values: dict[str, str] = {}
     for name, value in args.parameter or []:
         values[name] = value

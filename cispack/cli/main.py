@@ -69,7 +69,8 @@ def _with_debug(sub: Any) -> None:
         )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> Parser:
+    """``./pack`` and every subcommand's arguments."""
     parser = Parser(
         prog="./pack",
         description="The CIS AWS Foundations v1.2.0 Config rules pack. Commands, one line each:",
@@ -85,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.register(sub)
     _with_debug(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stopped:  # argparse's exit: --help (0) or a refused argument (2)

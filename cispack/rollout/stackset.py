@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -134,12 +135,19 @@ def read_current(cfn: Any, settings: Settings) -> Current:
     )
 
 
-def template_defaults(body: str) -> dict[str, str]:
-    """The template's parameters and their defaults (an empty string where it has none)."""
+@cache
+def template_parameters(body: str) -> dict[str, Any]:
+    """The template's ``Parameters`` section (libyaml's loader where installed: the member
+    template is 400 KB, which the pure-Python loader takes seconds to read)."""
     import yaml
 
-    parameters = (yaml.safe_load(body) or {}).get("Parameters") or {}
-    return {str(name): str(spec.get("Default", "")) for name, spec in parameters.items()}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return dict((yaml.load(body, Loader=loader) or {}).get("Parameters") or {})
+
+
+def template_defaults(body: str) -> dict[str, str]:
+    """The template's parameters and their defaults (an empty string where it has none)."""
+    return {str(name): str(spec.get("Default", "")) for name, spec in template_parameters(body).items()}
 
 
 @dataclass(frozen=True)
