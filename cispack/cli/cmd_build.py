@@ -42,9 +42,8 @@ def _build(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
     import boto3
 
-    from cispack.dist import distribution
-
     from cispack.catalog.rules import custom_rules
+    from cispack.dist import distribution
 
     dist = Path(args.dist)
     if args.build:
