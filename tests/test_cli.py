@@ -527,3 +527,45 @@ def test_generate_check_says_so_on_success(monkeypatch: pytest.MonkeyPatch, caps
     monkeypatch.setattr(cmd_generate, "generated_files", lambda rules_dir=None: {})
     assert main(["generate", "--check"]) == 0
     assert capsys.readouterr().out == "all 0 generated files are up to date\n"
+
+
+RDK_OUTPUT = """Running local test!
+Testing IAM_ROOT_ACCOUNT_UNUSED
+Looking for tests in /repo/rules/IAM_ROOT_ACCOUNT_UNUSED
+IAM_ROOT_ACCOUNT_UNUSED_test.py
+<unittest.suite.TestSuite tests=[<unittest.suite.TestSuite tests=[]>]>
+Debug!
+test_access_denied (IAM_ROOT_ACCOUNT_UNUSED_test.IamRootAccountUnusedTest.test_access_denied)
+access denied ... ok
+test_never_used (IAM_ROOT_ACCOUNT_UNUSED_test.IamRootAccountUnusedTest.test_never_used)
+never used ... FAIL
+
+======================================================================
+FAIL: test_never_used (IAM_ROOT_ACCOUNT_UNUSED_test.IamRootAccountUnusedTest.test_never_used)
+----------------------------------------------------------------------
+AssertionError: 'COMPLIANT' != 'NON_COMPLIANT'
+
+----------------------------------------------------------------------
+Ran 2 tests in 0.1s
+
+FAILED (failures=1)
+"""
+
+
+def test_rdk_test_local_output_keeps_the_rules_the_failures_and_the_totals() -> None:
+    from cispack.cli.output import rdk_test_summary
+
+    assert rdk_test_summary(RDK_OUTPUT) == [
+        "Testing IAM_ROOT_ACCOUNT_UNUSED",
+        "never used ... FAIL",
+        "",
+        "======================================================================",
+        "FAIL: test_never_used (IAM_ROOT_ACCOUNT_UNUSED_test.IamRootAccountUnusedTest.test_never_used)",
+        "----------------------------------------------------------------------",
+        "AssertionError: 'COMPLIANT' != 'NON_COMPLIANT'",
+        "",
+        "----------------------------------------------------------------------",
+        "Ran 2 tests in 0.1s",
+        "",
+        "FAILED (failures=1)",
+    ]

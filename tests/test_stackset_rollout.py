@@ -24,7 +24,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from cispack import TEMPLATES_DIR
+from cispack import ROOT, TEMPLATES_DIR
 from cispack.catalog.rules import Rule, custom_rules
 from cispack.cli import main as cli
 from cispack.dist import distribution
@@ -198,6 +198,11 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
     assert described["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["StackSet"]["Parameters"]}
     assert parameters == member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION)
+
+    # docs/rollout.md names the seeded accounts a local rollout creates.
+    documented = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
+    assert all(f"`{account}`" in documented for account in accounts), accounts
+    assert f"`{record['organization']}`" in documented
 
     # Independently of the record: read every account back through OrganizationAccountAccessRole.
     for account in accounts:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cispack import ROOT, RULES_DIR, TEMPLATES_DIR
-from cispack.cli import errors
+from cispack.cli import errors, output
 from cispack.cli.checks import CliError, Parser, say_error
 
 Command = Callable[[argparse.Namespace], int]
@@ -18,8 +18,23 @@ Command = Callable[[argparse.Namespace], int]
 CHECKOV = ROOT / "build" / "tools-venv" / "bin" / "checkov"
 
 
+RDK_LOG = ROOT / "build" / "rdk-test-local.log"
+
+
 def _run(title: str, argv: Sequence[str], cwd: str | None = None) -> bool:
     print(f"\n=== {title}: {' '.join(argv)}", flush=True)
+    if title.startswith("rdk test-local"):
+        # rdk's "Debug!" lines and one line per passing test bury the result: keep the whole
+        # output in a log and print what matters.
+        done = subprocess.run(
+            argv, cwd=cwd or ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        RDK_LOG.parent.mkdir(parents=True, exist_ok=True)
+        RDK_LOG.write_text(done.stdout, encoding="utf-8")
+        for line in output.rdk_test_summary(done.stdout):
+            print(line)
+        print(f"(full output: {RDK_LOG.relative_to(ROOT)})", flush=True)
+        return done.returncode == 0
     return subprocess.run(argv, cwd=cwd or ROOT, check=False).returncode == 0
 
 

@@ -450,7 +450,7 @@ def local_summary(record: Mapping[str, Any]) -> list[str]:
     for entry in accounts:
         lines.append(
             f"  account {entry['account']}: "
-            + ", ".join(f"{r} {functions[r]} functions" for r in regions)
+            + ", ".join(f"{r} {functions[r]} function{'' if functions[r] == 1 else 's'}" for r in regions)
             + f", role {member_template.ROLE_NAME_PREFIX}<region> in each"
         )
     lines.append("--json prints the whole record (roles, policies, layers, functions, permissions, log groups)")
