@@ -569,3 +569,19 @@ def test_rdk_test_local_output_keeps_the_rules_the_failures_and_the_totals() -> 
         "",
         "FAILED (failures=1)",
     ]
+
+
+def test_the_demo_counts_rules_and_evaluations_apart() -> None:
+    from cispack.catalog.rules import custom_rules
+    from cispack.local.demo import RuleOutcome, verdict_summary
+
+    first, second, third = custom_rules()[:3]
+    outcomes = [
+        RuleOutcome(first, [{"ComplianceType": "COMPLIANT"}, {"ComplianceType": "NON_COMPLIANT"}]),
+        RuleOutcome(second, [{"ComplianceType": "COMPLIANT"}]),
+        RuleOutcome(third, [], error="rdk deploy created no Lambda for this rule"),
+    ]
+    assert verdict_summary(outcomes) == (
+        "3 custom rules evaluated: 3 evaluations (2 COMPLIANT, 1 NON_COMPLIANT); 1 rule in error."
+    )
+    assert verdict_summary(outcomes[2:]) == "1 custom rule evaluated: no evaluations; 1 rule in error."

@@ -317,7 +317,8 @@ def verdict_summary(outcomes: list[RuleOutcome]) -> str:
     sent = f"{evaluations} evaluation{'s' if evaluations != 1 else ''} ({verdicts})"
     if not evaluations:
         sent = "no evaluations"
-    return f"{len(outcomes)} custom rules evaluated: {sent}; {failed} rule{'s' if failed != 1 else ''} in error."
+    rules = f"{len(outcomes)} custom rule{'s' if len(outcomes) != 1 else ''}"
+    return f"{rules} evaluated: {sent}; {failed} rule{'s' if failed != 1 else ''} in error."
 
 
 def main(keep: str | None = None, finish: Finish | None = None, remediate: Remediate | None = None) -> int:
