@@ -359,9 +359,7 @@ def test_bad_input_is_refused_in_one_sentence(
     argv = [arg.format(**values) if "{" in arg else arg for arg in argv]
     if "dist" in values and "--dist" not in argv:
         argv = [*argv, "--dist", str(values["dist"])]
-    started = time.perf_counter()
     code = main(argv)
-    seconds = time.perf_counter() - started
     err = capsys.readouterr().err
     assert code != 0, f"{case}: exit code 0 for bad input"
     assert "Traceback" not in err
@@ -372,13 +370,12 @@ def test_bad_input_is_refused_in_one_sentence(
     assert lines[0].endswith("."), lines[0]
     for word in words:
         assert word in lines[0], f"{case}: {word!r} missing from {lines[0]!r}"
-    assert seconds < 20, f"{case}: took {seconds:.0f} s to refuse"
 
 
 def test_report_refuses_an_unknown_region_at_once(fake_keys: None, capsys: pytest.CaptureFixture[str]) -> None:
     started = time.perf_counter()
     assert main(["report", "--region", "xx-nowhere-9"]) == 2
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5  # no call to an endpoint that cannot exist (25 s before)
     assert "xx-nowhere-9 is not a region" in capsys.readouterr().err
 
 
@@ -427,8 +424,9 @@ def test_a_parameter_the_user_set_survives_the_next_rollout(
     moto: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The user sets AlarmTopic with ./pack rollout and AccessLogsBucket on the StackSet itself
-    (console or CLI); later rollouts without those flags keep both, and a rollout that names a
-    value changes only that one."""
+    (console or CLI); later rollouts without those flags keep both, a rollout that names a value
+    changes only that one, and one whose --regions leave out the kept global-resources region is
+    refused before it changes anything (its IAM and account rules would be created nowhere)."""
     session = boto3.Session(region_name="us-east-1")
     org = session.client("organizations")
     org.create_organization(FeatureSet="ALL")
@@ -470,29 +468,13 @@ def test_a_parameter_the_user_set_survives_the_next_rollout(
     third = _stack_set_parameters()
     assert third == {**second, "AutomaticRemediation": "true"}
 
-
-def test_rollout_keeps_a_kept_global_region_among_its_regions(
-    moto: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The StackSet's global-resources region is kept on update; a rollout whose --regions leave it
-    out is refused before any change (its IAM and account rules would be created nowhere)."""
-    session = boto3.Session(region_name="eu-west-1")
-    org = session.client("organizations")
-    org.create_organization(FeatureSet="ALL")
-    root = org.list_roots()["Roots"][0]["Id"]
-    ou = org.create_organizational_unit(ParentId=root, Name="empty")["OrganizationalUnit"]["Id"]
-    for region in ("us-east-1", "eu-west-1"):
-        session.client("s3", region_name=region).create_bucket(
-            Bucket=f"{PREFIX}-{region}",
-            **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}),
-        )
-    base = ["rollout", "--ou", ou, "--bucket-prefix", PREFIX, "--dist", str(dist), "--home-region", "us-east-1"]
-    assert main([*base, "--regions", "us-east-1,eu-west-1"]) == 0
+    # The kept global-resources region must stay among --regions: refused before any change.
     capsys.readouterr()
-    assert main([*base, "--regions", "eu-west-1"]) == 1
+    elsewhere = [arg if arg != "us-east-1" else "eu-west-1" for arg in rollout]
+    assert main([*elsewhere, "--home-region", "us-east-1", "--alarm-topic", "other-team"]) == 1
     err = capsys.readouterr().err
     assert "the global-resources region us-east-1 (kept from the StackSet) is not among the regions eu-west-1" in err
-    assert _stack_set_parameters()["GlobalResourcesRegion"] == "us-east-1"
+    assert _stack_set_parameters() == third
 
 
 def test_build_prints_a_summary_and_json_on_request(
