@@ -255,12 +255,14 @@ def run_demo(
         recorder = boto3.client("config").describe_configuration_recorders()["ConfigurationRecorders"][0]
         recorder_role_arn = recorder["roleARN"]
         outcomes = []
-        for rule in custom:
+        for index, rule in enumerate(custom):
+            _progress(f"  {index + 1}/{len(custom)} {rule.name}")
             function = functions.get(rule.name)
             if function is None:
                 outcomes.append(RuleOutcome(rule, error="rdk deploy created no Lambda for this rule"))
                 continue
             outcomes.append(invoke_rule(rule, function, aws, account_id, recorder_role_arn, work, site, now))
+        _progress("")
         say(f"  {len(outcomes)} rules invoked in {time.perf_counter() - started:.0f} s")
         if remediate is not None:
 
@@ -295,6 +297,14 @@ def run_demo(
         latest = [RuleOutcome(o.rule, merged(o.evaluations, detection.flips, o.rule.name), o.error) for o in outcomes]
         finish(latest, managed, account_id, aws, work, say)
     return outcomes
+
+
+def _progress(text: str) -> None:
+    """The rule being invoked, on one rewritten line of a terminal (nothing elsewhere)."""
+    if sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns - 1
+        sys.stdout.write("\r" + text[:width].ljust(width) + ("" if text else "\r"))
+        sys.stdout.flush()
 
 
 #: Where the demo keeps its logs, zips and results when no --keep folder is given (emptied first).
