@@ -203,7 +203,7 @@ CASES: list[tuple[str, tuple[str, ...], list[str], tuple[str, ...]]] = [
         "cost with --regions as a count (its old meaning)",
         (),
         [*COST, "--regions", "0"],
-        ("--regions", "--region-count 0"),
+        ("--regions 0", "--region-count"),
     ),
     (
         "cost with a negative number of buckets",

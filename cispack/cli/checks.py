@@ -116,7 +116,7 @@ def region(text: str) -> str:
     import botocore.session
 
     close = sorted(r for r in known_regions() if r.replace("-", "") == name.replace("-", "").lower())
-    hint = f"did you mean {close[0]}?" if close else "give a name such as us-east-1 or eu-west-1"
+    hint = f"give {close[0]} if that is the one meant" if close else "give a name such as us-east-1 or eu-west-1"
     partitions = botocore.session.get_session().get_data("partitions")["partitions"]
     if not close and any(re.fullmatch(p["regionRegex"].strip("^$"), name) for p in partitions):
         hint += " (or, for a region newer than this botocore, upgrade boto3)"

@@ -18,7 +18,11 @@ def _run(args: argparse.Namespace) -> int:
         import difflib
 
         close = difflib.get_close_matches(unknown[0], names, n=1)
-        hint = f"did you mean {close[0]}?" if close else "ls rules/ shows them (managed rules have no faults to inject)"
+        hint = (
+            f"give {close[0]} if that is the one meant"
+            if close
+            else "ls rules/ shows them (managed rules have no faults to inject)"
+        )
         raise CliError(f"{', '.join(unknown)} is not a custom rule of the pack: {hint}")
     return main(args.rules or None)
 

@@ -276,7 +276,7 @@ def _cost_regions(text: str) -> list[str]:
     if text.strip().isdigit() or text.strip().lstrip("-").isdigit():
         raise argparse.ArgumentTypeError(
             f"{text} is a number, and --regions takes region names in every command: "
-            f"give --region-count {text} for a number of regions, or name them (--regions us-east-1,eu-west-1)"
+            "give the number with --region-count (e.g. --region-count 4) or name them (--regions us-east-1,eu-west-1)"
         )
     return checks.regions(text)
 
