@@ -286,6 +286,7 @@ CASES: list[tuple[str, tuple[str, ...], list[str], tuple[str, ...]]] = [
         ["rollout", "--local", "--regions", "us-east-1", "--joining", "-1"],
         ("--joining", "-1"),
     ),
+    ("--local with an OU", (), ["rollout", "--local", "--regions", "us-east-1", "--ou", "ou-abcd-11111111"], ("--ou",)),
     ("automatic remediation yes", (), [*DRY, "--automatic-remediation", "yes"], ("yes", "true")),
     ("a parameter without a value", (), [*DRY, "--parameter", "AlarmTopic"], ("AlarmTopic",)),
     (

@@ -114,7 +114,15 @@ def _check(args: argparse.Namespace) -> None:
         ("max_concurrent_percentage", "max_concurrent_count"),
         ("failure_tolerance_percentage", "failure_tolerance_count"),
     )
-    if not args.local:
+    if args.local:
+        for name in ("ou", "bucket_prefix", "profile", "home_region"):
+            if getattr(args, name):
+                flag = "--" + name.replace("_", "-")
+                raise CliError(
+                    f"{flag} applies to a rollout into AWS, not --local (which makes its own organization): "
+                    f"leave out {flag} or --local"
+                )
+    else:
         for name in ("accounts", "joining"):
             if getattr(args, name) is not None:
                 raise CliError(f"--{name} {getattr(args, name)} applies to --local only: add --local or leave it out")
