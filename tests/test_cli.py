@@ -45,13 +45,12 @@ def fake_keys(no_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
 
-@pytest.fixture
-def dist(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A build as ./pack build writes it, with tiny stand-in zips (nothing here runs them)."""
     from cispack.catalog.rules import custom_rules
 
-    folder = tmp_path / "dist"
-    folder.mkdir()
+    folder = tmp_path_factory.mktemp("dist")
 
     def entry(name: str, kind: str) -> dict[str, str]:
         (folder / f"{name}.zip").write_bytes(name.encode())
