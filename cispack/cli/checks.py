@@ -19,7 +19,6 @@ from typing import NoReturn
 #: AWS Organizations' own patterns (CreateStackInstances' DeploymentTargets, ListChildren...).
 OU_PATTERN = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}")
 ROOT_PATTERN = re.compile(r"r-[0-9a-z]{4,32}")
-ACCOUNT_PATTERN = re.compile(r"\d{12}")
 
 
 class CliError(Exception):
@@ -145,13 +144,6 @@ def organizational_unit(text: str) -> str:
         f"{text} is not an OU ID: give one such as ou-abcd-11111111 (or the root, r-abcd); "
         "aws organizations list-organizational-units-for-parent lists them"
     )
-
-
-def account_id(text: str) -> str:
-    """A 12-digit AWS account ID."""
-    if ACCOUNT_PATTERN.fullmatch(text):
-        return text
-    raise argparse.ArgumentTypeError(f"{text} is not an AWS account ID: give its 12 digits, e.g. 111111111111")
 
 
 def bucket_prefix(text: str) -> str:
