@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from cispack import RULELIB_DIR, RULES_DIR
+from cispack import shown as shown_path
 from cispack.catalog.recommendations import BY_ID, Control
 
 CUSTOM_RUNTIME = "python3.12-lib"
@@ -108,13 +109,9 @@ def import_rule_module(name: str) -> ModuleType:
     return module
 
 
-def _shown(path: Path) -> str:
-    return str(path.relative_to(RULES_DIR.parent)) if path.is_relative_to(RULES_DIR.parent) else str(path)
-
-
 def read_rule(params_file: Path) -> Rule:
     """One rule folder's ``parameters.json``; :class:`RuleFileError` names the file and what is wrong."""
-    shown = _shown(params_file)
+    shown = shown_path(params_file)
     try:
         document = json.loads(params_file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as bad:

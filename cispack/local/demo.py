@@ -38,7 +38,7 @@ from typing import Any
 
 import boto3
 
-from cispack import ROOT, RULES_DIR
+from cispack import ROOT, RULES_DIR, shown
 from cispack.catalog.rules import Rule, load_rules
 from cispack.dist.packaging import lambda_like_path
 from cispack.local import seeds
@@ -232,7 +232,7 @@ def run_demo(
     managed = [r for r in rules if not r.is_custom]
     now = datetime.now(UTC)
     site = lambda_like_path(work / "lambda-site")
-    say(f"Starting the local AWS (moto server); logs in {_shown(work)}")
+    say(f"Starting the local AWS (moto server); logs in {shown(work)}")
     with moto_server(DEMO_REGION, log=work / "moto.log") as aws, _aws_environment(aws):
         account_id = boto3.client("sts").get_caller_identity()["Account"]
         account = DemoAccount(aws.endpoint_url, account_id)
@@ -309,10 +309,6 @@ def _progress(text: str) -> None:
 
 #: Where the demo keeps its logs, zips and results when no --keep folder is given (emptied first).
 DEFAULT_WORK = ROOT / "build" / "demo" / "run"
-
-
-def _shown(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def verdict_summary(outcomes: list[RuleOutcome]) -> str:
