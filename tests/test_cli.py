@@ -567,3 +567,12 @@ def test_the_demo_counts_rules_and_evaluations_apart() -> None:
         "3 custom rules evaluated: 3 evaluations (2 COMPLIANT, 1 NON_COMPLIANT); 1 rule in error."
     )
     assert verdict_summary(outcomes[2:]) == "1 custom rule evaluated: no evaluations; 1 rule in error."
+
+
+def test_upload_prints_a_line_per_region(moto: None, dist: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=f"{PREFIX}-us-east-1")
+    zips = len(json.loads((dist / "manifest.json").read_text())["rules"]) + 1
+    assert main([*UPLOAD, "--dist", str(dist)]) == 0
+    assert capsys.readouterr().out == f"us-east-1: s3://{PREFIX}-us-east-1: {zips} uploaded, 0 already there\n"
+    assert main([*UPLOAD, "--dist", str(dist), "--json"]) == 0
+    assert {entry["uploaded"] for entry in json.loads(capsys.readouterr().out)} == {False}
