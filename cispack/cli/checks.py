@@ -157,19 +157,21 @@ def bucket_prefix(text: str) -> str:
 
 
 def writable_folder(text: str) -> Path:
-    """A folder that exists or can be created, and can be written to."""
-    path = Path(text).expanduser()
-    probe = path
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is not a folder ({probe} is a file): name a folder")
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a file: name a folder")
+    """A folder that exists or can be created (it is created here), and can be written to."""
     import os
 
-    if not os.access(probe, os.W_OK) or str(probe.resolve()).startswith(("/proc", "/sys")):
-        raise argparse.ArgumentTypeError(f"{text} cannot be created or written here: name a folder you can write to")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file: name a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as refused:
+        reason = refused.strerror or type(refused).__name__
+        raise argparse.ArgumentTypeError(
+            f"{text} cannot be created ({reason.lower()}): name a folder you can write to"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{text} is not writable: name a folder you can write to")
     return path
 
 
