@@ -21,3 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "rules"
 RULELIB_DIR = ROOT / "rulelib"
 TEMPLATES_DIR = ROOT / "templates"
+
+
+def shown(path: Path) -> str:
+    """A path as the pack prints it: relative to the repository when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

@@ -24,7 +24,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from cispack import TEMPLATES_DIR
+from cispack import ROOT, TEMPLATES_DIR
 from cispack.catalog.rules import Rule, custom_rules
 from cispack.cli import main as cli
 from cispack.dist import distribution
@@ -199,6 +199,11 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["StackSet"]["Parameters"]}
     assert parameters == member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION)
 
+    # docs/rollout.md names the seeded accounts a local rollout creates.
+    documented = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
+    assert all(f"`{account}`" in documented for account in accounts), accounts
+    assert f"`{record['organization']}`" in documented
+
     # Independently of the record: read every account back through OrganizationAccountAccessRole.
     for account in accounts:
         _inspect(_member_session(session, account), account, manifest)
@@ -319,14 +324,21 @@ def test_cost_estimate_counts_global_rules_once_and_regional_rules_per_region() 
     assert level2.cost(evaluations=600_000, flat=True) == pytest.approx(600)
 
 
-def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
+def test_rollout_cli_dry_run_without_credentials_prints_json_and_makes_no_call(
     manifest: distribution.Manifest, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_session(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a dry run must not create an AWS session")
+    """No credentials: the dry run reads nothing, calls nothing and prints the plan (--json)."""
+    import botocore.client
 
-    monkeypatch.setattr(boto3, "Session", no_session)
-    monkeypatch.setattr(boto3, "client", no_session)
+    def no_call(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a dry run without credentials must make no AWS call")
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", no_call)
     code = cli.main(
         [
             "rollout",
@@ -348,6 +360,7 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
             "--retain-stacks-on-account-removal",
             "--frequency",
             "Six_Hours",
+            "--json",
         ]
     )
     assert code == 0
@@ -364,10 +377,15 @@ def test_rollout_cli_dry_run_prints_json_and_makes_no_call(
     assert create["AutoDeployment"] == {"Enabled": True, "RetainStacksOnAccountRemoval": True}
     assert create["TemplateURL"].startswith(f"https://{BUCKET_PREFIX}-us-east-1.s3.us-east-1.amazonaws.com/")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in create["Parameters"]}
-    assert parameters == member_template.parameter_values(
-        manifest, BUCKET_PREFIX, "1", "us-east-1", frequency="Six_Hours"
-    )
+    # ProfileLevel was not given: the template's default on create, the StackSet's value on update.
+    expected = member_template.parameter_values(manifest, BUCKET_PREFIX, "1", "us-east-1", frequency="Six_Hours")
+    assert parameters == {k: v for k, v in expected.items() if k != "ProfileLevel"}
     assert parameters["CustomRuleFrequency"] == "Six_Hours"
+    update = {p["ParameterKey"]: p for p in calls[3]["params"]["Parameters"]}
+    assert update["ProfileLevel"] == {"ParameterKey": "ProfileLevel", "UsePreviousValue": True}
+    assert update["GlobalResourcesRegion"] == {"ParameterKey": "GlobalResourcesRegion", "UsePreviousValue": True}
+    assert update["AlarmTopic"] == {"ParameterKey": "AlarmTopic", "UsePreviousValue": True}
+    assert update["CustomRuleFrequency"] == {"ParameterKey": "CustomRuleFrequency", "ParameterValue": "Six_Hours"}
     assert calls[4]["params"]["OperationPreferences"] == {
         "RegionConcurrencyType": "PARALLEL",
         "MaxConcurrentCount": 4,
@@ -438,6 +456,4 @@ def test_rollout_refuses_a_global_region_outside_its_regions(capsys) -> None:
         ]
     )
     assert code == 2
-    assert (
-        "the global-resources region ap-south-1 is not among --regions us-east-1,eu-west-1" in capsys.readouterr().err
-    )
+    assert "--global-resources-region ap-south-1 is not among --regions us-east-1,eu-west-1" in capsys.readouterr().err

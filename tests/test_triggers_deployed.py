@@ -129,7 +129,7 @@ def test_change_triggers_cost_one_evaluation_per_change_where_the_rule_runs():
 def test_the_cost_command_prints_every_frequency_and_the_change_triggers(capsys):
     code = cli.main(
         [
-            *("cost", "--accounts", "10", "--regions", "3", "--profile-level", "2", "--frequency", "Six_Hours"),
+            *("cost", "--accounts", "10", "--region-count", "3", "--profile-level", "2", "--frequency", "Six_Hours"),
             *("--buckets", "40", "--route-tables", "12", "--changes", "5"),
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -13,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from cispack import RULELIB_DIR, RULES_DIR
+from cispack import shown as shown_path
 from cispack.catalog.recommendations import BY_ID, Control
 
 CUSTOM_RUNTIME = "python3.12-lib"
@@ -20,7 +22,13 @@ LAMBDA_RUNTIME = "python3.12"
 FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
 GLOBAL_RULESET = "global-resources"
 CONTROL_PREFIX = "cis-1.2.0:"
+#: A later CIS version's recommendation in ``RuleSets`` (cispack/catalog/versions.py).
+LATER_VERSION_RULESET = r"cis-(1\.4\.0|3\.0\.0|5\.0\.0|6\.0\.0):\d+(\.\d+)*"
 LEVEL_RULESETS = {"cis-level1": 1, "cis-level2": 2}
+
+
+class RuleFileError(ValueError):
+    """A rule folder's parameters.json that cannot be read; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -114,17 +122,44 @@ def import_rule_module(name: str) -> ModuleType:
     return module
 
 
-def load_rules(rules_dir: Path = RULES_DIR, *, every_folder: bool = False) -> list[Rule]:
-    """The rules of the CIS v1.2.0 pack (the folders whose ``RuleSets`` map them to a v1.2.0
-    control), sorted by first control: what ``conformance-pack.yaml``, the member template, the
-    scorecard and the demo are built from. With ``every_folder``, every rule folder (any folder
-    holding parameters.json), the rules that only later CIS versions use included."""
-    rules = []
-    for params_file in sorted(rules_dir.glob("*/parameters.json")):
-        document = json.loads(params_file.read_text())
-        rule = Rule(params_file.parent.name, params_file.parent, document["Parameters"])
-        if every_folder or rule.in_v120_pack:
-            rules.append(rule)
+def read_rule(params_file: Path) -> Rule:
+    """One rule folder's ``parameters.json``; :class:`RuleFileError` names the file and what is wrong."""
+    shown = shown_path(params_file)
+    try:
+        document = json.loads(params_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as bad:
+        raise RuleFileError(
+            f"{shown} is not valid JSON ({bad.msg} at line {bad.lineno}, column {bad.colno}): fix the file"
+        ) from None
+    except UnicodeDecodeError:
+        raise RuleFileError(f"{shown} is not UTF-8 text: save it as UTF-8 JSON") from None
+    parameters = document.get("Parameters") if isinstance(document, dict) else None
+    if not isinstance(parameters, dict):
+        raise RuleFileError(f'{shown} has no "Parameters" object: give the rule\'s settings under "Parameters"')
+    rulesets = parameters.get("RuleSets") or []
+    if not isinstance(rulesets, list) or not all(isinstance(r, str) for r in rulesets):
+        raise RuleFileError(f'{shown}: "RuleSets" is not a list of names: give e.g. ["cis-1.2.0:1.1", "cis-level1"]')
+    controls = [r.removeprefix(CONTROL_PREFIX) for r in rulesets if r.startswith(CONTROL_PREFIX)]
+    unknown = [c for c in controls if c not in BY_ID]
+    if unknown:
+        raise RuleFileError(
+            f'{shown}: "RuleSets" names {", ".join(CONTROL_PREFIX + c for c in unknown)}, not a CIS v1.2.0 '
+            "recommendation: give one such as cis-1.2.0:1.1"
+        )
+    if not controls and not any(re.fullmatch(LATER_VERSION_RULESET, r) for r in rulesets):
+        raise RuleFileError(f'{shown}: "RuleSets" names no CIS control: add the one it checks, e.g. "cis-1.2.0:1.1"')
+    return Rule(params_file.parent.name, params_file.parent, parameters)
+
+
+def load_rules(rules_dir: Path | None = None, *, every_folder: bool = False) -> list[Rule]:
+    """The rules of the CIS v1.2.0 pack (the folders of ``rules_dir``, default the repository's
+    ``rules/``, whose ``RuleSets`` map them to a v1.2.0 control), sorted by first control: what
+    ``conformance-pack.yaml``, the member template, the scorecard and the demo are built from. With
+    ``every_folder``, every rule folder (any folder holding parameters.json), the rules that only
+    later CIS versions use included."""
+    folder = RULES_DIR if rules_dir is None else rules_dir
+    rules = [read_rule(params_file) for params_file in sorted(folder.glob("*/parameters.json"))]
+    rules = [rule for rule in rules if every_folder or rule.in_v120_pack]
     return sorted(rules, key=lambda r: (r.controls[0].sort_key if r.controls else (99, 99), r.name))
 
 

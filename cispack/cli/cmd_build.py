@@ -10,21 +10,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import NoCredentialsError
 
-def _regions(text: str) -> list[str]:
-    regions = [r.strip() for r in text.split(",") if r.strip()]
-    if not regions:
-        raise argparse.ArgumentTypeError("name at least one region")
-    return regions
+from cispack.cli import checks, output
+from cispack.cli.checks import CliError
 
 
 def _build(args: argparse.Namespace) -> int:
+    from cispack.catalog.rules import custom_rules
     from cispack.dist import distribution
     from cispack.generate import member_template, stale_files
 
-    manifest = distribution.build(Path(args.dist))
-    print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
-    print(f"built {len(manifest.artifacts)} artifacts in {args.dist}", file=sys.stderr)
+    dist = Path(args.dist)
+    rules = custom_rules()  # a malformed parameters.json is named before build/dist is emptied
+    with output.step(f"building the rule zips and the rdklib layer in {dist}"):
+        manifest = distribution.build(dist, rules)
+    if args.json:
+        print(json.dumps(manifest.to_json(), indent=2, sort_keys=True))
+    else:
+        layer = manifest.layer
+        print(
+            f"built {output.shown_count(len(manifest.rules), 'rule zip')} and the rdklib {manifest.rdklib_version} "
+            f"layer ({layer.path.stat().st_size:,} bytes) in {dist}; manifest: {dist / distribution.MANIFEST}"
+        )
+        print("next: ./pack upload --regions <regions> --bucket-prefix <prefix> (--json lists every artifact)")
     if member_template.MEMBER_TEMPLATE in stale_files():
         print("note: templates/member.yaml is stale; run ./pack generate before ./pack rollout", file=sys.stderr)
     return 0
@@ -33,15 +42,32 @@ def _build(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
     import boto3
 
+    from cispack.catalog.rules import custom_rules
     from cispack.dist import distribution
 
     dist = Path(args.dist)
-    manifest = distribution.build(dist) if args.build else distribution.Manifest.read(dist)
+    if args.build:
+        rules = custom_rules()
+        with output.step(f"building the rule zips and the rdklib layer in {dist}"):
+            manifest = distribution.build(dist, rules)
+    else:
+        try:
+            manifest = distribution.Manifest.read(dist)
+        except FileNotFoundError:
+            raise CliError(f"--dist {args.dist} holds no build: run ./pack build first, or add --build") from None
     session = boto3.Session(profile_name=args.profile) if args.profile else boto3.Session()
-    uploads = distribution.upload(manifest, args.regions, args.bucket_prefix, session)
-    print(json.dumps([u.to_json() for u in uploads], indent=2))
-    fresh = sum(u.uploaded for u in uploads)
-    print(f"uploaded {fresh}, already present {len(uploads) - fresh}", file=sys.stderr)
+    if session.get_credentials() is None:
+        raise NoCredentialsError()
+    with output.step(f"uploading {len(manifest.artifacts)} zips to {output.shown_count(len(args.regions), 'region')}"):
+        uploads = distribution.upload(manifest, args.regions, args.bucket_prefix, session)
+    if args.json:
+        print(json.dumps([u.to_json() for u in uploads], indent=2))
+        return 0
+    for region in args.regions:
+        mine = [u for u in uploads if u.region == region]
+        fresh = sum(u.uploaded for u in mine)
+        bucket = mine[0].bucket if mine else distribution.bucket_name(args.bucket_prefix, region)
+        print(f"{region}: s3://{bucket}: {fresh} uploaded, {len(mine) - fresh} already there")
     return 0
 
 
@@ -50,12 +76,21 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("build", help="build each custom rule's zip (as rdk does) and the rdklib layer zip")
     p.add_argument("--dist", default=str(DIST_DIR), help="output folder (emptied first; default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the manifest (every artifact, digest and key)")
     p.set_defaults(func=_build)
 
     p = sub.add_parser("upload", help="upload the built zips to the code bucket of each region")
-    p.add_argument("--regions", type=_regions, required=True, help="comma-separated regions, e.g. us-east-1,eu-west-1")
-    p.add_argument("--bucket-prefix", required=True, help="code buckets are <prefix>-<region> (code-bucket.yaml)")
+    p.add_argument(
+        "--regions", type=checks.regions, required=True, help="comma-separated regions, e.g. us-east-1,eu-west-1"
+    )
+    p.add_argument(
+        "--bucket-prefix",
+        type=checks.bucket_prefix,
+        required=True,
+        help="code buckets are <prefix>-<region> (code-bucket.yaml)",
+    )
     p.add_argument("--dist", default=str(DIST_DIR), help="folder of ./pack build (default: %(default)s)")
     p.add_argument("--build", action="store_true", help="build first")
     p.add_argument("--profile", help="AWS profile (default: the usual boto3 credential chain)")
+    p.add_argument("--json", action="store_true", help="print every key and whether it was uploaded")
     p.set_defaults(func=_upload)

@@ -5,10 +5,25 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cispack.cli.checks import CliError
+
 
 def _run(args: argparse.Namespace) -> int:
+    from cispack.catalog.rules import custom_rules
     from cispack.testing.faults import main
 
+    names = [rule.name for rule in custom_rules()]
+    unknown = [name for name in args.rules if name not in names]
+    if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = (
+            f"give {close[0]} if that is the one meant"
+            if close
+            else "ls rules/ shows them (managed rules have no faults to inject)"
+        )
+        raise CliError(f"{', '.join(unknown)} is not a custom rule of the pack: {hint}")
     return main(args.rules or None)
 
 

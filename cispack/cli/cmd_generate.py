@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cispack import ROOT
-from cispack.generate import generated_files, stale_files
+from cispack.generate import generated_files
 
 COMMAND = "./pack generate"
 
@@ -19,15 +19,25 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def _rules_dir(text: str) -> Path:
+    path = Path(text)
+    if not path.is_dir() or not any(path.glob("*/parameters.json")):
+        raise argparse.ArgumentTypeError(f"{text} holds no rule folder (*/parameters.json): name a folder like rules/")
+    return path
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from cispack.generate.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, PACK_PATH
     from cispack.generate.versions import MAX_RULES, PACKS_DIR
 
     rules_dir: Path | None = args.rules_dir
     if args.check:
-        stale = stale_files(rules_dir)
+        files = generated_files(rules_dir)
+        stale = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         for path in stale:
             print(f"stale: {_shown(path)} (run {COMMAND})")
+        if not stale:
+            print(f"all {len(files)} generated files are up to date")
         return 1 if stale else 0
     for path, text in generated_files(rules_dir).items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,5 +69,5 @@ def register(sub: Any) -> None:
         "templates/member.yaml from rules/",
     )
     p.add_argument("--check", action="store_true", help="only report stale generated files (exit 1 if any)")
-    p.add_argument("--rules-dir", type=Path, default=None, help="read rule folders from here instead of rules/")
+    p.add_argument("--rules-dir", type=_rules_dir, default=None, help="read rule folders from here instead of rules/")
     p.set_defaults(func=cmd_generate)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from cispack.cli.checks import argparse_error, known_regions, region
 from cispack.report.export import PdfError, to_pdf, write_pack
 from cispack.report.model import Scorecard, scorecard
 from cispack.report.render import FORMATS, ScorecardFileError, from_json, render
@@ -153,6 +154,10 @@ def _from_aws(args: argparse.Namespace, session: Any) -> Scorecard | int:
         regions = [r.strip() for r in (args.region or session.region_name or "").split(",") if r.strip()]
         if not regions:
             print("report: no region: pass --region or set AWS_REGION.", file=sys.stderr)
+            return 2
+        unknown = [r for r in regions if r not in known_regions()]
+        if unknown:  # answered at once, before any call to an endpoint that cannot exist
+            print(f"report: --region {argparse_error(region, unknown[0])}.", file=sys.stderr)
             return 2
         if args.aggregator and len(regions) > 1:
             print("report: --aggregator reads one region, the aggregator's home region.", file=sys.stderr)

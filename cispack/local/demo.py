@@ -24,9 +24,10 @@ import importlib
 import json
 import os
 import pkgutil
+import shutil
 import subprocess
 import sys
-import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,7 +38,7 @@ from typing import Any
 
 import boto3
 
-from cispack import ROOT, RULES_DIR
+from cispack import ROOT, RULES_DIR, shown
 from cispack.catalog.rules import Rule, load_rules
 from cispack.dist.packaging import lambda_like_path
 from cispack.local import seeds
@@ -231,18 +232,21 @@ def run_demo(
     managed = [r for r in rules if not r.is_custom]
     now = datetime.now(UTC)
     site = lambda_like_path(work / "lambda-site")
-    say(f"Starting the local AWS (moto server); logs in {work}")
+    say(f"Starting the local AWS (moto server); logs in {shown(work)}")
     with moto_server(DEMO_REGION, log=work / "moto.log") as aws, _aws_environment(aws):
         account_id = boto3.client("sts").get_caller_identity()["Account"]
         account = DemoAccount(aws.endpoint_url, account_id)
         say(f"Seeding demo account {account_id} in {aws.region} and {account.other_region}")
         seed_account(account, say)
-        say("Deploying: cd rules && rdk init && rdk deploy --rulesets cis-1.2.0")
+        say("Deploying: cd rules && rdk init && rdk deploy --rulesets cis-1.2.0 ...")
+        started = time.perf_counter()
         _rdk(["init"], aws, work / "rdk-init.log")
         _rdk(["deploy", "--rulesets", "cis-1.2.0"], aws, work / "rdk-deploy.log")
         functions = _deployed_functions(aws)
         deployed = sum(rule.name in functions for rule in custom)
-        say(f"  {deployed} Lambdas deployed for {len(custom)} custom rules; invoking each as AWS Config does")
+        say(f"  {deployed} Lambdas deployed for {len(custom)} custom rules in {time.perf_counter() - started:.0f} s")
+        say(f"Invoking the {len(custom)} custom rules as AWS Config does ...")
+        started = time.perf_counter()
         stacks = _stack_statuses()
         missing = [r.name for r in managed if stacks.get(r.name.replace("_", "")) != "CREATE_COMPLETE"]
         if missing:
@@ -251,12 +255,15 @@ def run_demo(
         recorder = boto3.client("config").describe_configuration_recorders()["ConfigurationRecorders"][0]
         recorder_role_arn = recorder["roleARN"]
         outcomes = []
-        for rule in custom:
+        for index, rule in enumerate(custom):
+            _progress(f"  {index + 1}/{len(custom)} {rule.name}")
             function = functions.get(rule.name)
             if function is None:
                 outcomes.append(RuleOutcome(rule, error="rdk deploy created no Lambda for this rule"))
                 continue
             outcomes.append(invoke_rule(rule, function, aws, account_id, recorder_role_arn, work, site, now))
+        _progress("")
+        say(f"  {len(outcomes)} rules invoked in {time.perf_counter() - started:.0f} s")
         if remediate is not None:
 
             def again(rule: Rule) -> RuleOutcome:
@@ -292,21 +299,47 @@ def run_demo(
     return outcomes
 
 
-def main(keep: str | None = None, finish: Finish | None = None, remediate: Remediate | None = None) -> int:
-    if keep:
-        work = Path(keep).resolve()
-        work.mkdir(parents=True, exist_ok=True)
-        outcomes = run_demo(work, finish=finish, remediate=remediate)
-    else:
-        with tempfile.TemporaryDirectory(prefix="cis-pack-demo-") as tmp:
-            outcomes = run_demo(Path(tmp), finish=finish, remediate=remediate)
+def _progress(text: str) -> None:
+    """The rule being invoked, on one rewritten line of a terminal (nothing elsewhere)."""
+    if sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns - 1
+        sys.stdout.write("\r" + text[:width].ljust(width) + ("" if text else "\r"))
+        sys.stdout.flush()
+
+
+#: Where the demo keeps its logs, zips and results when no --keep folder is given (emptied first).
+DEFAULT_WORK = ROOT / "build" / "demo" / "run"
+
+
+def verdict_summary(outcomes: list[RuleOutcome]) -> str:
+    """The demo's last line: rules, the evaluations they sent by verdict, and the rules in error."""
     counts: dict[str, int] = {}
     for outcome in outcomes:
         for evaluation in outcome.evaluations:
             counts[evaluation["ComplianceType"]] = counts.get(evaluation["ComplianceType"], 0) + 1
+    failed = sum(1 for o in outcomes if o.error)
+    evaluations = sum(counts.values())
+    verdicts = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    sent = f"{evaluations} evaluation{'s' if evaluations != 1 else ''} ({verdicts})"
+    if not evaluations:
+        sent = "no evaluations"
+    rules = f"{len(outcomes)} custom rule{'s' if len(outcomes) != 1 else ''}"
+    return f"{rules} evaluated: {sent}; {failed} rule{'s' if failed != 1 else ''} in error."
+
+
+def main(keep: str | None = None, finish: Finish | None = None, remediate: Remediate | None = None) -> int:
+    if keep:
+        work = Path(keep).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        # A folder that outlives the run, so every path the demo prints still exists after it.
+        work = DEFAULT_WORK
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+    outcomes = run_demo(work, finish=finish, remediate=remediate)
     failed = [o.rule.name for o in outcomes if o.error]
-    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    print(f"\n{len(outcomes)} custom rules evaluated: {summary or 'no evaluations'}; {len(failed)} in error.")
+    print(f"\n{verdict_summary(outcomes)}")
     if failed:
         print(f"Rules in error: {', '.join(failed)}")
         return 1

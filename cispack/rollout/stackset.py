@@ -10,6 +10,12 @@ prints them instead and makes none). The plan of an existing StackSet first upda
 instance (new template, new code keys), then creates instances for the requested OUs and
 regions: CreateStackInstances skips an account and region the StackSet already covers (the usual
 pattern; moto follows AWS here since getmoto/moto#10171), so this also adds new OUs and regions.
+
+An update keeps every parameter the rollout does not set: UpdateStackSet replaces the whole
+parameter list, and a parameter left out falls back to the template's default, so the plan passes
+``UsePreviousValue`` for each parameter the StackSet has and the rollout does not set (a user's
+``AlarmTopic``, ``AutomaticRemediation``, ``AccessLogsBucket``...). ``initial_parameters`` are set
+only when the StackSet is created (the global-resources region defaults to the first region).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -34,6 +41,7 @@ CAPABILITIES = ("CAPABILITY_NAMED_IAM",)
 RUNNING = frozenset({"RUNNING", "QUEUED", "STOPPING"})
 STACK_SET_ABSENT = "stack set does not exist"
 STACK_SET_PRESENT = "stack set exists"
+GLOBAL_REGION_PARAMETER = "GlobalResourcesRegion"
 
 
 class RolloutError(RuntimeError):
@@ -49,6 +57,7 @@ class Settings:
     home_region: str
     bucket_prefix: str
     parameters: Mapping[str, str]
+    initial_parameters: Mapping[str, str] = field(default_factory=dict)
     stack_set_name: str = STACK_SET_NAME
     call_as: str = "SELF"
     retain_stacks_on_account_removal: bool = False
@@ -86,7 +95,79 @@ class Settings:
         return preferences
 
     def stack_set_parameters(self) -> list[dict[str, str]]:
-        return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(self.parameters.items())]
+        """CreateStackSet's parameters: the initial ones, overridden by those set every time."""
+        values = {**self.initial_parameters, **self.parameters}
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(values.items())]
+
+    def update_parameters(self, previous: Sequence[str]) -> list[dict[str, Any]]:
+        """UpdateStackSet's parameters: those set every time, and ``UsePreviousValue`` for every
+        other parameter the StackSet has (``previous``, its parameter names)."""
+        kept = [{"ParameterKey": k, "UsePreviousValue": True} for k in previous if k not in self.parameters]
+        given = [{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()]
+        return sorted([*given, *kept], key=lambda p: str(p["ParameterKey"]))
+
+
+@dataclass(frozen=True)
+class Current:
+    """The StackSet as DescribeStackSet shows it: whether it exists, its parameter values."""
+
+    exists: bool
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+    def effective(self, settings: Settings, defaults: Mapping[str, str]) -> dict[str, str]:
+        """The parameter values the StackSet will have after the rollout."""
+        if not self.exists:
+            return {**defaults, **settings.initial_parameters, **settings.parameters}
+        return {**self.parameters, **settings.parameters}
+
+
+def read_current(cfn: Any, settings: Settings) -> Current:
+    """DescribeStackSet (read-only): the StackSet's state and parameter values."""
+    try:
+        described = cfn.describe_stack_set(StackSetName=settings.stack_set_name, CallAs=settings.call_as)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "StackSetNotFoundException":
+            return Current(False)
+        raise
+    return Current(
+        True,
+        {str(p["ParameterKey"]): str(p.get("ParameterValue", "")) for p in described["StackSet"].get("Parameters", [])},
+    )
+
+
+@cache
+def template_parameters(body: str) -> dict[str, Any]:
+    """The template's ``Parameters`` section (libyaml's loader where installed: the member
+    template is 400 KB, which the pure-Python loader takes seconds to read)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return dict((yaml.load(body, Loader=loader) or {}).get("Parameters") or {})
+
+
+def template_defaults(body: str) -> dict[str, str]:
+    """The template's parameters and their defaults (an empty string where it has none)."""
+    return {str(name): str(spec.get("Default", "")) for name, spec in template_parameters(body).items()}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One parameter of the StackSet: its value before and after the rollout."""
+
+    name: str
+    before: str | None  # None: the StackSet (or this parameter) does not exist yet
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def parameter_changes(current: Current, settings: Settings, defaults: Mapping[str, str]) -> list[Change]:
+    """Every parameter, before and after: kept, changed or new."""
+    after = current.effective(settings, defaults)
+    before = current.parameters if current.exists else {}
+    return [Change(name, before.get(name), value) for name, value in sorted(after.items())]
 
 
 @dataclass(frozen=True)
@@ -133,8 +214,9 @@ class Template:
         return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{self.key}"
 
 
-def plan(settings: Settings, template: Template) -> list[Call]:
-    """Every call the rollout makes, in order."""
+def plan(settings: Settings, template: Template, current: Current | None = None) -> list[Call]:
+    """Every call the rollout makes, in order. ``current``: the StackSet as read (None when not
+    read: then the update keeps every template parameter the rollout does not set)."""
     name = settings.stack_set_name
     common = {"StackSetName": name, "CallAs": settings.call_as}
     stack_set = {
@@ -169,7 +251,13 @@ def plan(settings: Settings, template: Template) -> list[Call]:
         Call(
             "cloudformation",
             "update_stack_set",
-            {**stack_set, "OperationPreferences": settings.operation_preferences()},
+            {
+                **stack_set,
+                "Parameters": settings.update_parameters(
+                    list(current.parameters) if current is not None else list(template_defaults(template.body))
+                ),
+                "OperationPreferences": settings.operation_preferences(),
+            },
             when=present,
             waits=True,
         ),
@@ -194,16 +282,19 @@ class Result:
     stack_set_id: str = ""
     created: bool = False
     operations: list[dict[str, str]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
 
-def _stack_set_exists(cfn: Any, params: Mapping[str, Any]) -> bool:
-    try:
-        cfn.describe_stack_set(**params)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "StackSetNotFoundException":
-            return False
-        raise
-    return True
+def check_global_region(settings: Settings, current: Current) -> None:
+    """The global-resources region the StackSet will have must be one of the rollout's regions,
+    or every rule on IAM, the account and the monitoring chain would be created nowhere."""
+    chosen = current.effective(settings, {}).get(GLOBAL_REGION_PARAMETER)
+    if chosen is not None and chosen not in settings.regions:
+        kept = "" if GLOBAL_REGION_PARAMETER in settings.parameters else " (kept from the StackSet)"
+        raise RolloutError(
+            f"the global-resources region {chosen}{kept} is not among the regions {','.join(settings.regions)}: "
+            "add it to --regions or pass --global-resources-region with one of them"
+        )
 
 
 def wait_for_operation(
@@ -250,16 +341,15 @@ def run(
 ) -> Result:
     """Make the planned calls with ``session`` (a boto3 Session of the management or
     delegated-administrator account); wait for each StackSet operation."""
-    calls = plan(settings, template)
     cfn = session.client("cloudformation", region_name=settings.home_region)
     s3 = session.client("s3", region_name=template.region)
-    result = Result()
-    exists = True
-    for call in calls:
+    current = read_current(cfn, settings)
+    check_global_region(settings, current)
+    result = Result(changes=parameter_changes(current, settings, template_defaults(template.body)))
+    for call in plan(settings, template, current):
         if call.operation == "describe_stack_set":
-            exists = _stack_set_exists(cfn, call.params)
             continue
-        if call.when != "always" and (call.when == STACK_SET_PRESENT) != exists:
+        if call.when != "always" and (call.when == STACK_SET_PRESENT) != current.exists:
             continue
         client = s3 if call.service == "s3" else cfn
         response = getattr(client, call.operation)(**call.params)
@@ -276,6 +366,95 @@ def run(
         described = cfn.describe_stack_set(StackSetName=settings.stack_set_name, CallAs=settings.call_as)
         result.stack_set_id = str(described["StackSet"]["StackSetId"])
     return result
+
+
+def code_parameters(manifest: Manifest, bucket_prefix: str) -> dict[str, str]:
+    """What every rollout sets: where the code is (the bucket prefix, the layer's and each
+    function's key from the build). Everything else is the user's, kept on update unless given."""
+    values = member_template.parameter_values(manifest, bucket_prefix, "1", "us-east-1")
+    own = {"CodeBucketPrefix", member_template.LAYER_KEY_PARAMETER}
+    return {k: v for k, v in values.items() if k in own or k.endswith("CodeKey")}
+
+
+def _change_lines(changes: Sequence[Change], creating: bool) -> list[str]:
+    lines = []
+    code = [c for c in changes if c.name.endswith("CodeKey") or c.name == member_template.LAYER_KEY_PARAMETER]
+    for change in changes:
+        if change in code:
+            continue
+        if change.before is None:
+            lines.append(f"  {change.name} = {change.after!r}{'' if creating else '  (new)'}")
+        elif change.changed:
+            lines.append(f"  {change.name}: {change.before!r} -> {change.after!r}")
+        else:
+            lines.append(f"  {change.name} = {change.after!r}  (kept)")
+    new_code = sum(c.changed for c in code)
+    lines.append(f"  code keys: {len(code)}, {new_code} {'set' if creating else 'changed'} (new or changed code)")
+    return lines
+
+
+def dry_run_summary(
+    settings: Settings, template: Template, current: Current | None, defaults: Mapping[str, str]
+) -> list[str]:
+    """What ``./pack rollout --dry-run`` prints: where, how, and every parameter before and after."""
+    targets = ", ".join(settings.organizational_unit_ids)
+    lines = [
+        f"dry run: nothing is changed. StackSet {settings.stack_set_name} ({settings.call_as}) in "
+        f"{settings.home_region}, OUs {targets}, regions {','.join(settings.regions)}",
+        f"  template: {template.url} ({len(template.body.encode())} bytes)",
+        f"  operation preferences: {json.dumps(settings.operation_preferences(), sort_keys=True)}",
+    ]
+    if current is None:
+        lines.append(
+            "  the StackSet was not read (no AWS credentials): if it exists, the update keeps every parameter "
+            "not shown as set below; pass --profile to see the diff"
+        )
+        current = Current(False)
+    creating = not current.exists
+    lines.append(
+        "  creates the StackSet; parameters:"
+        if creating
+        else "  updates the StackSet (parameters not set here keep their value):"
+    )
+    lines += _change_lines(parameter_changes(current, settings, defaults), creating)
+    lines.append("  then create_stack_instances for the OUs and regions (existing instances are skipped)")
+    lines.append("--json prints the exact API calls")
+    return lines
+
+
+def run_summary(settings: Settings, result: Result) -> list[str]:
+    """What ``./pack rollout`` prints when it is done."""
+    verb = "created" if result.created else "updated"
+    lines = [f"StackSet {settings.stack_set_name} {verb} ({result.stack_set_id})"]
+    for operation in result.operations:
+        lines.append(f"  {operation['operation']}: {operation['status']} (operation {operation['id']})")
+    lines += _change_lines(result.changes, result.created)
+    return lines
+
+
+def local_summary(record: Mapping[str, Any]) -> list[str]:
+    """What ``./pack rollout --local`` prints: what it created, in a few lines (--json: all)."""
+    accounts = record["accounts"]
+    regions = record["regions"]
+    functions = {r: len(accounts[0]["regions"][r]["functions"]) if accounts else 0 for r in regions}
+    lines = [
+        f"local rollout done: organization {record['organization']}, OU {record['ou']}, management account "
+        f"{record['management_account']}",
+        f"  code buckets: {', '.join(record['code_buckets'])} ({len(record['uploaded_keys'])} zips uploaded)",
+        f"  StackSet {record['stack_set']['id']}: create "
+        + ", ".join(f"{o['operation']} {o['status']}" for o in record["stack_set"]["create"])
+        + "; update "
+        + ", ".join(f"{o['operation']} {o['status']}" for o in record["stack_set"]["update"]),
+        f"  {len(record['stack_instances'])} stack instances: {len(accounts)} member accounts x {len(regions)} regions",
+    ]
+    for entry in accounts:
+        lines.append(
+            f"  account {entry['account']}: "
+            + ", ".join(f"{r} {functions[r]} function{'' if functions[r] == 1 else 's'}" for r in regions)
+            + f", role {member_template.ROLE_NAME_PREFIX}<region> in each"
+        )
+    lines.append("--json prints the whole record (roles, policies, layers, functions, permissions, log groups)")
+    return lines
 
 
 # AWS Config's periodic frequencies, as rule runs per month (AWS prices a month as 730 hours).
