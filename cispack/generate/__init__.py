@@ -1,5 +1,6 @@
 """Files generated from ``rules/``: the conformance pack (``conformance-pack.yaml``), the control
-table in ``README.md``, the organisation member template (``templates/member.yaml``), the
+table in ``README.md``, the organisation member template (``templates/member.yaml``), the rdk path's execution role
+(``templates/rdk-role.yaml``), the
 one-account remediation template (``templates/remediation.yaml``) and the rdk ``Remediation``
 block of each remediated rule's ``parameters.json``.
 Owns how each rule becomes a CloudFormation / conformance-pack resource. May import the catalogue
@@ -14,11 +15,12 @@ from pathlib import Path
 def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
     """Every generated file and the text it must hold, from ``rules_dir`` (default ``rules/``)."""
     from cispack.catalog.rules import load_rules
-    from cispack.generate import conformance, member_template, runbooks
+    from cispack.generate import conformance, member_template, rdk_role, runbooks
 
     rules = load_rules(rules_dir) if rules_dir else load_rules()
     files = conformance.generated_files(rules)
     files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules))
+    files[rdk_role.RDK_ROLE_TEMPLATE] = rdk_role.render(rdk_role.generate(rules))
     files[runbooks.SETUP_TEMPLATE] = runbooks.render_setup_template()
     files.update(runbooks.rdk_files(rules))
     files.update(runbooks.documentation())
