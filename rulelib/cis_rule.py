@@ -50,6 +50,7 @@ import json
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -1170,13 +1171,37 @@ def event_region(event: Mapping[str, Any]) -> str:
     raise EvaluationError("The rule cannot tell which region it runs in: AWS_REGION is not set.")
 
 
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-16 length and UTF-8 size are both within
+    ``limit``, cut between code points and never after a zero-width joiner, a variation selector
+    or a combining mark (which would dangle)."""
+    units = size = end = 0
+    for char in text:
+        units += 2 if ord(char) > 0xFFFF else 1
+        size += len(char.encode("utf-8", "surrogatepass"))
+        if units > limit or size > limit:
+            break
+        end += 1
+    prefix = text[:end]
+    while prefix and (
+        prefix[-1] == "\u200d" or "\ufe00" <= prefix[-1] <= "\ufe0f" or unicodedata.combining(prefix[-1])
+    ):
+        prefix = prefix[:-1]
+    return prefix
+
+
 def annotation(text: str) -> str:
-    """One sentence, ending with a period, within AWS Config's 256 characters."""
+    """One sentence, ending with a period, within AWS Config's 256.
+
+    The API reference gives the limit as a length without saying of what, and SDKs and services
+    count differently: the annotation stays within 256 UTF-16 code units (Java's and JavaScript's
+    length) and within 256 UTF-8 bytes (the wire), so no reading of the limit refuses it. A name
+    in emoji or CJK is cut sooner than 256 Python characters, at a code point boundary."""
     text = " ".join(text.split())
     if not text.endswith("."):
         text += "."
-    if len(text) > MAX_ANNOTATION:
-        text = text[: MAX_ANNOTATION - 4].rstrip() + "...."
+    if _prefix_within(text, MAX_ANNOTATION) != text:
+        text = _prefix_within(text, MAX_ANNOTATION - 4).rstrip() + "...."
     return text
 
 

@@ -13,6 +13,7 @@ from cispack import ROOT
 def _copy_of_pack(tmp_path: Path) -> Path:
     for name in ("pack", "setup.cfg", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
     return tmp_path / "pack"
 
 

@@ -129,6 +129,7 @@ def test_generated_files_are_fresh():
         "conformance-pack.yaml",
         "README.md",
         "templates/member.yaml",
+        "templates/rdk-role.yaml",
         "templates/remediation.yaml",
         "docs/remediation.md",
         # The later CIS versions (tests/test_version_packs.py).

@@ -76,7 +76,13 @@ def as_list(value: Any) -> list[Any]:
 
 
 def test_the_templates_are_the_expected_ones() -> None:
-    assert [p.name for p in TEMPLATES] == ["code-bucket.yaml", "member.yaml", "remediation.yaml", "review.yaml"]
+    assert [p.name for p in TEMPLATES] == [
+        "code-bucket.yaml",
+        "member.yaml",
+        "rdk-role.yaml",
+        "remediation.yaml",
+        "review.yaml",
+    ]
 
 
 def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, Any]) -> None:
@@ -121,8 +127,11 @@ def test_every_statement_names_its_actions(path: Path) -> None:
         if statement["Effect"] == "Allow":
             assert all("*" not in action for action in actions), (where, actions)
         else:
-            # The one deny: TLS-only on the code bucket, which must cover every S3 action.
-            assert (path.name, where, actions) == ("code-bucket.yaml", "CodeBucketPolicy", ["s3:*"])
+            # The code bucket's two denies: TLS-only, which must cover every S3 action, and
+            # writes by anyone but the writer principal, which names each write action.
+            assert (path.name, where) == ("code-bucket.yaml", "CodeBucketPolicy")
+            tls_only = statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            assert actions == ["s3:*"] if tls_only else all("*" not in action for action in actions), actions
         if "sts:AssumeRole" in actions and "Principal" not in statement:
             raise AssertionError(f"{where}: sts:AssumeRole granted as a permission")
 
@@ -198,9 +207,11 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
         assert passed["ParameterName"] in pack_parameters
     body, variables = properties["TemplateBody"]["Fn::Sub"]
     assert len(body.encode()) <= conformance.MAX_BODY_BYTES, "AWS Config's limit for a conformance pack body"
+    # The pack names no partition; this stack's Fn::Sub writes its own (aws-cn, aws-us-gov, ...).
     assert body == conformance.render(
         conformance.build_pack(lambda_arn_for=lambda name: "${" + f"{logical_id(name)}FunctionArn" + "}")
-    )
+    ).replace("arn:aws:", "arn:${AWS::Partition}:")
+    assert "arn:aws:" not in body
     pack_rules = yaml.safe_load(body)["Resources"]
     for rule in CUSTOM:
         source = pack_rules[logical_id(rule.name)]["Properties"]["Source"]
@@ -226,7 +237,8 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
         assert "${" + f"{logical_id(rule.name)}FunctionArn" + "}" in body
     assert member["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
     assert member["Conditions"] == {
-        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
+        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]},
+        "HasCodeSigning": {"Fn::Not": [{"Fn::Equals": [{"Ref": "SigningProfileVersionArn"}, ""]}]},
     }
 
 
@@ -234,7 +246,7 @@ def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any])
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
     expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
     # The remediation settings have defaults; the rollout passes none of them.
-    remediation = set(member_template.REMEDIATION_SETTINGS)
+    remediation = {*member_template.REMEDIATION_SETTINGS, member_template.SIGNING_PARAMETER}
     assert all("Default" in member["Parameters"][name] for name in remediation)
     assert set(member["Parameters"]) == expected | remediation
 
@@ -261,7 +273,12 @@ def test_code_bucket_is_private_encrypted_tls_only_and_org_readable() -> None:
         "SSEAlgorithm": "AES256"
     }
     assert bucket["BucketName"] == {"Fn::Sub": "${BucketPrefix}-${AWS::Region}"}
-    read, tls = document["Resources"]["CodeBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    read, writer, tls = document["Resources"]["CodeBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (writer["Effect"], writer["Condition"]) == (
+        "Deny",
+        {"ArnNotEquals": {"aws:PrincipalArn": {"Ref": "WriterPrincipalArn"}}},
+    )
+    assert {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(writer["Action"])
     assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert read["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
     assert (tls["Effect"], tls["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
@@ -294,7 +311,8 @@ def test_member_passes_the_profile_only_in_the_global_resources_region(member: d
     (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
     properties = pack["Properties"]
     body = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])
-    ((name, condition),) = member["Conditions"].items()
+    name = member_template.GLOBAL_CONDITION
+    condition = member["Conditions"][name]
     assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
     global_names = {rule.name for rule in load_rules() if rule.is_global}
     global_names |= {check.name for check in PROCESS_CHECKS}

@@ -75,6 +75,8 @@ ASYNC_RETRIES = 0
 ASYNC_MAX_EVENT_AGE_S = 21600
 #: The alarm's period: any failed invocation within an hour.
 ALARM_PERIOD_S = 3600
+SIGNING_PARAMETER = "SigningProfileVersionArn"
+SIGNING_CONDITION = "HasCodeSigning"
 #: The pack's remediation settings this template takes and passes on (the role it makes itself).
 REMEDIATION_SETTINGS = tuple(s.name for s in runbooks.SETTINGS if s.name != runbooks.ROLE.name)
 HEADER = """\
@@ -120,21 +122,26 @@ def _ref(name: str) -> dict[str, Any]:
     return {"Ref": name}
 
 
-def _role(rules: Sequence[Rule]) -> dict[str, Any]:
+def execution_role(
+    rules: Sequence[Rule], role_name: str = ROLE_NAME_PREFIX + "${AWS::Region}", log_groups: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The rules' execution role: exactly their declared actions, and writing to their log groups
+    (``log_groups``, default this template's). The rdk path's role (:mod:`cispack.generate.rdk_role`)
+    is this one with rdk's names."""
     actions = declared_actions(rules)
     for action in actions:
         if "*" in action or not re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9]+", action):
             raise ValueError(f"a rule declares {action!r}: name each IAM action exactly")
     log_arns = [
-        _sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_name(r)}:*")
-        for r in rules
+        _sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}:*")
+        for name in log_groups or [log_group_name(r) for r in rules]
     ]
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
             # Region-suffixed: IAM names are account-wide and the StackSet deploys this template
             # once per region. See the module docstring of cispack/member_template.py.
-            "RoleName": _sub(ROLE_NAME_PREFIX + "${AWS::Region}"),
+            "RoleName": _sub(role_name),
             "Description": "Execution role of the CIS AWS Foundations v1.2.0 Config rules (this region's functions).",
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
@@ -184,7 +191,7 @@ def _role(rules: Sequence[Rule]) -> dict[str, Any]:
     }
 
 
-def _log_group(rule: Rule) -> dict[str, Any]:
+def log_group_resource(rule: Rule, name: str = "") -> dict[str, Any]:
     return {
         "Type": "AWS::Logs::LogGroup",
         "DeletionPolicy": "Delete",
@@ -203,7 +210,7 @@ def _log_group(rule: Rule) -> dict[str, Any]:
                 ]
             }
         },
-        "Properties": {"LogGroupName": log_group_name(rule), "RetentionInDays": LOG_RETENTION_DAYS},
+        "Properties": {"LogGroupName": name or log_group_name(rule), "RetentionInDays": LOG_RETENTION_DAYS},
     }
 
 
@@ -252,6 +259,7 @@ def _function(rule: Rule, condition: str | None) -> dict[str, Any]:
                 "S3Key": _ref(code_key_parameter(rule.name)),
             },
             "Layers": [_ref("RdklibLayer")],
+            "CodeSigningConfigArn": {"Fn::If": [SIGNING_CONDITION, _ref("CodeSigningConfig"), _ref("AWS::NoValue")]},
             # Each rule's own figures, from its parameters.json (docs/reliability.md, "Timeouts and memory").
             "Timeout": function_timeout(rule),
             "MemorySize": function_memory(rule),
@@ -394,6 +402,17 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
             "AllowedPattern": "^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256})?$",
             "Default": "",
         },
+        SIGNING_PARAMETER: {
+            "Type": "String",
+            "Default": "",
+            "Description": (
+                "Optional AWS Signer signing profile version ARN: when set, every rule function enforces code "
+                "signing by it, and the code keys must name zips signed with it (docs/rollout.md). Empty: no signing."
+            ),
+            "AllowedPattern": (
+                r"^(arn:aws[a-z-]*:signer:[a-z0-9-]+:[0-9]{12}:/signing-profiles/[A-Za-z0-9_]+/[A-Za-z0-9]+)?$"
+            ),
+        },
     }
     for rule in rules:
         parameters[code_key_parameter(rule.name)] = {
@@ -413,10 +432,14 @@ def _pack_body(rules: Sequence[Rule] | None = None) -> str:
     """The conformance pack (cispack.generate.conformance) with each custom rule's SourceIdentifier a
     ``${<Rule>FunctionArn}`` placeholder, which the member template's Fn::Sub resolves."""
     pack = conformance.build_pack(lambda_arn_for=lambda name: f"${{{logical_id(name)}FunctionArn}}", rules=rules)
-    body = conformance.render(pack)
-    stray = set(re.findall(r"\$\{([^}]*)\}", body)) - {
-        f"{logical_id(r.name)}FunctionArn" for r in custom_rules_of(rules)
-    }
+    # A conformance pack has no pseudo parameters to name the partition with; this stack has:
+    # its Fn::Sub writes the partition of the account it runs in (aws-cn, aws-us-gov, ...).
+    body = conformance.render(pack).replace("arn:aws:", "arn:${AWS::Partition}:")
+    stray = (
+        set(re.findall(r"\$\{([^}]*)\}", body))
+        - {f"{logical_id(r.name)}FunctionArn" for r in custom_rules_of(rules)}
+        - {"AWS::Partition"}
+    )
     if stray:
         raise ValueError(f"the conformance pack body holds ${{...}} that Fn::Sub would resolve: {sorted(stray)}")
     return body
@@ -535,13 +558,23 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
                 "Content": {"S3Bucket": _sub("${CodeBucketPrefix}-${AWS::Region}"), "S3Key": _ref(LAYER_KEY_PARAMETER)},
             },
         },
-        "RulesExecutionRole": _role(custom),
+        "RulesExecutionRole": execution_role(custom),
         "OnFailureDestinationPolicy": _on_failure_policy(),
+        # Lambda takes a code signing configuration of its own account and region only, hence one here.
+        "CodeSigningConfig": {
+            "Type": "AWS::Lambda::CodeSigningConfig",
+            "Condition": SIGNING_CONDITION,
+            "Properties": {
+                "Description": "Only code signed by the pack's signing profile runs as a CIS rule function.",
+                "AllowedPublishers": {"SigningProfileVersionArns": [_ref(SIGNING_PARAMETER)]},
+                "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"},
+            },
+        },
     }
     for rule in custom:
         condition = GLOBAL_CONDITION if rule.is_global else None
         logical = logical_id(rule.name)
-        log_group = _log_group(rule)
+        log_group = log_group_resource(rule)
         if condition:
             log_group["Condition"] = condition
         resources[f"{logical}LogGroup"] = log_group
@@ -568,6 +601,7 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
         "Conditions": {
             GLOBAL_CONDITION: {"Fn::Equals": [_ref("AWS::Region"), _ref("GlobalResourcesRegion")]},
             ALARM_TOPIC_GIVEN: {"Fn::Not": [{"Fn::Equals": [_ref(ALARM_TOPIC), ""]}]},
+            SIGNING_CONDITION: {"Fn::Not": [{"Fn::Equals": [_ref(SIGNING_PARAMETER), ""]}]},
         },
         "Resources": resources,
         "Outputs": outputs,

@@ -31,7 +31,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cispack.dist.distribution import KEY_ROOT, Manifest, bucket_name, upload
+from cispack.dist.distribution import KEY_ROOT, Manifest, bucket_name, upload, writer_principal_arn
 from cispack.generate import member_template
 
 # StackSets take an inline TemplateBody of at most 51,200 bytes; the rollout always passes the
@@ -598,6 +598,7 @@ def join_local_account(session: Any, ou: str, index: int) -> str:
 def deploy_code_buckets(
     session: Any, regions: Sequence[str], bucket_prefix: str, organization_id: str, template_body: str
 ) -> None:
+    writer = writer_principal_arn(session.client("sts").get_caller_identity()["Arn"])
     for region in regions:
         session.client("cloudformation", region_name=region).create_stack(
             StackName=CODE_BUCKET_STACK,
@@ -605,6 +606,7 @@ def deploy_code_buckets(
             Parameters=[
                 {"ParameterKey": "BucketPrefix", "ParameterValue": bucket_prefix},
                 {"ParameterKey": "OrganizationId", "ParameterValue": organization_id},
+                {"ParameterKey": "WriterPrincipalArn", "ParameterValue": writer},
             ],
         )
 
