@@ -211,7 +211,7 @@ CASES = [
         "no_matching_filter",
         lambda test: add_chain(test, UNRELATED),
         expect=missing(
-            NO_COVER[:-1] + """; no filter tests this control's events, e.g. {"errorCode": "AccessDenied"}."""
+            NO_COVER[:-1] + """; no filter tests this control's events, e.g. {"errorCode": "UnauthorizedOperation"}."""
         ),
     ),
     Case(
