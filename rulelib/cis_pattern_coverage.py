@@ -104,8 +104,10 @@ class TooComplex(FilterPatternError):
         super().__init__(f"could not decide {reason}", 0)
 
 
-# How many events of P a filter is tried against before the full search (per accepted pattern).
+# How many events of P a filter is tried against before the full search (per accepted pattern),
+# and what finding them may spend (the pack's own patterns: far below it).
 _SAMPLES: Final = 12
+_SAMPLE_STATES: Final = 200_000
 # Keys tried for the extra field that carries terms a witness must contain.
 _EXTRA_KEYS: Final = ("note", "x-note", "extra", "zz")
 
@@ -624,7 +626,7 @@ def _accepted(pattern: str) -> Node:
 def _samples(pattern: str) -> tuple[dict[str, Any], ...]:
     """The first few events the search finds for the accepted pattern, each from other branches."""
     node = _accepted(pattern)
-    search_ = _Search(node, lambda event: evaluate(node, event), _budget())
+    search_ = _Search(node, lambda event: evaluate(node, event), Budget(DECISION_SECONDS, _SAMPLE_STATES))
     found: list[dict[str, Any]] = []
     try:
         found.extend(itertools.islice(search_.solutions(), _SAMPLES))
