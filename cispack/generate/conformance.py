@@ -151,8 +151,14 @@ def lambda_arn_parameter(rule_name: str) -> str:
     return f"{logical_id(rule_name)}LambdaArn"
 
 
+#: Rule parameters that several rules take: one pack parameter feeds all of them (CONTROLS.md).
+SHARED_PARAMETERS: dict[str, str] = {"trustedTopicAccounts": "TrustedTopicAccounts"}
+
+
 def rule_parameter(rule_name: str, name: str) -> str:
     """The pack parameter that carries optional parameter ``name`` of custom rule ``rule_name``."""
+    if name in SHARED_PARAMETERS:
+        return SHARED_PARAMETERS[name]
     return f"{logical_id(rule_name)}Param{name[:1].upper()}{name[1:]}"
 
 
@@ -228,10 +234,11 @@ def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = 
                 "Description": f"ARN of the Lambda function of custom rule {rule.name} in this account and region.",
             }
         for name, default in _optional_parameters(rule).items():
+            owner = "every rule that takes it" if name in SHARED_PARAMETERS else rule.name
             params[rule_parameter(rule.name, name)] = {
                 "Type": "String",
                 "Default": default,
-                "Description": f"Rule parameter {name} of {rule.name}.",
+                "Description": f"Rule parameter {name} of {owner}.",
             }
     return params
 
