@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 __all__ = [
+    "MAX_BOUNDED_REPEATS",
     "MAX_REGEX_POSITIONS",
     "MAX_REPEAT",
     "Budget",
@@ -52,8 +53,10 @@ __all__ = [
 
 MAX_CODE_POINT: Final = 0x10FFFF
 MAX_REPEAT: Final = 1000
-#: Character positions a regular expression may spell out once its repeats are expanded.
-MAX_REGEX_POSITIONS: Final = 256
+#: Characters the bounded repeats (``{m,n}`` with n > 1) of one regular expression may spell out,
+#: and character positions the whole expression may spell out once they are expanded.
+MAX_BOUNDED_REPEATS: Final = 64
+MAX_REGEX_POSITIONS: Final = 1024
 ANY: Final = ((0, MAX_CODE_POINT),)
 NEWLINE: Final = ord("\n")
 DIGITS: Final = ((ord("0"), ord("9")),)
@@ -487,8 +490,20 @@ def _parse_regex(pattern: str) -> tuple[tuple[_Item, ...], ...]:
     if not pattern:
         raise RegexError("empty regular expression", 0)
     alternatives = tuple(tuple(alternative) for alternative in _RegexParser(pattern).parse())
-    # Each bounded repeat is spelled out in the automaton, and searching for "a.{n}" anywhere
-    # needs up to 2**n subsets: refuse large repeats before building anything.
+    # Each bounded repeat is spelled out in the automaton, and the subsets of "a.{1,n}b" searched
+    # anywhere grow with n: refuse large bounded repeats (and huge automata) before building any.
+    repeated = sum(
+        item.high
+        for alternative in alternatives
+        for item in alternative
+        if item.kind == "chars" and item.high is not None and item.high > 1
+    )
+    if repeated > MAX_BOUNDED_REPEATS:
+        raise RegexError(
+            f"its bounded repeats spell out {repeated:,} characters, more than the {MAX_BOUNDED_REPEATS} "
+            "the pack decides",
+            0,
+        )
     positions = sum(
         item.high if item.high is not None else item.low + 1
         for alternative in alternatives
@@ -497,8 +512,7 @@ def _parse_regex(pattern: str) -> tuple[tuple[_Item, ...], ...]:
     )
     if positions > MAX_REGEX_POSITIONS:
         raise RegexError(
-            f"its repeats spell out {positions:,} character positions, more than the "
-            f"{MAX_REGEX_POSITIONS} the pack decides",
+            f"it spells out {positions:,} character positions, more than the {MAX_REGEX_POSITIONS:,} the pack decides",
             0,
         )
     return alternatives

@@ -17,7 +17,6 @@ from __future__ import annotations
 from unittest import mock
 
 import cis_pattern_coverage
-
 from cispack.catalog.rules import import_rule_module
 from cispack.local.builders import (
     ACCOUNT_ID,

@@ -50,8 +50,8 @@ CASES = [
         expect=account(
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern; "
-            "the closest, cis-3.1, could not be read (its repeats spell out 1,012 character positions, more than "
-            "the 256 the pack decides).",
+            "the closest, cis-3.1, could not be read (its bounded repeats spell out 1,000 characters, more than "
+            "the 64 the pack decides).",
         ),
     ),
     Case(
