@@ -9,34 +9,42 @@ A control is satisfied (CONTROLS.md, "Monitoring rules"; the benchmark's audit s
    every management event, reads and writes (classic or advanced event selectors). Trails are
    those ``DescribeTrails`` shows in the rule's region with shadow trails, so a multi-region
    trail homed elsewhere is found; its status and selectors are read in its home region;
-2. on that log group (in the region of its ARN), **metric filters** publishing one metric whose
-   union covers one of the control's accepted patterns (:func:`cis_pattern_coverage.covers`;
-   CloudWatch counts an event once per filter that matches it, so an alarm on the metric fires
-   for any of them). A filter whose pattern cannot be parsed never covers. When nothing covers,
-   the annotation names the most relevant filter (:func:`closest_miss`) and, when it can be read,
-   an event the CIS pattern matches and it misses;
-3. a **CloudWatch alarm** in that region on the filter's metric (same name and namespace) with
-   actions enabled;
+2. on that log group (in the region of its ARN), **metric filters** writing one series (metric
+   name, namespace and dimension names) whose union covers one of the control's accepted
+   patterns (:func:`cis_pattern_coverage.covers`; CloudWatch counts an event once per filter that
+   matches it, so an alarm on the metric fires for any of them). A filter whose pattern cannot be
+   parsed never covers; one that cannot be decided within the budget gives "Could not evaluate"
+   unless another chain is complete. When nothing covers, the annotation names the most relevant
+   filter (:func:`closest_miss`) and, when it can be read, an event the CIS pattern matches and it
+   misses;
+3. a **CloudWatch alarm** in that region with actions enabled that watches the series the filters
+   write: same name, namespace and dimension names (an alarm without dimensions sees nothing of a
+   filter that writes some); each dimension value the alarm names is one more condition on the
+   events it counts, so coverage is decided again for "filters and field = value" (:func:`watched`);
 4. among the alarm's ``AlarmActions``, an **SNS topic** with at least one confirmed subscription
    (``ListSubscriptionsByTopic``: a pending subscription's ARN is ``PendingConfirmation``).
 
 Verdicts. COMPLIANT as soon as one complete chain is found in this account (the annotation names
 trail, filter, alarm and topic). Otherwise NOT_APPLICABLE when some candidate chain reaches a
-link owned by another account (an organisation trail, a log group or a topic of another account:
-this account cannot read it), naming that account. Otherwise NON_COMPLIANT, naming the first
+link owned by another account (an organisation trail, a log group, or a topic of an account the
+rule parameter ``trustedTopicAccounts`` lists: this account cannot read it), naming that account;
+a topic of an account it does not list is a missing link. Otherwise NON_COMPLIANT, naming the first
 missing link of the candidate chain that got furthest (ties: the first in trail-ARN, filter-name
 and alarm-name order). Within a trail, the checks run in the order multi-region, log group
 configured, owner, logging, management events, so that a trail that cannot qualify costs no call.
 
 Cost. :class:`MonitoringChains` memoises every listing (trail status and selectors per trail,
-metric filters per log group, alarms per metric, subscriptions per topic) and stops at the first
-complete chain, so one evaluation costs about ``1 + 2·trails + pages(filters) + alarms lookups +
+metric filters per log group, alarms per metric, subscriptions per topic) and every coverage
+decision (undecided ones too, so an annotation never repeats a search), decides metric groups one
+at a time, checks the Lambda deadline between trails and between metric groups, and stops at the
+first complete chain, so one evaluation costs about ``1 + 2·trails + pages(filters) + alarms lookups +
 topics``: typically six calls. Alarms are read with ``DescribeAlarmsForMetric`` (one unpaginated
 call per covering metric) rather than by paging through every alarm of the region with
 ``DescribeAlarms`` (100 per page): an evaluation needs the alarms of one or two metrics, not all.
 ``DescribeAlarmsForMetric`` only returns alarms whose dimensions equal the ones asked for, so for
 a filter whose metric has dimensions (values taken from the events, unknown here) the region's
-alarms are paged through once with ``DescribeAlarms`` and matched on name and namespace.
+alarms are paged through once with ``DescribeAlarms``; every alarm either call returns is matched
+on name, namespace and dimension names here.
 Alarms on metric-math expressions are not counted: the benchmark's audit matches ``MetricName``.
 
 Fail closed: every ``ClientError`` reaches rdklib (error, no evaluation) except the two that
