@@ -37,10 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "rulelib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import coverage_decision
+
 import cis_filter_pattern
-import cis_monitoring
-import cis_pattern_coverage
-import cis_regular
 from cis_filter_pattern import FilterPatternError, parse
 from cis_monitoring import closest_miss, group_coverage, metric_groups
 from cis_pattern_coverage import covers
@@ -99,23 +98,6 @@ def _cases() -> list[tuple[str, list[str], tuple[str, ...], bool]]:
     return cases
 
 
-def _clear() -> None:
-    cis_pattern_coverage.clear_caches()
-    for function in (
-        cis_pattern_coverage._accepted,
-        cis_filter_pattern._parse_cached,
-        cis_monitoring.unreadable_reason,
-        cis_monitoring._constants,
-        cis_regular.exact,
-        cis_regular.glob,
-        cis_regular.contains,
-        cis_regular.search,
-        cis_regular._parse_regex,
-        cis_regular._union,
-    ):
-        function.cache_clear()
-
-
 def _decide(filters: list[str], accepted: tuple[str, ...]) -> str:
     try:
         result = covers(filters, accepted)
@@ -127,11 +109,11 @@ def _decide(filters: list[str], accepted: tuple[str, ...]) -> str:
 
 
 def _measure(work: Callable[[], str]) -> tuple[float, float, str]:
-    _clear()
+    coverage_decision._clear_caches()
     start = time.process_time()
     verdict = work()
     cpu = time.process_time() - start
-    _clear()
+    coverage_decision._clear_caches()
     tracemalloc.start()
     work()
     _, peak = tracemalloc.get_traced_memory()
@@ -140,8 +122,6 @@ def _measure(work: Callable[[], str]) -> tuple[float, float, str]:
 
 
 def _realistic() -> str:
-    import coverage_decision
-
     filters = coverage_decision._filters(coverage_decision._controls())
     accepted = _accepted("3.1")
 

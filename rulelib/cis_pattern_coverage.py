@@ -352,6 +352,7 @@ class _Search:
         self.fields: dict[Path, _Field] = {}
         self.memo: dict[tuple[Path, frozenset[tuple[Atom, bool]], frozenset[Term]], _Field | None] = {}
         self.strings: dict[tuple[frozenset[Language], frozenset[Language]], str | None] = {}
+        self.tables: dict[Path, list[tuple[str, Any, dict[Atom, bool]]]] = {}
         self.inexact = False
 
     # ---------------------------------------------------------------- the truth of the atoms
@@ -405,16 +406,12 @@ class _Search:
             if string is not None:
                 kinds.add("string")
         number = None
-        for candidate in self.numbers.get(path, ()):
-            event = _single(path, candidate)
-            if all(evaluate(atom, event) is truth for atom, truth in literals):
-                number = candidate
-                kinds.add("number")
-                break
-        for kind in ("null", "true", "false", "object", "array", "absent"):
-            event = _single(path, _CONSTANTS.get(kind, _ABSENT))
-            if all(evaluate(atom, event) is truth for atom, truth in literals):
-                kinds.add(kind)
+        for kind, value, truths in self.examples(path):
+            if kind in kinds or not all(truths[atom] is truth for atom, truth in literals):
+                continue
+            kinds.add(kind)
+            if kind == "number":
+                number = value
         found = _Field(frozenset(kinds), string, number) if kinds else None
         self.memo[key] = found
         return found
@@ -450,6 +447,21 @@ class _Search:
                 if any(not found for found in kinds.values()):
                     return None
         return {path: frozenset(found) for path, found in kinds.items()}
+
+    def examples(self, path: Path) -> list[tuple[str, Any, dict[Atom, bool]]]:
+        """Each candidate value of the kinds other than string (the numbers first), with the
+        truth of every atom about ``path`` on it: evaluated once per search."""
+        found = self.tables.get(path)
+        if found is None:
+            candidates = [("number", n) for n in self.numbers.get(path, ())] + [
+                (kind, _CONSTANTS.get(kind, _ABSENT)) for kind in ("null", "true", "false", "object", "array", "absent")
+            ]
+            found = []
+            for kind, value in candidates:
+                event = _single(path, value)
+                found.append((kind, value, {atom: evaluate(atom, event) for atom in self.by_path.get(path, ())}))
+            self.tables[path] = found
+        return found
 
     def consistent(self, paths: Sequence[Path]) -> bool:
         for path in paths:

@@ -137,6 +137,10 @@ class Language:
     accept: int
     literal: str | None = None
     """The one string of the language, when it has exactly one (``exact``)."""
+    middle: tuple[str, str] | None = None
+    """For a language of strings that contain something (``contains``, ``search``): what, as
+    ``("text", ...)`` or ``("regex", ...)``, so that a union of such languages shares one
+    automaton with one leading and one trailing ``.*`` (:func:`_union`)."""
     _steps: dict[tuple[frozenset[int], int], frozenset[int]] = field(default_factory=dict, repr=False)
     _ends: dict[tuple[frozenset[int], bool], bool] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -315,7 +319,9 @@ def glob(text: str, leading: bool, trailing: bool) -> Language:
     parts.append(builder.literal(text))
     if trailing:
         parts.append(builder.any_string())
-    return builder.language(f"glob {text!r}", builder.concat(parts))
+    start, end = builder.concat(parts)
+    middle = ("text", text) if leading and trailing else None
+    return Language(f"glob {text!r}", builder.nfa, start, end, middle=middle)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -526,11 +532,16 @@ def check_regex(pattern: str) -> None:
 @functools.lru_cache(maxsize=512)
 def search(pattern: str) -> Language:
     """Every string in which the regular expression finds a match (``re.search`` semantics)."""
-    alternatives = _parse_regex(pattern)
     builder = _Builder()
+    start, end = builder.concat([builder.any_string(), _regex_fragment(builder, pattern), builder.any_string()])
+    return Language(f"%{pattern}%", builder.nfa, start, end, middle=("regex", pattern))
+
+
+def _regex_fragment(builder: _Builder, pattern: str) -> tuple[int, int]:
+    """The regular expression itself (anchored where it is found), inside ``builder``'s automaton."""
     nfa = builder.nfa
     branches = []
-    for alternative in alternatives:
+    for alternative in _parse_regex(pattern):
         parts = []
         for item in alternative:
             if item.kind in {"bol", "eol"}:
@@ -540,8 +551,7 @@ def search(pattern: str) -> Language:
             else:
                 parts.append(_repeat(builder, item.chars, item.low, item.high))
         branches.append(builder.concat(parts))
-    fragment = builder.concat([builder.any_string(), builder.union(branches), builder.any_string()])
-    return builder.language(f"%{pattern}%", fragment)
+    return builder.union(branches)
 
 
 def _repeat(builder: _Builder, chars: CharSet, low: int, high: int | None) -> tuple[int, int]:
@@ -631,8 +641,18 @@ def _union(languages: tuple[Language, ...]) -> Language:
     if len(languages) == 1:
         return languages[0]
     builder = _Builder()
-    fragment = builder.union([builder.merged(language) for language in languages])
-    return builder.language(" | ".join(language.description for language in languages), fragment)
+    description = " | ".join(language.description for language in languages)
+    if all(language.middle is not None for language in languages):
+        # "contains one of them": one leading and one trailing .* for all, so the subsets hold
+        # the partial matches only, not one loop per language.
+        middles = []
+        for language in languages:
+            assert language.middle is not None
+            kind, text = language.middle
+            middles.append(builder.literal(text) if kind == "text" else _regex_fragment(builder, text))
+        fragment = builder.concat([builder.any_string(), builder.union(middles), builder.any_string()])
+        return builder.language(description, fragment)
+    return builder.language(description, builder.union([builder.merged(language) for language in languages]))
 
 
 def _representatives(bounds: set[int], keep: CharSet | None) -> list[int]:

@@ -120,6 +120,26 @@ def org_trail_description(name="org-trail", owner=OTHER_ACCOUNT, multi_region=Tr
     }
 
 
+def trail_to_foreign_log_group(name):
+    """A logging multi-region trail of this account delivering to log group ``name`` of another account."""
+
+    def build(test):
+        test.client("s3").create_bucket(Bucket="cis-trail-logs")
+        test.client("cloudtrail").create_trail(
+            Name="cis-trail",
+            S3BucketName="cis-trail-logs",
+            IsMultiRegionTrail=True,
+            CloudWatchLogsLogGroupArn=log_group_arn(name, REGION, OTHER_ACCOUNT),
+            CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/CloudTrail_CloudWatchLogs_Role",
+        )
+        test.client("cloudtrail").put_event_selectors(
+            TrailName="cis-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+        )
+        test.client("cloudtrail").start_logging(Name="cis-trail")
+
+    return build
+
+
 def with_org_trail(test):
     """moto's own trails plus an organisation trail of the management account: a member's view."""
     own = test.client("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]
@@ -289,6 +309,23 @@ CASES = [
         ),
         expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter has its actions disabled."),
     ),
+    # Ties: the first trail by ARN, filter by name, alarm by name is the one named.
+    Case(
+        "two_alarms_with_actions_disabled",
+        given(
+            trail(),
+            filter_("cis-filter", PATTERN),
+            topic(),
+            alarm("b", actions=[topic_arn()], actions_enabled=False),
+            alarm("a", actions=[topic_arn()], actions_enabled=False),
+        ),
+        expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter has its actions disabled."),
+    ),
+    Case(
+        "two_trails_not_logging",
+        given(chain_without_trail(), trail(name="trail-b", logging=False), trail(name="trail-a", logging=False)),
+        expect=missing("Multi-region trail trail-a is not logging."),
+    ),
     Case(
         "alarm_action_not_sns",
         given(trail(), filter_("cis-filter", PATTERN), alarm("a", actions=["arn:aws:automate:us-east-1:ec2:stop"])),
@@ -363,23 +400,18 @@ CASES = [
     ),
     Case(
         "log_group_of_another_account",
-        given(
-            chain_without_trail(),
-            lambda test: test.client("s3").create_bucket(Bucket="cis-trail-logs"),
-            lambda test: test.client("cloudtrail").create_trail(
-                Name="cis-trail",
-                S3BucketName="cis-trail-logs",
-                IsMultiRegionTrail=True,
-                CloudWatchLogsLogGroupArn=log_group_arn("central", REGION, OTHER_ACCOUNT),
-                CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/CloudTrail_CloudWatchLogs_Role",
-            ),
-            lambda test: test.client("cloudtrail").put_event_selectors(
-                TrailName="cis-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
-            ),
-            lambda test: test.client("cloudtrail").start_logging(Name="cis-trail"),
-        ),
+        given(chain_without_trail(), trail_to_foreign_log_group("central")),
         expect=foreign(
             f"Log group central of trail cis-trail is owned by account {OTHER_ACCOUNT}, so its metric filters "
+            "cannot be verified from this account."
+        ),
+    ),
+    Case(
+        # The local log group of the same name, with a complete chain, is not the one the trail feeds.
+        "log_group_of_another_account_named_like_a_local_one",
+        given(chain_without_trail(), trail_to_foreign_log_group(LOG_GROUP)),
+        expect=foreign(
+            f"Log group {LOG_GROUP} of trail cis-trail is owned by account {OTHER_ACCOUNT}, so its metric filters "
             "cannot be verified from this account."
         ),
     ),
@@ -664,6 +696,9 @@ class MonitoringChainTest(RuleTestCase):
             self.run_rule().verdicts,
         )
         self.assertEqual([None, "page-2"], [call.get("NextToken") for call in seen["DescribeAlarms"]])
+        # AWS rejects MaxRecords above 100: the largest page it allows, and only metric alarms.
+        self.assertEqual([100, 100], [call.get("MaxRecords") for call in seen["DescribeAlarms"]])
+        self.assertEqual([["MetricAlarm"]] * 2, [call.get("AlarmTypes") for call in seen["DescribeAlarms"]])
         self.assertEqual([], seen["DescribeAlarmsForMetric"])
 
     def test_two_pages_of_subscriptions(self):
