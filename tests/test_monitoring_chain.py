@@ -801,3 +801,27 @@ def test_demo_seed_gives_a_mix_of_verdicts(monkeypatch):
                 verdicts[r.controls[0].id] = result[0]["ComplianceType"]
     assert {c for c, v in verdicts.items() if v == "COMPLIANT"} == {"3.1", "3.3", "3.5"}
     assert set(verdicts.values()) == {"COMPLIANT", "NON_COMPLIANT"} and len(verdicts) == 14
+
+
+def test_a_decision_gets_at_most_what_the_invocation_has_left():
+    import cis_monitoring
+    import cis_rule
+
+    class Context:
+        def __init__(self, millis):
+            self.millis = millis
+
+        def get_remaining_time_in_millis(self):
+            return self.millis
+
+    assert cis_monitoring.decision_seconds() == cis_pattern_coverage.DECISION_SECONDS  # outside Lambda
+    context = Context(300_000)
+    cis_rule._DEADLINE.start(context)
+    try:
+        assert cis_monitoring.decision_seconds() == 10.0  # plenty left: the decision's own bound
+        context.millis = 12_000  # 12 s left, less the 5 s margin and the 5 s kept for the chain
+        assert cis_monitoring.decision_seconds() == 2.0
+        context.millis = 6_000
+        assert cis_monitoring.decision_seconds() == 0.0
+    finally:
+        cis_rule._DEADLINE.stop()
