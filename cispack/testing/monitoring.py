@@ -5,7 +5,7 @@ in one page. The AWS state itself is built by :mod:`cispack.local.builders`."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -52,6 +52,29 @@ def dimensioned_chain(
         add_alarm(aws, f"{filter_name}-alarm", metric, actions=[arn], dimensions=values)
 
     return build
+
+
+#: Thirteen resource words, one of which (``Policy``) every IAM policy change contains.
+KEYWORDS = (
+    "User",
+    "Role",
+    "Group",
+    "Key",
+    "Trail",
+    "Bucket",
+    "Vpc",
+    "Route",
+    "Gateway",
+    "Acl",
+    "Alarm",
+    "Topic",
+    "Policy",
+)
+
+
+def keyword_filter(words: Sequence[str], field: str = "eventName") -> str:
+    """One filter with a ``"*word*"`` term per word on ``field``, as broad filters are written."""
+    return "{ " + " || ".join(f'($.{field} = "*{word}*")' for word in words) + " }"
 
 
 def pending_subscriptions(topic: str = TOPIC, region: str = REGION, account: str = ACCOUNT_ID) -> dict[str, Any]:

@@ -8,34 +8,14 @@ import METRIC_FILTER_ALARM_IAM_POLICY_CHANGES as rule
 
 from cispack.local.builders import add_chain
 from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.testing.monitoring import superset
+from cispack.testing.monitoring import KEYWORDS as KEYWORD_WORDS
+from cispack.testing.monitoring import keyword_filter, superset
 
 EXACT = rule.METRIC_FILTER_ALARM_IAM_POLICY_CHANGES.ACCEPTED_PATTERNS[0]
 REWRITE = '{ ($.eventName = "AttachGroupPolicy") || ($.eventName = "AttachRolePolicy") || ($.eventName = "AttachUserPolicy") || ($.eventName = "CreatePolicy") || ($.eventName = "CreatePolicyVersion") || ($.eventName = "DeleteGroupPolicy") || ($.eventName = "DeletePolicy") || ($.eventName = "DeletePolicyVersion") || ($.eventName = "DeleteRolePolicy") || ($.eventName = "DeleteUserPolicy") || ($.eventName = "DetachGroupPolicy") || ($.eventName = "DetachRolePolicy") || ($.eventName = "DetachUserPolicy") || ($.eventName = "PutGroupPolicy") || ($.eventName = "PutRolePolicy") || ($.eventName = "PutUserPolicy") }'
 # Thirteen keyword terms, one of which (*Policy*) alone covers the control: once 73 s of CPU and a
 # "too complex" verdict.
-KEYWORDS = (
-    "{ "
-    + " || ".join(
-        f'($.eventName = "*{w}*")'
-        for w in (
-            "User",
-            "Role",
-            "Group",
-            "Key",
-            "Trail",
-            "Bucket",
-            "Vpc",
-            "Route",
-            "Gateway",
-            "Acl",
-            "Alarm",
-            "Topic",
-            "Policy",
-        )
-    )
-    + " }"
-)
+KEYWORDS = keyword_filter(KEYWORD_WORDS)
 MISSING_TERM = "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)}"
 
 
