@@ -101,13 +101,10 @@ def _filters(controls: dict[str, tuple[str, ...]]) -> list[MetricFilter]:
 
 
 def _clear_caches() -> None:
+    cis_pattern_coverage.clear_caches()
     for function in (
-        cis_pattern_coverage._covers,
-        cis_pattern_coverage._samples,
         cis_pattern_coverage._accepted,
-        cis_pattern_coverage._field_cells,
         cis_filter_pattern._parse_cached,
-        cis_filter_pattern._compile_regex,
         cis_monitoring.unreadable_reason,
         cis_monitoring._constants,
         cis_regular.exact,
@@ -115,6 +112,7 @@ def _clear_caches() -> None:
         cis_regular.contains,
         cis_regular.search,
         cis_regular._parse_regex,
+        cis_regular._union,
     ):
         function.cache_clear()
 

@@ -6,36 +6,44 @@ for each filter that matches it, so an alarm on the metric fires for any of them
 no event satisfies ``P and not F1 and not F2 ...``. :func:`find_event` decides that formula and,
 when it is satisfiable, returns such an event: the *witness* named in NON_COMPLIANT annotations.
 
-The procedure (sound and complete over the event model below):
+The procedure is a DPLL-style search over the formula's atoms (sound and complete over the event
+model below), whose cost follows the question rather than the product of every test on a field:
 
 1. **Atoms.** Every comparison or check of P and of the filters is an atom about one field
    (selector); every term of a term pattern is an atom about the raw text.
-2. **Cells per field.** An atom depends on its field's value alone, so each field's values fall
-   into finitely many *cells*: sets of values on which every atom of that field agrees. The
-   cells are: absent, ``null``, ``true``, ``false``, an object, an array, one cell per
-   realisable combination of the field's string tests (found by exploring the product of their
-   automata, ``cis_regular.cells``, which visits every reachable state and so misses no
-   combination), and numbers. Each cell carries an example value, and each atom's truth in the
-   cell is computed by evaluating the atom on that example with the reference evaluator
-   (``cis_filter_pattern.evaluate``), so the cells can never claim a truth the evaluator denies.
-3. **Search.** Fields are assigned cells one after another (a field before the fields nested in
-   it; a field nested in one that is not an object or array of the right kind is absent; array
-   elements are present from index 0 up), and the formula is evaluated in three-valued logic
-   after each assignment, pruning every branch where it is already false. Every combination of
-   cells is reached unless pruned, so an event exists exactly when the search finds one.
-4. **Raw text.** Term atoms are judged on the finished candidate's compact JSON; a term that
-   must appear is added in one extra field. The witness is then checked with the reference
-   evaluator: P matches it and no filter does.
+2. **Branching.** The search picks an atom the formula still depends on (P's first, in the order
+   they are written), assumes it true or false, and evaluates the formula in three-valued logic:
+   a branch where it is already false is dropped, one where it is already true ends in an event.
+3. **Lazy emptiness checks.** After each assumption the field of the atom is checked: is there a
+   value (absent, ``null``, ``true``, ``false``, an object, an array, a number or a string) on
+   which every atom assumed so far about that field has its assumed truth? For strings this is
+   the emptiness of an intersection of regular languages and complements, decided by
+   ``cis_regular.witness`` on the fly, explored only as far as the question needs, memoised per
+   set of assumptions, and skipped when the previous witness string still fits. Nested fields
+   and array elements are checked together (a field inside a value that is not an object is
+   absent; array elements are present from index 0 up).
+4. **Propagation.** An atom that pins its field to one value (``= "CreateTrail"``, ``IS NULL``,
+   ``NOT EXISTS``) settles every other atom about that field, and about the fields nested in it,
+   by evaluating them on that value: a list of event names costs one branch per name, whatever
+   the filters test besides.
+5. **Raw text.** Term atoms assumed false keep their text out of every string value; a term
+   assumed true is written in one extra field. The finished event is checked with the reference
+   evaluator (``cis_filter_pattern.evaluate``): P matches it and no filter does. An event that
+   fails that check (a term found across JSON punctuation) is not a witness; a search that then
+   finds none cannot claim coverage and reports the question undecided.
+
+Bounds. Every decision runs under a :class:`cis_regular.Budget`: seconds (the caller ties them
+to the Lambda deadline) and automaton states (each stored product state costs the size of its
+subsets, a memory bound). A decision beyond it is *undecided*: :func:`covers` says so in
+``Coverage.undecided`` and never credits coverage; the rule then reports "Could not evaluate".
+Regular expressions whose repeats spell out more than ``cis_regular.MAX_REGEX_POSITIONS``
+positions are refused when the filter is read.
 
 Event model and its limits (docs/rules.md, "How the pack decides that a metric filter covers a CIS
 control"): values of a field compared both numerically and by text (a wildcard or regex on a
 JSON number) are drawn from the constants the patterns name and their neighbours, not from all
 numbers; a term that could only be found across JSON punctuation (``a":"b``) is not constructed.
-Neither form appears in CIS or CloudTrail filters; both err toward "does not cover" only where
-they stop the search from finding a value, which is why the final witness check exists.
-
-Cost: a filter is first tried against a few events P matches (cached per P, built lazily, none
-at import time); only a filter that matches all of them needs the search.
+Neither form appears in CIS or CloudTrail filters.
 
 Flat module: imports only the standard library, ``cis_regular`` and ``cis_filter_pattern``.
 """
@@ -46,7 +54,6 @@ import copy
 import dataclasses
 import functools
 import itertools
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,25 +77,37 @@ from cis_filter_pattern import (
     parse,
     raw_text,
 )
-from cis_regular import Language, cells, contains, exact, glob, search
+from cis_regular import Budget, Language, Undecided, contains, exact, glob, search, witness
 
-__all__ = ["MAX_SEARCH_STEPS", "Coverage", "TooComplex", "covers", "find_event", "sample_events"]
+__all__ = [
+    "DECISION_SECONDS",
+    "DECISION_STATES",
+    "Coverage",
+    "TooComplex",
+    "covers",
+    "find_event",
+    "sample_events",
+]
 
-# Bounds that keep a pathological filter (thousands of fields, regexes whose product explodes)
-# from running a rule out of time; a filter beyond them is not credited with coverage.
-MAX_SEARCH_STEPS: Final = 200_000
+#: Seconds one decision may take at most (less when the invocation has less time left).
+DECISION_SECONDS: Final = 10.0
+#: Automaton-state units one decision may hold (about 30 MB at worst).
+DECISION_STATES: Final = 1_000_000
 
 
 class TooComplex(FilterPatternError):
-    """The filters are beyond what the decision explores within its bounds. Treated like a
-    pattern that cannot be read: it never covers, and the annotation says why."""
+    """The question could not be decided within its budget (:func:`find_event` only; :func:`covers`
+    reports it in :attr:`Coverage.undecided`)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(f"too complex to decide: {message}", 0)
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"could not decide {reason}", 0)
 
 
-# How many events of P a filter is tried against before the full search (per accepted pattern).
+# How many events of P a filter is tried against before the full search (per accepted pattern),
+# and what finding them may spend (the pack's own patterns: far below it).
 _SAMPLES: Final = 12
+_SAMPLE_STATES: Final = 200_000
 # Keys tried for the extra field that carries terms a witness must contain.
 _EXTRA_KEYS: Final = ("note", "x-note", "extra", "zz")
 
@@ -100,6 +119,8 @@ class Coverage:
     """The accepted pattern that the filters cover, if any."""
     missed: Mapping[str, Any] | None = field(default=None, hash=False)
     """When not covered: an event the first accepted pattern matches and no filter does."""
+    undecided: str | None = None
+    """When the decision ran out of budget: why (completes "could not decide ...")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +129,14 @@ class _Not(Node):
 
 
 _ABSENT: Final = object()
+_NO_PIN: Final = object()
 
 Atom = Comparison | Check | Term
+Path = tuple[str | int, ...]
+
+# Kinds of JSON value a field can hold, in the order a witness prefers them.
+KINDS: Final = ("string", "number", "null", "true", "false", "object", "array", "absent")
+_CONSTANTS: Final[dict[str, Any]] = {"null": None, "true": True, "false": False, "object": {}, "array": []}
 
 
 # ------------------------------------------------------------------------------ the formula
@@ -169,19 +196,35 @@ def _eval3(node: Any, truth: Callable[[Atom], bool | None]) -> bool | None:
     return truth(node)
 
 
-# ---------------------------------------------------------------------------- cells of a field
+def _pick(node: Any, truth: Callable[[Atom], bool | None], positive: bool = True) -> tuple[Atom, bool] | None:
+    """An unassigned atom the formula's value still depends on, and the truth to try first
+    (the one that helps the formula hold: true under P, false under a negated filter)."""
+    if isinstance(node, And | Or):
+        for operand in node.operands:
+            if _eval3(operand, truth) is None:
+                found = _pick(operand, truth, positive)
+                if found is not None:
+                    return found
+        return None
+    if isinstance(node, _Not):
+        return _pick(node.operand, truth, not positive)
+    if isinstance(node, Terms):
+        for term in (*node.required, *node.any_of):
+            if truth(term) is None:
+                return term, positive
+        for term in node.excluded:
+            if truth(term) is None:
+                return term, not positive
+        return None
+    if isinstance(node, Comparison | Check) and truth(node) is None:
+        return node, positive
+    return None
 
 
-@dataclass(frozen=True)
-class _Cell:
-    kind: str  # absent, null, true, false, object, array, string, number
-    value: Any
-    truth: Mapping[Atom, bool]
-    contained: frozenset[Term] = frozenset()
-    """Terms found in the value's own JSON text (strings only)."""
+# --------------------------------------------------------------------------- one field's values
 
 
-def _single(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+def _single(path: Path, value: Any) -> dict[str, Any]:
     """An event holding ``value`` at ``path`` and nothing else."""
     event: dict[str, Any] = {}
     if value is _ABSENT:
@@ -210,7 +253,13 @@ def _language(leaf: Comparison) -> Language | None:
         return exact(value.text) if leaf.operator in ("=", "!=") else None
     if value.is_any:
         return glob("", True, False)
+    if not value.leading_wildcard and not value.trailing_wildcard:
+        return exact(value.text)
     return glob(value.core, value.leading_wildcard, value.trailing_wildcard)
+
+
+def _term_language(term: Term) -> Language:
+    return search(term.text) if term.regex else contains(term.text)
 
 
 def _numbers(leaves: Sequence[Atom]) -> list[int | float]:
@@ -238,211 +287,343 @@ def _numbers(leaves: Sequence[Atom]) -> list[int | float]:
     return numbers
 
 
-@functools.lru_cache(maxsize=1024)
-def _field_cells(
-    path: tuple[str | int, ...], leaves: tuple[Atom, ...], terms: tuple[Term, ...], containers: tuple[str, ...]
-) -> tuple[_Cell, ...]:
-    """Every cell of one field, each with an example value and its atoms' truth; the cells a
-    witness reads best first (strings, numbers, ..., absent last)."""
-    candidates: list[tuple[str, Any]] = []
-    if leaves:
-        languages: list[Language] = []
-        for leaf in leaves:
-            language = _language(leaf) if isinstance(leaf, Comparison) else None
-            if language is not None and language not in languages:
-                languages.append(language)
-        term_languages = [search(term.text) if term.regex else contains(term.text) for term in terms]
-        candidates += [("string", cell.example) for cell in cells(languages + term_languages)]
-        candidates += [("number", number) for number in _numbers(leaves)]
-        candidates += [("null", None), ("true", True), ("false", False)]
-    kinds = set(containers) | ({"object"} if leaves else set())
-    candidates += [(kind, {} if kind == "object" else []) for kind in sorted(kinds)]
-    candidates.append(("absent", _ABSENT))
-    found: dict[tuple[Any, ...], _Cell] = {}
-    for kind, value in candidates:
-        event = _single(path, value)
-        truth: dict[Atom, bool] = {leaf: evaluate(leaf, event) for leaf in leaves if not isinstance(leaf, Term)}
-        text = "" if kind == "absent" else json.dumps(value, ensure_ascii=False)
-        contained = frozenset(term for term in terms if term.found_in(text))
-        structural = kind if kind in ("object", "array", "absent") else "value"
-        key = (structural, tuple(truth.values()), contained)
-        if key not in found:
-            found[key] = _Cell(kind, value, truth, contained)
-    return tuple(found.values())
+def _pin(atom: Atom, truth: bool) -> Any:
+    """The one value an assumption leaves its field, or ``_NO_PIN`` when it leaves several."""
+    if not truth or isinstance(atom, Term):
+        return _NO_PIN
+    if isinstance(atom, Check):
+        return {"NOT EXISTS": _ABSENT, "IS NULL": None, "IS TRUE": True, "IS FALSE": False}[atom.kind]
+    value = atom.value
+    if atom.operator == "=" and isinstance(value, StringValue):
+        language = _language(atom)
+        text = language.literal if language is not None else None
+        # A text that reads as a number also matches JSON numbers: not one value then.
+        if text is not None and not _looks_numeric(text):
+            return text
+    return _NO_PIN
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What the assumptions about one field allow: its kinds and, per kind, an example."""
+
+    kinds: frozenset[str]
+    string: str | None
+    number: int | float | None
+
+    def value(self, kind: str) -> Any:
+        if kind == "string":
+            return self.string
+        if kind == "number":
+            return self.number
+        return _ABSENT if kind == "absent" else copy.deepcopy(_CONSTANTS[kind])
 
 
 # ------------------------------------------------------------------------------- the search
 
 
-@dataclass
-class _Problem:
-    formula: Any
-    checks: Callable[[Mapping[str, Any]], bool]
-    paths: list[tuple[str | int, ...]]
-    domains: dict[tuple[str | int, ...], tuple[_Cell, ...]]
-    terms: list[Term]
+class _Search:
+    """The DPLL search for an event satisfying ``formula`` (and accepted by ``check``)."""
 
+    def __init__(self, formula: Any, check: Callable[[Mapping[str, Any]], bool], budget: Budget) -> None:
+        self.formula = formula
+        self.check = check
+        self.budget = budget
+        atoms = list(dict.fromkeys(_atoms(formula)))
+        self.terms = [atom for atom in atoms if isinstance(atom, Term)]
+        self.by_path: dict[Path, list[Comparison | Check]] = {}
+        for atom in atoms:
+            if isinstance(atom, Comparison | Check):
+                self.by_path.setdefault(atom.selector.path, []).append(atom)
+        ordered: list[Path] = []
+        for path in self.by_path:
+            ordered += [path[:end] for end in range(1, len(path) + 1) if path[:end] not in ordered]
+        self.paths = ordered
+        self.numbers = {path: _numbers(atoms) for path, atoms in self.by_path.items()}
+        self.assignment: dict[Atom, bool] = {}
+        self.fields: dict[Path, _Field] = {}
+        self.memo: dict[tuple[Path, frozenset[tuple[Atom, bool]], frozenset[Term]], _Field | None] = {}
+        self.strings: dict[tuple[frozenset[Language], frozenset[Language]], str | None] = {}
+        self.tables: dict[Path, list[tuple[str, Any, dict[Atom, bool]]]] = {}
+        self.inexact = False
 
-def _problem(formula: Any, check: Callable[[Mapping[str, Any]], bool]) -> _Problem:
-    atoms = list(dict.fromkeys(_atoms(formula)))
-    terms = [atom for atom in atoms if isinstance(atom, Term)]
-    by_path: dict[tuple[str | int, ...], list[Atom]] = {}
-    for atom in atoms:
-        if isinstance(atom, Comparison | Check):
-            by_path.setdefault(atom.selector.path, []).append(atom)
-    # Fields in the order the formula names them (P's first), each after the fields holding it,
-    # so that witnesses list the accepted pattern's fields first.
-    ordered: list[tuple[str | int, ...]] = []
-    for path in by_path:
-        ordered += [path[:end] for end in range(1, len(path) + 1) if path[:end] not in ordered]
-    paths = set(ordered)
-    domains: dict[tuple[str | int, ...], tuple[_Cell, ...]] = {}
-    for path in ordered:
-        containers = sorted(
-            {
-                "array" if isinstance(other[len(path)], int) else "object"
-                for other in paths
-                if len(other) == len(path) + 1 and other[: len(path)] == path
-            }
+    # ---------------------------------------------------------------- the truth of the atoms
+
+    def truth(self, atom: Atom) -> bool | None:
+        return self.assignment.get(atom)
+
+    def false_terms(self) -> frozenset[Term]:
+        return frozenset(term for term in self.terms if self.assignment.get(term) is False)
+
+    # ------------------------------------------------------------------- emptiness checks
+
+    def string_witness(self, positives: list[Language], negatives: list[Language], hint: str | None) -> str | None:
+        key = (frozenset(positives), frozenset(negatives))
+        if key not in self.strings:
+            if hint is not None and all(lang.matches(hint) for lang in positives):
+                if not any(lang.matches(hint) for lang in negatives):
+                    self.strings[key] = hint
+                    return hint
+            self.strings[key] = witness(positives, negatives, self.budget)
+        return self.strings[key]
+
+    def field(self, path: Path) -> _Field | None:
+        """The values the assumptions about ``path`` allow, or ``None`` when none is."""
+        literals = frozenset(
+            (atom, self.assignment[atom]) for atom in self.by_path.get(path, ()) if atom in self.assignment
         )
-        domains[path] = _field_cells(path, tuple(by_path.get(path, ())), tuple(terms), tuple(containers))
-    return _Problem(formula, check, ordered, domains, terms)
-
-
-def _solve(problem: _Problem) -> dict[str, Any] | None:
-    return next(_solutions(problem), None)
-
-
-def _solutions(problem: _Problem) -> Iterator[dict[str, Any]]:
-    """Every solution the search reaches, at most one per combination of cells."""
-    assignment: dict[tuple[str | int, ...], _Cell] = {}
-
-    def truth(atom: Atom) -> bool | None:
-        if isinstance(atom, Term):
-            return None
-        cell = assignment.get(atom.selector.path)
-        return None if cell is None else cell.truth[atom]
-
-    def allowed(path: tuple[str | int, ...]) -> Sequence[_Cell]:
-        cells_here = problem.domains[path]
-        if len(path) > 1:
-            parent = assignment[path[:-1]]
-            needed = "array" if isinstance(path[-1], int) else "object"
-            if parent.kind != needed:
-                return cells_here[-1:]
-        step = path[-1]
-        if isinstance(step, int):
-            # Elements are present from index 0 up: an absent lower index leaves this one absent.
-            for other, cell in assignment.items():
-                if (
-                    len(other) == len(path)
-                    and other[:-1] == path[:-1]
-                    and isinstance(other[-1], int)
-                    and other[-1] < step
-                    and cell.kind == "absent"
-                ):
-                    return cells_here[-1:]
-        return cells_here
-
-    steps = 0
-
-    def walk(index: int) -> Iterator[dict[str, Any]]:
-        nonlocal steps
-        steps += 1
-        if steps > MAX_SEARCH_STEPS:
-            raise TooComplex(f"the search for an event exceeded {MAX_SEARCH_STEPS:,} steps")
-        if _eval3(problem.formula, truth) is False:
-            return
-        if index == len(problem.paths):
-            found = _finish(problem, assignment)
-            if found is not None:
-                yield found
-            return
-        path = problem.paths[index]
-        for cell in allowed(path):
-            assignment[path] = cell
-            yield from walk(index + 1)
-        assignment.pop(path, None)
-
-    yield from walk(0)
-
-
-def _build(assignment: Mapping[tuple[str | int, ...], _Cell]) -> dict[str, Any]:
-    event: dict[str, Any] = {}
-    for path, cell in sorted(assignment.items(), key=lambda item: len(item[0])):
-        if cell.kind == "absent":
-            continue
-        container: Any = event
-        for step in path[:-1]:
-            container = container[step]
-        value = {} if cell.kind == "object" else [] if cell.kind == "array" else cell.value
-        _put(container, path[-1], value)
-    return event
-
-
-def _term_example(term: Term) -> str:
-    if not term.regex:
-        return term.text
-    for cell in cells([search(term.text)]):
-        if cell.memberships == (True,):
-            return cell.example
-    raise ValueError(f"regular expression %{term.text}% matches nothing")
-
-
-def _finish(problem: _Problem, assignment: Mapping[tuple[str | int, ...], _Cell]) -> dict[str, Any] | None:
-    event = _build(assignment)
-    if not problem.terms:
-        return event if problem.checks(event) else None
-    text = raw_text(event)
-    present = {term for term in problem.terms if term.found_in(text)}
-    optional = [term for term in problem.terms if term not in present]
-    # Terms the text lacks can be added in one extra field; try the smallest additions first.
-    for size in range(len(optional) + 1):
-        for added in _subsets(optional, size):
-            wanted = present | set(added)
-
-            def truth(atom: Atom, wanted: set[Term] = wanted) -> bool | None:
-                if isinstance(atom, Term):
-                    return atom in wanted
-                return assignment[atom.selector.path].truth[atom]
-
-            if _eval3(problem.formula, truth) is not True:
+        excluded = self.false_terms()
+        key = (path, literals, excluded)
+        if key in self.memo:
+            return self.memo[key]
+        self.budget.charge()
+        kinds: set[str] = set()
+        positives: list[Language] = []
+        negatives: list[Language] = [_term_language(term) for term in excluded]
+        string_possible = True
+        for atom, truth in literals:
+            if isinstance(atom, Check) or atom.operator not in ("=", "!="):
+                string_possible = string_possible and not truth
                 continue
-            candidate = dict(event)
-            if added:
+            language = _language(atom)
+            if language is None:
+                string_possible = string_possible and not truth
+                continue
+            member = truth if atom.operator == "=" else not truth
+            (positives if member else negatives).append(language)
+        string = None
+        if string_possible:
+            previous = self.fields.get(path)
+            string = self.string_witness(positives, negatives, previous.string if previous else None)
+            if string is not None:
+                kinds.add("string")
+        number = None
+        for kind, value, truths in self.examples(path):
+            if kind in kinds or not all(truths[atom] is truth for atom, truth in literals):
+                continue
+            kinds.add(kind)
+            if kind == "number":
+                number = value
+        found = _Field(frozenset(kinds), string, number) if kinds else None
+        self.memo[key] = found
+        return found
+
+    def structure(self) -> dict[Path, frozenset[str]] | None:
+        """Each field's kinds once nesting is respected, or ``None`` when they conflict."""
+        kinds = {path: set(self.fields[path].kinds) if path in self.fields else set(KINDS) for path in self.paths}
+        changed = True
+        while changed:
+            changed = False
+            for path in self.paths:
+                if len(path) > 1:
+                    parent = path[:-1]
+                    container = "array" if isinstance(path[-1], int) else "object"
+                    if "absent" not in kinds[path] and kinds[parent] - {container}:
+                        kinds[parent] &= {container}
+                        changed = True
+                    if container not in kinds[parent] and kinds[path] - {"absent"}:
+                        kinds[path] &= {"absent"}
+                        changed = True
+                if isinstance(path[-1], int):
+                    for other in self.paths:
+                        if len(other) == len(path) and other[:-1] == path[:-1] and isinstance(other[-1], int):
+                            lower, higher = (other, path) if other[-1] < path[-1] else (path, other)
+                            if lower == higher:
+                                continue
+                            if "absent" not in kinds[higher] and "absent" in kinds[lower]:
+                                kinds[lower].discard("absent")
+                                changed = True
+                            if kinds[lower] == {"absent"} and kinds[higher] - {"absent"}:
+                                kinds[higher] &= {"absent"}
+                                changed = True
+                if any(not found for found in kinds.values()):
+                    return None
+        return {path: frozenset(found) for path, found in kinds.items()}
+
+    def examples(self, path: Path) -> list[tuple[str, Any, dict[Atom, bool]]]:
+        """Each candidate value of the kinds other than string (the numbers first), with the
+        truth of every atom about ``path`` on it: evaluated once per search."""
+        found = self.tables.get(path)
+        if found is None:
+            candidates = [("number", n) for n in self.numbers.get(path, ())] + [
+                (kind, _CONSTANTS.get(kind, _ABSENT)) for kind in ("null", "true", "false", "object", "array", "absent")
+            ]
+            found = []
+            for kind, value in candidates:
+                event = _single(path, value)
+                found.append((kind, value, {atom: evaluate(atom, event) for atom in self.by_path.get(path, ())}))
+            self.tables[path] = found
+        return found
+
+    def consistent(self, paths: Sequence[Path]) -> bool:
+        for path in paths:
+            found = self.field(path)
+            if found is None:
+                return False
+            self.fields[path] = found
+        raw = [term for term in self.terms if self.assignment.get(term) is True]
+        if raw and self.raw_witness(raw) is None:
+            return False
+        return self.structure() is not None
+
+    def raw_witness(self, wanted: Sequence[Term]) -> str | None:
+        positives = [_term_language(term) for term in wanted]
+        negatives = [_term_language(term) for term in self.false_terms()]
+        return self.string_witness(positives, negatives, None)
+
+    # ------------------------------------------------------------------------- assumptions
+
+    def assume(self, atom: Atom, truth: bool) -> list[Atom] | None:
+        """Assume ``atom`` has ``truth``, with what it settles; the atoms assigned, or ``None``
+        (nothing assigned) when the assumptions then conflict."""
+        assigned: list[Atom] = [atom]
+        self.assignment[atom] = truth
+        touched: list[Path]
+        if isinstance(atom, Term):
+            touched = list(self.by_path) if not truth else []
+        else:
+            path = atom.selector.path
+            touched = [path]
+            pinned = _pin(atom, truth)
+            if pinned is not _NO_PIN:
+                # Fields nested in a pinned one are absent: it is not an object or array.
+                for other_path, atoms in self.by_path.items():
+                    if other_path[: len(path)] != path:
+                        continue
+                    event = _single(other_path, pinned if other_path == path else _ABSENT)
+                    for other in atoms:
+                        if other not in self.assignment:
+                            self.assignment[other] = evaluate(other, event)
+                            assigned.append(other)
+                    if other_path not in touched:
+                        touched.append(other_path)
+        saved = dict(self.fields)
+        # A branch the formula already rejects needs no emptiness check.
+        if _eval3(self.formula, self.truth) is not False and self.consistent(touched):
+            return assigned
+        self.fields = saved
+        for done in assigned:
+            del self.assignment[done]
+        return None
+
+    def retract(self, assigned: Sequence[Atom], saved: Mapping[Path, _Field]) -> None:
+        for atom in assigned:
+            del self.assignment[atom]
+        self.fields = dict(saved)
+
+    def solutions(self) -> Iterator[dict[str, Any]]:
+        self.budget.charge()
+        value = _eval3(self.formula, self.truth)
+        if value is False:
+            return
+        if value is True:
+            event = self.build()
+            if event is not None:
+                yield event
+            return
+        choice = _pick(self.formula, self.truth)
+        assert choice is not None  # an undetermined formula depends on an unassigned atom
+        atom, first = choice
+        for truth in (first, not first):
+            saved = dict(self.fields)
+            assigned = self.assume(atom, truth)
+            if assigned is None:
+                continue
+            yield from self.solutions()
+            self.retract(assigned, saved)
+
+    # ------------------------------------------------------------------------ the witness
+
+    def build(self) -> dict[str, Any] | None:
+        for path in self.by_path:
+            if path not in self.fields:
+                found = self.field(path)
+                if found is None:
+                    return self.inexact_leaf()
+                self.fields[path] = found
+        kinds = self.structure()
+        if kinds is None:
+            return None
+        chosen: dict[Path, str] = {}
+        event: dict[str, Any] = {}
+        for path in sorted(self.paths, key=len):
+            allowed = kinds[path]
+            kind = "absent"
+            if len(path) == 1 or chosen[path[:-1]] == ("array" if isinstance(path[-1], int) else "object"):
+                lower_absent = isinstance(path[-1], int) and any(
+                    chosen.get((*path[:-1], index)) == "absent" for index in range(path[-1])
+                )
+                order = KINDS if path in self.by_path else ("object", "array", "absent")
+                if not lower_absent:
+                    kind = next(k for k in order if k in allowed)
+            if kind not in allowed:
+                return self.inexact_leaf()
+            chosen[path] = kind
+            if kind == "absent":
+                continue
+            container: Any = event
+            for step in path[:-1]:
+                container = container[step]
+            value = self.fields[path].value(kind) if path in self.fields else copy.deepcopy(_CONSTANTS[kind])
+            _put(container, path[-1], value)
+        wanted = [term for term in self.terms if self.assignment.get(term) is True]
+        if wanted:
+            text = raw_text(event)
+            missing = [term for term in wanted if not term.found_in(text)]
+            if missing:
                 key = next((key for key in _EXTRA_KEYS if key not in event), None)
-                if key is None:
-                    continue
-                candidate[key] = " ".join(_term_example(term) for term in added)
-            if problem.checks(candidate):
-                return candidate
-    return None
+                extra = self.raw_witness(missing)
+                if key is None or extra is None:
+                    return self.inexact_leaf()
+                event[key] = extra
+        if not self.check(event):
+            return self.inexact_leaf()
+        return event
 
-
-def _subsets(items: Sequence[Term], size: int) -> Iterator[tuple[Term, ...]]:
-    if size == 0:
-        yield ()
-        return
-    for index, item in enumerate(items):
-        for rest in _subsets(items[index + 1 :], size - 1):
-            yield (item, *rest)
+    def inexact_leaf(self) -> dict[str, Any] | None:
+        """A leaf whose event could not be built as assumed: not a witness, and the search can
+        no longer claim that no event exists."""
+        self.inexact = True
+        return None
 
 
 # ---------------------------------------------------------------------------------- the API
 
 
-def find_event(pattern: Node, excluded: Sequence[Node] = ()) -> dict[str, Any] | None:
+def _budget() -> Budget:
+    return Budget(DECISION_SECONDS, DECISION_STATES)
+
+
+def _first(search_: _Search) -> dict[str, Any] | None:
+    try:
+        found = next(search_.solutions(), None)
+    except RecursionError:
+        raise Undecided("within the search's depth bound") from None
+    if found is None and search_.inexact:
+        raise Undecided("exactly: an event the search built was not matched as its assumptions said")
+    return found
+
+
+def find_event(pattern: Node, excluded: Sequence[Node] = (), budget: Budget | None = None) -> dict[str, Any] | None:
     """An event that ``pattern`` matches and none of ``excluded`` does, or ``None`` if none exists.
-    Raises :class:`TooComplex` beyond the decision's bounds."""
+    Raises :class:`TooComplex` when that cannot be decided within ``budget``."""
     formula: Node = And((pattern, *(_Not(node) for node in excluded))) if excluded else pattern
 
     def check(event: Mapping[str, Any]) -> bool:
         return evaluate(pattern, event) and not any(evaluate(node, event) for node in excluded)
 
     try:
-        return _solve(_problem(formula, check))
-    except OverflowError as error:  # cis_regular.cells: the automata product is too large
-        raise TooComplex(str(error)) from None
+        return _first(_Search(formula, check, budget or _budget()))
+    except Undecided as error:
+        raise TooComplex(error.reason) from None
 
 
 @functools.lru_cache(maxsize=64)
@@ -455,10 +636,15 @@ def _accepted(pattern: str) -> Node:
 
 @functools.lru_cache(maxsize=64)
 def _samples(pattern: str) -> tuple[dict[str, Any], ...]:
-    """The first few events the search finds for the accepted pattern, each in other cells."""
+    """The first few events the search finds for the accepted pattern, each from other branches."""
     node = _accepted(pattern)
-    problem = _problem(node, lambda event: evaluate(node, event))
-    return tuple(itertools.islice(_solutions(problem), _SAMPLES))
+    search_ = _Search(node, lambda event: evaluate(node, event), Budget(DECISION_SECONDS, _SAMPLE_STATES))
+    found: list[dict[str, Any]] = []
+    try:
+        found.extend(itertools.islice(search_.solutions(), _SAMPLES))
+    except Undecided:  # samples are a shortcut only; the decision itself runs the full search
+        pass
+    return tuple(found)
 
 
 def sample_events(accepted_pattern: str) -> list[dict[str, Any]]:
@@ -466,32 +652,62 @@ def sample_events(accepted_pattern: str) -> list[dict[str, Any]]:
     return copy.deepcopy(list(_samples(accepted_pattern)))
 
 
-def covers(filter_patterns: str | Sequence[str], accepted_patterns: Sequence[str]) -> Coverage:
-    """Whether the filters (one pattern, or several publishing one metric: their union) match
-    every event that one of ``accepted_patterns`` matches.
+def covers(
+    filter_patterns: str | Sequence[str] | Sequence[Node],
+    accepted_patterns: Sequence[str],
+    seconds: float | None = None,
+) -> Coverage:
+    """Whether the filters (one pattern, or several publishing one metric: their union; as text
+    or parsed) match every event that one of ``accepted_patterns`` matches.
 
-    Raises :class:`FilterPatternError` when a filter pattern cannot be parsed (or
-    :class:`TooComplex`, one, when the filters are beyond the decision's bounds), and
-    ``ValueError`` when an accepted pattern cannot (a defect of the pack, not of the account).
+    ``seconds`` caps the decision's time (default :data:`DECISION_SECONDS`); a decision beyond
+    its budget returns ``Coverage(False, None, None, undecided=<why>)``. Raises
+    :class:`FilterPatternError` when a filter pattern cannot be parsed, and ``ValueError`` when
+    an accepted pattern cannot (a defect of the pack, not of the account).
     """
-    texts = (filter_patterns,) if isinstance(filter_patterns, str) else tuple(filter_patterns)
-    result = _covers(texts, tuple(accepted_patterns))
+    items = (filter_patterns,) if isinstance(filter_patterns, str) else tuple(filter_patterns)
+    filters: tuple[Node, ...] = tuple(item if isinstance(item, Node) else parse(str(item)) for item in items)
+    key = (filters, tuple(accepted_patterns))
+    result = _DECIDED.get(key)
+    if result is None:
+        result = _decide(filters, key[1], Budget(DECISION_SECONDS if seconds is None else seconds, DECISION_STATES))
+        if result.undecided is None:
+            if len(_DECIDED) >= _DECIDED_SIZE:
+                _DECIDED.clear()
+            _DECIDED[key] = result
     if result.missed is None:
         return result
     return dataclasses.replace(result, missed=copy.deepcopy(dict(result.missed)))
 
 
-@functools.lru_cache(maxsize=4096)
-def _covers(texts: tuple[str, ...], accepted_patterns: tuple[str, ...]) -> Coverage:
-    filters = [parse(text) for text in texts]
+# Decided questions only: an undecided one may be decided by a later invocation with more time.
+_DECIDED: dict[tuple[tuple[Node, ...], tuple[str, ...]], Coverage] = {}
+_DECIDED_SIZE: Final = 4096
+
+
+def _decide(filters: tuple[Node, ...], accepted_patterns: tuple[str, ...], budget: Budget) -> Coverage:
     first_missed: dict[str, Any] | None = None
     for index, accepted in enumerate(accepted_patterns):
         node = _accepted(accepted)
         missed = next((event for event in _samples(accepted) if not any(evaluate(f, event) for f in filters)), None)
         if missed is None and normalize(node) not in {normalize(f) for f in filters}:
-            missed = find_event(node, filters)
+            formula = And((node, *(_Not(f) for f in filters)))
+
+            def check(event: Mapping[str, Any], node: Node = node) -> bool:
+                return evaluate(node, event) and not any(evaluate(f, event) for f in filters)
+
+            try:
+                missed = _first(_Search(formula, check, budget))
+            except Undecided as error:
+                return Coverage(False, None, None, undecided=error.reason)
         if missed is None:
             return Coverage(True, accepted, None)
         if index == 0:
             first_missed = missed
     return Coverage(False, None, first_missed)
+
+
+def clear_caches() -> None:
+    """Forget every decided question (benchmarks and tests measure cold decisions)."""
+    _DECIDED.clear()
+    _samples.cache_clear()

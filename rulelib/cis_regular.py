@@ -29,25 +29,34 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
+    "MAX_BOUNDED_REPEATS",
+    "MAX_REGEX_POSITIONS",
     "MAX_REPEAT",
+    "Budget",
     "Language",
     "RegexError",
-    "cells",
+    "Undecided",
     "contains",
     "exact",
     "glob",
     "python_regex",
     "search",
+    "witness",
 ]
 
 MAX_CODE_POINT: Final = 0x10FFFF
 MAX_REPEAT: Final = 1000
+#: Characters the bounded repeats (``{m,n}`` with n > 1) of one regular expression may spell out,
+#: and character positions the whole expression may spell out once they are expanded.
+MAX_BOUNDED_REPEATS: Final = 64
+MAX_REGEX_POSITIONS: Final = 1024
 ANY: Final = ((0, MAX_CODE_POINT),)
 NEWLINE: Final = ord("\n")
 DIGITS: Final = ((ord("0"), ord("9")),)
@@ -118,18 +127,60 @@ class _Nfa:
 @dataclass(frozen=True, eq=False)
 class Language:
     """A regular language, as an NFA with a start and an accepting state. Subset-construction
-    steps are memoised on the language, so a language is determinised once, lazily, as far as
-    it is explored."""
+    steps are memoised on the language (a bounded cache), so a language is determinised lazily,
+    only as far as a question explores it. Subsets keep only *live* states (those from which the
+    accepting state can be reached): a subset that becomes empty is a dead end."""
 
     description: str
     nfa: _Nfa
     start: int
     accept: int
+    literal: str | None = None
+    """The one string of the language, when it has exactly one (``exact``)."""
+    middle: tuple[str, str] | None = None
+    """For a language of strings that contain something (``contains``, ``search``): what, as
+    ``("text", ...)`` or ``("regex", ...)``, so that a union of such languages shares one
+    automaton with one leading and one trailing ``.*`` (:func:`_union`)."""
     _steps: dict[tuple[frozenset[int], int], frozenset[int]] = field(default_factory=dict, repr=False)
     _ends: dict[tuple[frozenset[int], bool], bool] = field(default_factory=dict, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def charsets(self) -> list[CharSet]:
         return [chars for edges in self.nfa.chars for chars, _ in edges]
+
+    @property
+    def live(self) -> frozenset[int]:
+        """States from which the accepting state can be reached (assertions read as satisfiable)."""
+        found = self._derived.get("live")
+        if found is None:
+            incoming: list[list[int]] = [[] for _ in self.nfa.chars]
+            for state in range(len(self.nfa.chars)):
+                targets = [t for _, t in self.nfa.chars[state]] + self.nfa.eps[state]
+                targets += self.nfa.bol[state] + self.nfa.eol[state]
+                for target in targets:
+                    incoming[target].append(state)
+            seen = {self.accept}
+            stack = [self.accept]
+            while stack:
+                for source in incoming[stack.pop()]:
+                    if source not in seen:
+                        seen.add(source)
+                        stack.append(source)
+            found = self._derived["live"] = frozenset(seen)
+        return found
+
+    @property
+    def universal(self) -> frozenset[int]:
+        """States from which every continuation is accepted: a state looping on every character
+        whose closure at the end of the text accepts (the trailing ``.*`` of a search)."""
+        found = self._derived.get("universal")
+        if found is None:
+            found = self._derived["universal"] = frozenset(
+                state
+                for state, edges in enumerate(self.nfa.chars)
+                if (ANY, state) in edges and self.accept in self.closure((state,), at_start=False, at_end=True)
+            )
+        return found
 
     def closure(self, states: Iterable[int], at_start: bool, at_end: bool = False) -> frozenset[int]:
         seen = set(states)
@@ -148,29 +199,46 @@ class Language:
         return frozenset(seen)
 
     def initial(self) -> frozenset[int]:
-        return self.closure((self.start,), at_start=True)
+        return self.closure((self.start,), at_start=True) & self.live
 
     def step(self, states: frozenset[int], code: int) -> frozenset[int]:
         key = (states, code)
         found = self._steps.get(key)
         if found is None:
+            if len(self._steps) >= _STEP_CACHE:
+                self._steps.clear()
             moved = [target for state in states for chars, target in self.nfa.chars[state] if _in_charset(code, chars)]
-            found = self._steps[key] = self.closure(moved, at_start=False)
+            found = self._steps[key] = self.closure(moved, at_start=False) & self.live
         return found
 
     def accepts_at_end(self, states: frozenset[int], at_start: bool) -> bool:
         key = (states, at_start)
         found = self._ends.get(key)
         if found is None:
+            if len(self._ends) >= _STEP_CACHE:
+                self._ends.clear()
             found = self._ends[key] = self.accept in self.closure(states, at_start=at_start, at_end=True)
         return found
 
+    def outgoing(self, states: frozenset[int]) -> frozenset[tuple[int, int]]:
+        """The intervals of the character sets on which the states of ``states`` move."""
+        return frozenset(interval for state in states for chars, _ in self.nfa.chars[state] for interval in chars)
+
     def matches(self, text: str) -> bool:
-        """Membership by simulation (``tests/test_coverage_decision.py`` checks it against ``re``)."""
+        """Membership by simulation: time linear in the text (times the automaton's size), never
+        backtracking. ``tests/test_coverage_decision.py`` checks it against Python's ``re``."""
+        if self.literal is not None:
+            return text == self.literal
         states = self.initial()
         for char in text:
+            if not states:
+                return False
             states = self.step(states, ord(char))
         return self.accepts_at_end(states, at_start=text == "")
+
+
+#: Bound on each language's memo of subset steps; beyond it the memo starts again (memory bound).
+_STEP_CACHE: Final = 20_000
 
 
 def _in_charset(code: int, chars: CharSet) -> bool:
@@ -220,12 +288,25 @@ class _Builder:
     def language(self, description: str, fragment: tuple[int, int]) -> Language:
         return Language(description, self.nfa, fragment[0], fragment[1])
 
+    def merged(self, language: Language) -> tuple[int, int]:
+        """A copy of ``language``'s automaton inside this builder's: its (start, accept)."""
+        offset = len(self.nfa.chars)
+        source = language.nfa
+        for state in range(len(source.chars)):
+            self.nfa.state()
+            self.nfa.chars[-1].extend((chars, target + offset) for chars, target in source.chars[state])
+            self.nfa.eps[-1].extend(target + offset for target in source.eps[state])
+            self.nfa.bol[-1].extend(target + offset for target in source.bol[state])
+            self.nfa.eol[-1].extend(target + offset for target in source.eol[state])
+        return language.start + offset, language.accept + offset
+
 
 @functools.lru_cache(maxsize=1024)
 def exact(text: str) -> Language:
     """The one string ``text``."""
     builder = _Builder()
-    return builder.language(f"= {text!r}", builder.literal(text))
+    start, end = builder.literal(text)
+    return Language(f"= {text!r}", builder.nfa, start, end, literal=text)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -238,7 +319,9 @@ def glob(text: str, leading: bool, trailing: bool) -> Language:
     parts.append(builder.literal(text))
     if trailing:
         parts.append(builder.any_string())
-    return builder.language(f"glob {text!r}", builder.concat(parts))
+    start, end = builder.concat(parts)
+    middle = ("text", text) if leading and trailing else None
+    return Language(f"glob {text!r}", builder.nfa, start, end, middle=middle)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -412,7 +495,33 @@ class _RegexParser:
 def _parse_regex(pattern: str) -> tuple[tuple[_Item, ...], ...]:
     if not pattern:
         raise RegexError("empty regular expression", 0)
-    return tuple(tuple(alternative) for alternative in _RegexParser(pattern).parse())
+    alternatives = tuple(tuple(alternative) for alternative in _RegexParser(pattern).parse())
+    # Each bounded repeat is spelled out in the automaton, and the subsets of "a.{1,n}b" searched
+    # anywhere grow with n: refuse large bounded repeats (and huge automata) before building any.
+    repeated = sum(
+        item.high
+        for alternative in alternatives
+        for item in alternative
+        if item.kind == "chars" and item.high is not None and item.high > 1
+    )
+    if repeated > MAX_BOUNDED_REPEATS:
+        raise RegexError(
+            f"its bounded repeats spell out {repeated:,} characters, more than the {MAX_BOUNDED_REPEATS} "
+            "the pack decides",
+            0,
+        )
+    positions = sum(
+        item.high if item.high is not None else item.low + 1
+        for alternative in alternatives
+        for item in alternative
+        if item.kind == "chars"
+    )
+    if positions > MAX_REGEX_POSITIONS:
+        raise RegexError(
+            f"it spells out {positions:,} character positions, more than the {MAX_REGEX_POSITIONS:,} the pack decides",
+            0,
+        )
+    return alternatives
 
 
 def check_regex(pattern: str) -> None:
@@ -423,11 +532,16 @@ def check_regex(pattern: str) -> None:
 @functools.lru_cache(maxsize=512)
 def search(pattern: str) -> Language:
     """Every string in which the regular expression finds a match (``re.search`` semantics)."""
-    alternatives = _parse_regex(pattern)
     builder = _Builder()
+    start, end = builder.concat([builder.any_string(), _regex_fragment(builder, pattern), builder.any_string()])
+    return Language(f"%{pattern}%", builder.nfa, start, end, middle=("regex", pattern))
+
+
+def _regex_fragment(builder: _Builder, pattern: str) -> tuple[int, int]:
+    """The regular expression itself (anchored where it is found), inside ``builder``'s automaton."""
     nfa = builder.nfa
     branches = []
-    for alternative in alternatives:
+    for alternative in _parse_regex(pattern):
         parts = []
         for item in alternative:
             if item.kind in {"bol", "eol"}:
@@ -437,8 +551,7 @@ def search(pattern: str) -> Language:
             else:
                 parts.append(_repeat(builder, item.chars, item.low, item.high))
         branches.append(builder.concat(parts))
-    fragment = builder.concat([builder.any_string(), builder.union(branches), builder.any_string()])
-    return builder.language(f"%{pattern}%", fragment)
+    return builder.union(branches)
 
 
 def _repeat(builder: _Builder, chars: CharSet, low: int, high: int | None) -> tuple[int, int]:
@@ -490,89 +603,148 @@ def python_regex(pattern: str) -> str:
     return "".join(out)
 
 
-# ------------------------------------------------------------------------------------ cells
+# ---------------------------------------------------------------------------------- witnesses
 
 
-@dataclass(frozen=True)
-class Cell:
-    """A combination of memberships (one bool per language) and a shortest string realising it."""
+class Undecided(Exception):
+    """A question the search could not settle within its :class:`Budget`; ``reason`` completes
+    "could not decide ..." (e.g. "within 10 s")."""
 
-    memberships: tuple[bool, ...]
-    example: str
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
 
 
-def _classes(languages: Sequence[Language], extra_chars: str) -> list[int]:
-    """One representative code point per class of characters that no language tells apart."""
-    bounds = {0}
-    for language in languages:
-        for chars in language.charsets():
-            for lo, hi in chars:
-                bounds.add(lo)
-                if hi < MAX_CODE_POINT:
-                    bounds.add(hi + 1)
-    for char in extra_chars:
-        bounds.add(ord(char))
-        bounds.add(ord(char) + 1)
+class Budget:
+    """What one decision may spend: wall-clock seconds (tied to the invocation's deadline by the
+    caller) and automaton-state units (each stored product state costs the size of its subsets,
+    which bounds the memory the search holds)."""
+
+    def __init__(self, seconds: float, units: int) -> None:
+        self.seconds = seconds
+        self.units = units
+        self.spent = 0
+        self._deadline = time.monotonic() + seconds
+        self._ticks = 0
+
+    def charge(self, units: int = 1) -> None:
+        self.spent += units
+        if self.spent > self.units:
+            raise Undecided(f"within its bound of {self.units:,} automaton states")
+        self._ticks += 1
+        if self._ticks % 64 == 1 and time.monotonic() > self._deadline:
+            raise Undecided(f"within {self.seconds:g} s")
+
+
+@functools.lru_cache(maxsize=256)
+def _union(languages: tuple[Language, ...]) -> Language:
+    if len(languages) == 1:
+        return languages[0]
+    builder = _Builder()
+    description = " | ".join(language.description for language in languages)
+    if all(language.middle is not None for language in languages):
+        # "contains one of them": one leading and one trailing .* for all, so the subsets hold
+        # the partial matches only, not one loop per language.
+        middles = []
+        for language in languages:
+            assert language.middle is not None
+            kind, text = language.middle
+            middles.append(builder.literal(text) if kind == "text" else _regex_fragment(builder, text))
+        fragment = builder.concat([builder.any_string(), builder.union(middles), builder.any_string()])
+        return builder.language(description, fragment)
+    return builder.language(description, builder.union([builder.merged(language) for language in languages]))
+
+
+def _representatives(bounds: set[int], keep: CharSet | None) -> list[int]:
     starts = sorted(bound for bound in bounds if bound <= MAX_CODE_POINT)
-    representatives = []
+    codes = []
     for index, lo in enumerate(starts):
         hi = starts[index + 1] - 1 if index + 1 < len(starts) else MAX_CODE_POINT
-        representatives.append(_readable(lo, hi))
-    # Breadth-first search tries characters in this order, so examples read naturally.
-    return sorted(representatives, key=lambda code: (_READABLE.find(chr(code)) % 1000, code))
+        code = _readable(lo, hi)
+        if keep is None or _in_charset(code, keep):
+            codes.append(code)
+    return sorted(codes, key=lambda code: (_READABLE.find(chr(code)) % 1000, code))
 
 
 def _readable(lo: int, hi: int) -> int:
     for char in _READABLE:
         if lo <= ord(char) <= hi:
             return ord(char)
+    # Printable ASCII first, but not the two characters JSON escapes.
     for code in range(max(lo, 0x21), min(hi, 0x7E) + 1):
-        return code
+        if chr(code) not in '"\\':
+            return code
     return lo
 
 
-def cells(languages: Sequence[Language], limit: int = 200_000) -> list[Cell]:
-    """Every membership combination over ``languages`` that some string realises.
-
-    Breadth-first over the product of the languages' subset automata, so each cell's example is
-    a shortest string (a non-empty one is preferred when the empty string is the only shortest).
-    Raises ``OverflowError`` when the product exceeds ``limit`` states.
-    """
+def witness(positives: Sequence[Language], negatives: Sequence[Language], budget: Budget) -> str | None:
+    """A shortest (readable) string in every language of ``positives`` and in none of
+    ``negatives``, or ``None`` when no string is. Exact: breadth-first over the product of the
+    positives' subset automata and one subset automaton of the negatives' union, explored only as
+    far as the question needs; a product state where a positive is dead, or the negatives'
+    union can no longer fail, is pruned. A literal positive decides by plain membership."""
+    literal = next((language.literal for language in positives if language.literal is not None), None)
+    if literal is not None:
+        budget.charge(len(literal) * (len(positives) + len(negatives)) + 1)
+        if all(language.matches(literal) for language in positives) and not any(
+            language.matches(literal) for language in negatives
+        ):
+            return literal
+        return None
+    languages = list(positives)
+    union = _union(tuple(negatives)) if negatives else None
+    if union is not None:
+        languages.append(union)
     if not languages:
-        return [Cell((), "x")]
-    codes = _classes(languages, _READABLE[:3])
-    steppers = [language.step for language in languages]
-    dead: frozenset[int] = frozenset()
+        return "x"
+    count = len(positives)
+    universal = union.universal if union is not None else frozenset()
 
-    # A product state also records whether no character has been read yet: "^" holds only then.
+    def dead(parts: tuple[frozenset[int], ...]) -> bool:
+        return any(not part for part in parts[:count]) or (union is not None and not parts[-1].isdisjoint(universal))
+
+    def accepting(at_start: bool, parts: tuple[frozenset[int], ...]) -> bool:
+        if not all(languages[index].accepts_at_end(parts[index], at_start) for index in range(count)):
+            return False
+        return union is None or not union.accepts_at_end(parts[-1], at_start)
+
+    def codes(parts: tuple[frozenset[int], ...]) -> list[int]:
+        bounds = {0}
+        for language, part in zip(languages, parts, strict=True):
+            for lo, hi in language.outgoing(part):
+                bounds.add(lo)
+                bounds.add(hi + 1)
+        return _representatives(bounds, _normalise(languages[0].outgoing(parts[0])) if count else None)
+
     State = tuple[bool, tuple[frozenset[int], ...]]
     start: State = (True, tuple(language.initial() for language in languages))
+    if dead(start[1]):
+        return None
     parents: dict[State, tuple[State, int] | None] = {start: None}
     queue: deque[State] = deque([start])
-    found: dict[tuple[bool, ...], State] = {}
+    empty_accepted = accepting(*start)
     while queue:
         state = queue.popleft()
-        at_start, parts = state
-        vector = tuple(language.accepts_at_end(part, at_start) for language, part in zip(languages, parts, strict=True))
-        previous = found.get(vector)
-        if previous is None or (previous == start and state != start):
-            found[vector] = state
-        for code in codes:
-            nxt: State = (
-                False,
-                tuple(dead if not part else stepper(part, code) for stepper, part in zip(steppers, parts, strict=True)),
-            )
-            if nxt not in parents:
-                if len(parents) >= limit:
-                    raise OverflowError(f"more than {limit} automaton states")
-                parents[nxt] = (state, code)
-                queue.append(nxt)
-    result = []
-    for vector, state in found.items():
-        chars: list[str] = []
-        cursor = state
-        while (link := parents[cursor]) is not None:
-            cursor, code = link
-            chars.append(chr(code))
-        result.append(Cell(vector, "".join(reversed(chars))))
-    return result
+        if state is not start and accepting(*state):
+            chars: list[str] = []
+            cursor = state
+            while (link := parents[cursor]) is not None:
+                cursor, code = link
+                chars.append(chr(code))
+            return "".join(reversed(chars))
+        for code in codes(state[1]):
+            parts = tuple(language.step(part, code) for language, part in zip(languages, state[1], strict=True))
+            following: State = (False, parts)
+            if following in parents or dead(parts):
+                continue
+            budget.charge(1 + sum(len(part) for part in parts))
+            parents[following] = (state, code)
+            queue.append(following)
+        if empty_accepted:
+            # The empty string is a witness; a one-character one reads better when there is one.
+            return next((chr(code) for child, (_, code) in _children(parents, start) if accepting(*child)), "")
+    return None
+
+
+def _children(parents: Mapping[Any, Any], start: Any) -> Iterator[tuple[Any, Any]]:
+    return ((state, link) for state, link in parents.items() if link is not None and link[0] is start)

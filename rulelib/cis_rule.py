@@ -1227,3 +1227,14 @@ def join_names(names: Iterable[str], limit: int = 8) -> str:
     if len(shown) <= 1:
         return "".join(shown)
     return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def seconds_left() -> float | None:
+    """Seconds left before :func:`check_deadline` would stop the run (the Lambda's remaining time
+    less the safety margin), or ``None`` outside a Lambda invocation. Reads the clock only."""
+    with _DEADLINE._lock:
+        clock = _DEADLINE._clock
+    if clock is None:
+        return None
+    remaining, margin = clock
+    return float(remaining()) / 1000 - margin

@@ -14,6 +14,9 @@ have none.
 
 from __future__ import annotations
 
+from unittest import mock
+
+import cis_pattern_coverage
 from cispack.catalog.rules import import_rule_module
 from cispack.local.builders import (
     ACCOUNT_ID,
@@ -38,6 +41,9 @@ OTHER_ACCOUNT = "999988887777"
 OTHER_REGION = "eu-west-1"
 UNREADABLE = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*" }'
 UNRELATED = "{ $.eventName = CreateUser }"
+# Cover (or not) only when the search says so: neither equals the CIS pattern nor misses a sample.
+NEEDS_SEARCH = "{ $.errorCode = %Unauthorized|^AccessDenied% }"
+NARROW_SEARCH = "{ $.errorCode = %Unauthorized|^AccessDenied$% }"
 METRIC = "CISBenchmark/cis-filter"
 METRIC_NAME = "cis-filter"
 
@@ -112,6 +118,26 @@ def org_trail_description(name="org-trail", owner=OTHER_ACCOUNT, multi_region=Tr
         "CloudWatchLogsLogGroupArn": log_group_arn("aws-controltower/CloudTrailLogs", REGION, owner),
         "CloudWatchLogsRoleArn": f"arn:aws:iam::{owner}:role/CloudTrailRole",
     }
+
+
+def trail_to_foreign_log_group(name):
+    """A logging multi-region trail of this account delivering to log group ``name`` of another account."""
+
+    def build(test):
+        test.client("s3").create_bucket(Bucket="cis-trail-logs")
+        test.client("cloudtrail").create_trail(
+            Name="cis-trail",
+            S3BucketName="cis-trail-logs",
+            IsMultiRegionTrail=True,
+            CloudWatchLogsLogGroupArn=log_group_arn(name, REGION, OTHER_ACCOUNT),
+            CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/CloudTrail_CloudWatchLogs_Role",
+        )
+        test.client("cloudtrail").put_event_selectors(
+            TrailName="cis-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+        )
+        test.client("cloudtrail").start_logging(Name="cis-trail")
+
+    return build
 
 
 def with_org_trail(test):
@@ -211,7 +237,7 @@ CASES = [
         "no_matching_filter",
         lambda test: add_chain(test, UNRELATED),
         expect=missing(
-            NO_COVER[:-1] + """; no filter tests this control's events, e.g. {"errorCode": "AccessDenied"}."""
+            NO_COVER[:-1] + """; no filter tests this control's events, e.g. {"errorCode": "UnauthorizedOperation"}."""
         ),
     ),
     Case(
@@ -282,6 +308,23 @@ CASES = [
             trail(), filter_("cis-filter", PATTERN), topic(), alarm("a", actions=[topic_arn()], actions_enabled=False)
         ),
         expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter has its actions disabled."),
+    ),
+    # Ties: the first trail by ARN, filter by name, alarm by name is the one named.
+    Case(
+        "two_alarms_with_actions_disabled",
+        given(
+            trail(),
+            filter_("cis-filter", PATTERN),
+            topic(),
+            alarm("b", actions=[topic_arn()], actions_enabled=False),
+            alarm("a", actions=[topic_arn()], actions_enabled=False),
+        ),
+        expect=missing(f"Alarm a on metric {METRIC} of filter cis-filter has its actions disabled."),
+    ),
+    Case(
+        "two_trails_not_logging",
+        given(chain_without_trail(), trail(name="trail-b", logging=False), trail(name="trail-a", logging=False)),
+        expect=missing("Multi-region trail trail-a is not logging."),
     ),
     Case(
         "alarm_action_not_sns",
@@ -357,23 +400,18 @@ CASES = [
     ),
     Case(
         "log_group_of_another_account",
-        given(
-            chain_without_trail(),
-            lambda test: test.client("s3").create_bucket(Bucket="cis-trail-logs"),
-            lambda test: test.client("cloudtrail").create_trail(
-                Name="cis-trail",
-                S3BucketName="cis-trail-logs",
-                IsMultiRegionTrail=True,
-                CloudWatchLogsLogGroupArn=log_group_arn("central", REGION, OTHER_ACCOUNT),
-                CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/CloudTrail_CloudWatchLogs_Role",
-            ),
-            lambda test: test.client("cloudtrail").put_event_selectors(
-                TrailName="cis-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
-            ),
-            lambda test: test.client("cloudtrail").start_logging(Name="cis-trail"),
-        ),
+        given(chain_without_trail(), trail_to_foreign_log_group("central")),
         expect=foreign(
             f"Log group central of trail cis-trail is owned by account {OTHER_ACCOUNT}, so its metric filters "
+            "cannot be verified from this account."
+        ),
+    ),
+    Case(
+        # The local log group of the same name, with a complete chain, is not the one the trail feeds.
+        "log_group_of_another_account_named_like_a_local_one",
+        given(chain_without_trail(), trail_to_foreign_log_group(LOG_GROUP)),
+        expect=foreign(
+            f"Log group {LOG_GROUP} of trail cis-trail is owned by account {OTHER_ACCOUNT}, so its metric filters "
             "cannot be verified from this account."
         ),
     ),
@@ -382,9 +420,83 @@ CASES = [
         given(
             trail(), filter_("cis-filter", PATTERN), alarm("a", actions=[topic_arn("central", REGION, OTHER_ACCOUNT)])
         ),
+        expect=missing(
+            f"SNS topic central of alarm a is owned by account {OTHER_ACCOUNT}, which the rule parameter "
+            "trustedTopicAccounts does not list."
+        ),
+    ),
+    Case(
+        "topic_of_a_trusted_account",
+        given(
+            trail(), filter_("cis-filter", PATTERN), alarm("a", actions=[topic_arn("central", REGION, OTHER_ACCOUNT)])
+        ),
+        parameters={"trustedTopicAccounts": f"111122223333, {OTHER_ACCOUNT}"},
         expect=foreign(
             f"SNS topic central of alarm a is owned by account {OTHER_ACCOUNT}, so its subscriptions cannot be "
             "verified from this account."
+        ),
+    ),
+    Case(
+        "topic_of_an_account_other_than_the_trusted_one",
+        given(
+            trail(), filter_("cis-filter", PATTERN), alarm("a", actions=[topic_arn("central", REGION, OTHER_ACCOUNT)])
+        ),
+        parameters={"trustedTopicAccounts": "111122223333"},
+        expect=missing(
+            f"SNS topic central of alarm a is owned by account {OTHER_ACCOUNT}, which the rule parameter "
+            "trustedTopicAccounts does not list."
+        ),
+    ),
+    Case(
+        "trusted_topic_accounts_not_account_ids",
+        lambda test: add_chain(test, PATTERN),
+        parameters={"trustedTopicAccounts": "9999-8888"},
+        error="trustedTopicAccounts must be a comma-separated list of 12-digit account IDs; '9999-8888' is not one.",
+    ),
+    # The alarm must watch the series the filter writes (metric, namespace and dimension names).
+    Case(
+        "alarm_without_the_dimensions_the_filter_writes",
+        given(
+            trail(),
+            topic(),
+            lambda test: add_metric_filter(test, "cis-filter", PATTERN, dimensions={"EventName": "$.eventName"}),
+            alarm("cis-filter-alarm", actions=[topic_arn()]),
+        ),
+        expect=missing(
+            "No alarm watches the series of metric CISBenchmark/cis-filter of filter cis-filter (written with "
+            "EventName): alarm cis-filter-alarm names no dimensions, so it sees none of them."
+        ),
+    ),
+    Case(
+        "alarm_on_one_dimension_value",
+        given(
+            trail(),
+            topic(),
+            lambda test: add_metric_filter(test, "cis-filter", PATTERN, dimensions={"Code": "$.errorCode"}),
+            alarm("denied", actions=[topic_arn()], dimensions=[{"Name": "Code", "Value": "AccessDenied"}]),
+        ),
+        expect=missing(
+            "Alarm denied on metric CISBenchmark/cis-filter of filter cis-filter counts only events with "
+            'Code=AccessDenied, which miss events of the CIS 3.1 pattern, e.g. {"errorCode": '
+            '"UnauthorizedOperation"}.'
+        ),
+    ),
+    Case(
+        "alarm_with_dimensions_on_a_filter_without",
+        given(
+            trail(),
+            topic(),
+            filter_("cis-filter", PATTERN),
+            # AWS answers only alarms without dimensions here; the rule checks rather than trusts it.
+            lambda test: test.respond(
+                "cloudwatch",
+                "DescribeAlarmsForMetric",
+                {"MetricAlarms": [_alarm_item("by-user", "cis-filter", [topic_arn()])]},
+            ),
+        ),
+        expect=missing(
+            "No alarm watches the series of metric CISBenchmark/cis-filter of filter cis-filter (written with no "
+            "dimensions): alarm by-user names user, so it sees none of them."
         ),
     ),
     # Fail closed: an API error is never a verdict.
@@ -497,6 +609,58 @@ class MonitoringChainTest(RuleTestCase):
         self.assertEqual(1, len(seen["DescribeAlarmsForMetric"]))
         self.assertEqual(1, len(seen["ListSubscriptionsByTopic"]))
 
+    def test_a_filter_beyond_the_budget_could_not_be_evaluated(self):
+        add_chain(self, NEEDS_SEARCH)
+        decided = self.count_decisions()
+        with mock.patch.object(cis_pattern_coverage, "DECISION_STATES", 3):
+            self.assertEqual(
+                missing(
+                    "Could not evaluate: could not decide whether filter cis-filter on log group CloudTrail/cis "
+                    "covers the CIS 3.1 pattern within its bound of 3 automaton states."
+                ),
+                self.run_rule().verdicts,
+            )
+        self.assertEqual(1, len(decided))  # the failed search is not run again for the annotation
+
+    def test_an_undecided_filter_does_not_stop_the_rule_judging_the_others(self):
+        add_chain(self, NEEDS_SEARCH, filter_name="a-hard")
+        add_metric_filter(self, "b-exact", PATTERN)
+        add_alarm(self, "b-exact-alarm", "b-exact", actions=[topic_arn()])
+        with mock.patch.object(cis_pattern_coverage, "DECISION_STATES", 3):
+            self.assertEqual(compliant(filter="b-exact", alarm="b-exact-alarm"), self.run_rule().verdicts)
+
+    def count_decisions(self):
+        decided = []
+        real = cis_pattern_coverage._decide
+
+        def counting(filters, accepted, budget):
+            decided.append(filters)
+            return real(filters, accepted, budget)
+
+        cis_pattern_coverage.clear_caches()
+        self.addCleanup(cis_pattern_coverage.clear_caches)
+        patcher = mock.patch.object(cis_pattern_coverage, "_decide", counting)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return decided
+
+    def test_metric_groups_are_decided_lazily(self):
+        # The first group's chain is complete: the second group is never decided.
+        add_chain(self, NEEDS_SEARCH, filter_name="a-first")
+        add_metric_filter(self, "b-second", NEEDS_SEARCH.replace("Unauthorized", "Unauthorized|Forbidden"))
+        decided = self.count_decisions()
+        self.assertEqual(compliant(filter="a-first", alarm="a-first-alarm"), self.run_rule().verdicts)
+        self.assertEqual(1, len(decided))
+
+    def test_a_failed_search_is_not_run_again_for_the_annotation(self):
+        add_chain(self, NARROW_SEARCH)
+        decided = self.count_decisions()
+        self.assertEqual(
+            missing(NO_COVER[:-1] + '; the closest, cis-filter, misses {"errorCode": "AccessDeniedx"}.'),
+            self.run_rule().verdicts,
+        )
+        self.assertEqual(1, len(decided))
+
     def test_two_pages_of_metric_filters(self):
         add_trail(self)
         add_topic(self)
@@ -511,6 +675,7 @@ class MonitoringChainTest(RuleTestCase):
     def test_two_pages_of_alarms_for_a_metric_with_dimensions(self):
         # A filter whose metric has dimensions: its alarms name dimension values the rule cannot
         # know, so DescribeAlarmsForMetric cannot find them; the region's alarms are paged instead.
+        # The alarm found on the second page counts alice's events only, which is not enough.
         add_trail(self)
         add_topic(self)
         item = _filter_item("cis-filter", PATTERN, dimensions={"user": "$.userIdentity.userName"})
@@ -522,8 +687,18 @@ class MonitoringChainTest(RuleTestCase):
         second = {"MetricAlarms": [_alarm_item("cis-filter-alarm", "cis-filter", [topic_arn()])]}
         self.respond("cloudwatch", "DescribeAlarms", [first, second])
         seen = self.calls(("cloudwatch", "DescribeAlarms"), ("cloudwatch", "DescribeAlarmsForMetric"))
-        self.assertEqual(compliant(), self.run_rule().verdicts)
+        self.assertEqual(
+            missing(
+                "Alarm cis-filter-alarm on metric CISBenchmark/cis-filter of filter cis-filter counts only events "
+                'with user=alice, which miss events of the CIS 3.1 pattern, e.g. {"errorCode": '
+                '"UnauthorizedOperation"}.'
+            ),
+            self.run_rule().verdicts,
+        )
         self.assertEqual([None, "page-2"], [call.get("NextToken") for call in seen["DescribeAlarms"]])
+        # AWS rejects MaxRecords above 100: the largest page it allows, and only metric alarms.
+        self.assertEqual([100, 100], [call.get("MaxRecords") for call in seen["DescribeAlarms"]])
+        self.assertEqual([["MetricAlarm"]] * 2, [call.get("AlarmTypes") for call in seen["DescribeAlarms"]])
         self.assertEqual([], seen["DescribeAlarmsForMetric"])
 
     def test_two_pages_of_subscriptions(self):
@@ -626,3 +801,27 @@ def test_demo_seed_gives_a_mix_of_verdicts(monkeypatch):
                 verdicts[r.controls[0].id] = result[0]["ComplianceType"]
     assert {c for c, v in verdicts.items() if v == "COMPLIANT"} == {"3.1", "3.3", "3.5"}
     assert set(verdicts.values()) == {"COMPLIANT", "NON_COMPLIANT"} and len(verdicts) == 14
+
+
+def test_a_decision_gets_at_most_what_the_invocation_has_left():
+    import cis_monitoring
+    import cis_rule
+
+    class Context:
+        def __init__(self, millis):
+            self.millis = millis
+
+        def get_remaining_time_in_millis(self):
+            return self.millis
+
+    assert cis_monitoring.decision_seconds() == cis_pattern_coverage.DECISION_SECONDS  # outside Lambda
+    context = Context(300_000)
+    cis_rule._DEADLINE.start(context)
+    try:
+        assert cis_monitoring.decision_seconds() == 10.0  # plenty left: the decision's own bound
+        context.millis = 12_000  # 12 s left, less the 5 s margin and the 5 s kept for the chain
+        assert cis_monitoring.decision_seconds() == 2.0
+        context.millis = 6_000
+        assert cis_monitoring.decision_seconds() == 0.0
+    finally:
+        cis_rule._DEADLINE.stop()

@@ -248,7 +248,10 @@ def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any])
     # The remediation settings have defaults; the rollout passes none of them.
     remediation = {*member_template.REMEDIATION_SETTINGS, member_template.SIGNING_PARAMETER}
     assert all("Default" in member["Parameters"][name] for name in remediation)
-    assert set(member["Parameters"]) == expected | remediation
+    # So have the rule parameters several rules share (one pack parameter each).
+    shared = set(conformance.SHARED_RULE_PARAMETERS.values())
+    assert all("Default" in member["Parameters"][name] for name in shared)
+    assert set(member["Parameters"]) == expected | remediation | shared
 
 
 @pytest.mark.parametrize("path", TEMPLATES, ids=[p.name for p in TEMPLATES])

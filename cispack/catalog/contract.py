@@ -37,6 +37,9 @@ class Entry:
     """A managed rule's input parameters, as the contract states them."""
 
 
+# Every monitoring rule takes it; the conformance pack feeds all of them from one parameter.
+TOPICS: Final = ("trustedTopicAccounts",)
+
 CONTRACT: Final[tuple[Entry, ...]] = (
     Entry("IAM_ROOT_ACCOUNT_UNUSED", CUSTOM, ("1.1",), "AWS::::Account", parameter_names=("rootUseLookbackDays",)),
     Entry("IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS", CUSTOM, ("1.21",), "AWS::IAM::User", parameter_names=()),
@@ -50,20 +53,20 @@ CONTRACT: Final[tuple[Entry, ...]] = (
         "AWS::EC2::RouteTable",
         parameter_names=("minPeeringPrefixLength",),
     ),
-    Entry("METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS", CUSTOM, ("3.1",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_CONSOLE_SIGNIN_WITHOUT_MFA", CUSTOM, ("3.2",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_ROOT_ACCOUNT_USAGE", CUSTOM, ("3.3",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_IAM_POLICY_CHANGES", CUSTOM, ("3.4",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_CLOUDTRAIL_CONFIG_CHANGES", CUSTOM, ("3.5",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_CONSOLE_AUTH_FAILURES", CUSTOM, ("3.6",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_CMK_DISABLE_OR_DELETION", CUSTOM, ("3.7",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_S3_BUCKET_POLICY_CHANGES", CUSTOM, ("3.8",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_CONFIG_CHANGES", CUSTOM, ("3.9",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES", CUSTOM, ("3.10",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_NACL_CHANGES", CUSTOM, ("3.11",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_NETWORK_GATEWAY_CHANGES", CUSTOM, ("3.12",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_ROUTE_TABLE_CHANGES", CUSTOM, ("3.13",), "AWS::::Account", parameter_names=()),
-    Entry("METRIC_FILTER_ALARM_VPC_CHANGES", CUSTOM, ("3.14",), "AWS::::Account", parameter_names=()),
+    Entry("METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS", CUSTOM, ("3.1",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_CONSOLE_SIGNIN_WITHOUT_MFA", CUSTOM, ("3.2",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_ROOT_ACCOUNT_USAGE", CUSTOM, ("3.3",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_IAM_POLICY_CHANGES", CUSTOM, ("3.4",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_CLOUDTRAIL_CONFIG_CHANGES", CUSTOM, ("3.5",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_CONSOLE_AUTH_FAILURES", CUSTOM, ("3.6",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_CMK_DISABLE_OR_DELETION", CUSTOM, ("3.7",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_S3_BUCKET_POLICY_CHANGES", CUSTOM, ("3.8",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_CONFIG_CHANGES", CUSTOM, ("3.9",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_SECURITY_GROUP_CHANGES", CUSTOM, ("3.10",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_NACL_CHANGES", CUSTOM, ("3.11",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_NETWORK_GATEWAY_CHANGES", CUSTOM, ("3.12",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_ROUTE_TABLE_CHANGES", CUSTOM, ("3.13",), "AWS::::Account", parameter_names=TOPICS),
+    Entry("METRIC_FILTER_ALARM_VPC_CHANGES", CUSTOM, ("3.14",), "AWS::::Account", parameter_names=TOPICS),
     Entry("MFA_ENABLED_FOR_IAM_CONSOLE_ACCESS", MANAGED, ("1.2",), input_parameters={}),
     Entry("IAM_USER_UNUSED_CREDENTIALS_CHECK", MANAGED, ("1.3",), input_parameters={"maxCredentialUsageAge": "90"}),
     Entry("ACCESS_KEYS_ROTATED", MANAGED, ("1.4",), input_parameters={"maxAccessKeyAge": "90"}),

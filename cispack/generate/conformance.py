@@ -155,7 +155,10 @@ def lambda_arn_parameter(rule_name: str) -> str:
 
 #: Rule parameters that several custom rules take: one pack parameter feeds all of them (CONTROLS.md,
 #: "When a rule cannot judge"; a pack allows 60 parameters), named here.
-SHARED_RULE_PARAMETERS: dict[str, str] = {"staleAfterHours": "StaleAfterHours"}
+SHARED_RULE_PARAMETERS: dict[str, str] = {
+    "staleAfterHours": "StaleAfterHours",
+    "trustedTopicAccounts": "TrustedTopicAccounts",
+}
 
 
 def rule_parameter(rule_name: str, name: str) -> str:
@@ -238,7 +241,7 @@ def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = 
                 "Description": f"ARN of the Lambda function of custom rule {rule.name} in this account and region.",
             }
         for name, default in _optional_parameters(rule).items():
-            owner = "every custom rule" if name in SHARED_RULE_PARAMETERS else rule.name
+            owner = "every rule that takes it" if name in SHARED_RULE_PARAMETERS else rule.name
             params.setdefault(
                 rule_parameter(rule.name, name),
                 {"Type": "String", "Default": default, "Description": f"Rule parameter {name} of {owner}."},

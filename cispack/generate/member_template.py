@@ -421,6 +421,9 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
         }
     # Remediation settings (docs/remediation.md): automatic mode and the runbooks' values.
     parameters.update({name: p for name, p in runbooks.pack_parameters().items() if name in REMEDIATION_SETTINGS})
+    # Rule parameters several rules share (trustedTopicAccounts), passed to the pack as they are.
+    shared = conformance.pack_parameters(rules, lambda_arns=False)
+    parameters.update({name: shared[name] for name in conformance.SHARED_RULE_PARAMETERS.values() if name in shared})
     return parameters
 
 
@@ -537,6 +540,10 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
                     "ParameterValue": {"Fn::GetAtt": [runbooks.ROLE_LOGICAL_ID, "Arn"]},
                 },
                 *({"ParameterName": name, "ParameterValue": _ref(name)} for name in REMEDIATION_SETTINGS),
+                *(
+                    {"ParameterName": name, "ParameterValue": _ref(name)}
+                    for name in conformance.SHARED_RULE_PARAMETERS.values()
+                ),
             ],
         },
         # AWS Config looks a remediation's document up when the pack creates it.

@@ -548,7 +548,8 @@ def seed(account: Account) -> None:
       entries (CIS 4.4's ``GetManagedPrefixListEntries``; two pages of peering connections);
     * a CIS 3.11 filter whose metric has a dimension, alarmed to the confirmed topic: its alarm
       is found by paging ``DescribeAlarms`` (``DescribeAlarmsForMetric`` needs the dimension
-      values), so 3.11 is COMPLIANT through that path.
+      values); it names one event name, so it does not watch every NACL change, and the rule goes
+      on to a second 3.11 filter without dimensions, whose alarm makes 3.11 COMPLIANT.
     """
     for info in sorted(pkgutil.iter_modules(seeds.__path__), key=lambda i: i.name):
         importlib.import_module(f"cispack.local.seeds.{info.name}").seed(account)
@@ -574,7 +575,10 @@ def seed(account: Account) -> None:
         dimensions={"EventName": "$.eventName"},
     )
     alerts = topic_arn("cis-security-alerts", account.region, account.account_id)
-    add_alarm(account, "nacl-changes-alarm", metric, actions=[alerts], dimensions=[{"Name": "EventName", "Value": "*"}])
+    name = [{"Name": "EventName", "Value": "CreateNetworkAcl"}]
+    add_alarm(account, "nacl-changes-alarm", metric, actions=[alerts], dimensions=name)
+    plain = add_metric_filter(account, "nacl-changes-plain", nacl.ACCEPTED_PATTERNS[0], log_group=monitoring.LOG_GROUP)
+    add_alarm(account, "nacl-changes-plain-alarm", plain, actions=[alerts])
 
 
 def _route_table_named(account: Account, name: str) -> str:

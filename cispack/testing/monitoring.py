@@ -5,11 +5,22 @@ in one page. The AWS state itself is built by :mod:`cispack.local.builders`."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from cispack.local.builders import ACCOUNT_ID, REGION, TOPIC, Chain, topic_arn
+from cispack.local.builders import (
+    ACCOUNT_ID,
+    REGION,
+    TOPIC,
+    Aws,
+    Chain,
+    add_alarm,
+    add_metric_filter,
+    add_topic,
+    add_trail,
+    topic_arn,
+)
 
 
 def compliant_annotation(chain: Chain) -> str:
@@ -25,6 +36,45 @@ def superset(pattern: str, extra: str = "($.eventName = SomeOtherCall)") -> str:
     if not (body.startswith("{") and body.endswith("}")):
         raise ValueError("a JSON filter pattern is enclosed in { }")
     return "{ (" + body[1:-1].strip() + ") || " + extra + " }"
+
+
+def dimensioned_chain(
+    pattern: str, filter_name: str, dimensions: Mapping[str, str], alarm_dimensions: Mapping[str, str]
+) -> Any:
+    """A chain whose filter writes its metric with ``dimensions`` (name -> selector) and whose
+    alarm watches the series ``alarm_dimensions`` (name -> value) names: a ``given`` step."""
+
+    def build(aws: Aws) -> None:
+        add_trail(aws)
+        metric = add_metric_filter(aws, filter_name, pattern, dimensions=dimensions)
+        arn = add_topic(aws)
+        values = [{"Name": name, "Value": value} for name, value in alarm_dimensions.items()]
+        add_alarm(aws, f"{filter_name}-alarm", metric, actions=[arn], dimensions=values)
+
+    return build
+
+
+#: Thirteen resource words, one of which (``Policy``) every IAM policy change contains.
+KEYWORDS = (
+    "User",
+    "Role",
+    "Group",
+    "Key",
+    "Trail",
+    "Bucket",
+    "Vpc",
+    "Route",
+    "Gateway",
+    "Acl",
+    "Alarm",
+    "Topic",
+    "Policy",
+)
+
+
+def keyword_filter(words: Sequence[str], field: str = "eventName") -> str:
+    """One filter with a ``"*word*"`` term per word on ``field``, as broad filters are written."""
+    return "{ " + " || ".join(f'($.{field} = "*{word}*")' for word in words) + " }"
 
 
 def pending_subscriptions(topic: str = TOPIC, region: str = REGION, account: str = ACCOUNT_ID) -> dict[str, Any]:

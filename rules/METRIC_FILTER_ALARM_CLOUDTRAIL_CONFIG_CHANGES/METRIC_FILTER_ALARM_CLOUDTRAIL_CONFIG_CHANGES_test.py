@@ -8,7 +8,7 @@ import METRIC_FILTER_ALARM_CLOUDTRAIL_CONFIG_CHANGES as rule
 
 from cispack.local.builders import add_chain
 from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
-from cispack.testing.monitoring import superset
+from cispack.testing.monitoring import dimensioned_chain, superset
 
 EXACT = rule.METRIC_FILTER_ALARM_CLOUDTRAIL_CONFIG_CHANGES.ACCEPTED_PATTERNS[0]
 REWRITE = '{($.eventName="StopLogging")||($.eventName="StartLogging")||($.eventName="DeleteTrail")||($.eventName="UpdateTrail")||($.eventName="CreateTrail")}'
@@ -40,6 +40,16 @@ CASES = [
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.5 pattern; "
             'the closest, cis-3.5, misses {"eventName": "StopLogging"}.',
+        ),
+    ),
+    # The filter writes one series per event name; an alarm on CreateTrail's sees nothing else.
+    Case(
+        "alarm_on_one_event_name",
+        dimensioned_chain(EXACT, "cis-3.5", {"EventName": "$.eventName"}, {"EventName": "CreateTrail"}),
+        expect=account(
+            "NON_COMPLIANT",
+            "Alarm cis-3.5-alarm on metric CISBenchmark/cis-3.5 of filter cis-3.5 counts only events with "
+            'EventName=CreateTrail, which miss events of the CIS 3.5 pattern, e.g. {"eventName": "UpdateTrail"}.',
         ),
     ),
 ]

@@ -1,6 +1,7 @@
 """CIS 3.10 — Ensure a log metric filter and alarm exist for security group changes (Level 2, scored).
 
-Trigger: periodic. Reports on: ``AWS::::Account`` (this account). Parameters: none.
+Trigger: periodic. Reports on: ``AWS::::Account`` (this account). Parameters:
+``trustedTopicAccounts`` (optional): comma-separated account IDs whose SNS topics are trusted.
 
 COMPLIANT when a multi-region, logging trail that logs all management events delivers to a
 CloudWatch Logs log group holding a metric filter that covers one of ``ACCEPTED_PATTERNS``, with
@@ -17,11 +18,15 @@ Scenarios:
    else the closest filter and an event it misses.
 3. No trail, no multi-region trail, trail not logging, not all management events, no log group:
    NON_COMPLIANT naming that trail link.
-4. No alarm on the filter's metric, alarm actions disabled, no SNS action, no confirmed
-   subscription: NON_COMPLIANT naming that link.
-5. The only chains run through a trail, log group or topic of another account (an organisation
-   trail): NOT_APPLICABLE naming that account.
-6. AccessDenied or throttling on any call: error, no evaluation.
+4. No alarm on the filter's metric, an alarm that does not watch the series the filter writes
+   (other dimension names, or a dimension value that leaves events of the pattern out), alarm
+   actions disabled, no SNS action, no confirmed subscription, a topic of an account
+   ``trustedTopicAccounts`` does not list: NON_COMPLIANT naming that link.
+5. The only chains run through a trail or log group of another account (an organisation trail),
+   or a topic of a trusted account: NOT_APPLICABLE naming that account.
+6. A filter that cannot be decided within the decision's bound: NON_COMPLIANT "Could not
+   evaluate: ...", the other filters still judged.
+7. AccessDenied or throttling on any call: error, no evaluation.
 """
 
 # The filter patterns are kept verbatim on one line each, as the benchmark prints them.

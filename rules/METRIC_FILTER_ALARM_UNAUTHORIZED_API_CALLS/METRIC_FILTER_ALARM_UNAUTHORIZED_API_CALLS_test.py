@@ -3,7 +3,7 @@ exercised once for all fourteen rules in tests/test_monitoring_chain.py."""
 
 import METRIC_FILTER_ALARM_UNAUTHORIZED_API_CALLS as rule
 
-from cispack.local.builders import add_chain
+from cispack.local.builders import add_chain, add_metric_filter
 from cispack.testing.cases import ACCOUNT_ID, Case, RuleTestCase, Verdict, data_driven
 from cispack.testing.monitoring import superset
 
@@ -14,6 +14,14 @@ MISSING_TERM = '{ ($.errorCode = "*UnauthorizedOperation") }'
 
 def chain(pattern):
     return lambda test: add_chain(test, pattern, filter_name="cis-3.1")
+
+
+def given(*steps):
+    def run(test):
+        for step in steps:
+            step(test)
+
+    return run
 
 
 def account(compliance, annotation):
@@ -30,6 +38,22 @@ CASES = [
     Case("exact_cis_pattern", chain(EXACT), expect=COMPLIANT),
     Case("equivalent_rewrite", chain(REWRITE), expect=COMPLIANT),
     Case("superset_with_extra_or_term", chain(superset(EXACT)), expect=COMPLIANT),
+    # A filter whose repeat would blow the automaton up is refused when read and silences nothing.
+    Case(
+        "huge_repeat_beside_a_covering_filter",
+        given(chain(EXACT), lambda test: add_metric_filter(test, "a-huge", "{ $.eventName = %a.{1000}% }")),
+        expect=COMPLIANT,
+    ),
+    Case(
+        "huge_repeat_alone",
+        chain('{ ($.errorCode = %AccessDenied.{1000}%) || ($.errorCode = "*UnauthorizedOperation") }'),
+        expect=account(
+            "NON_COMPLIANT",
+            "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern; "
+            "the closest, cis-3.1, could not be read (its bounded repeats spell out 1,000 characters, more than "
+            "the 64 the pack decides).",
+        ),
+    ),
     Case(
         "missing_term",
         chain(MISSING_TERM),
