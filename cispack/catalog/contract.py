@@ -147,6 +147,6 @@ LATER_CONTRACT: Final[tuple[Entry, ...]] = (
         CUSTOM,
         ("cis-1.4.0:4.15", "cis-3.0.0:4.15", "cis-5.0.0:4.15", "cis-6.0.0:5.15"),
         "AWS::::Account",
-        parameter_names=(),
+        parameter_names=TOPICS,
     ),
 )
