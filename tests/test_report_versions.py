@@ -13,7 +13,7 @@ from cispack.catalog.versions import LATER, V120, benchmark
 from cispack.cli.main import main
 from cispack.report.demo import version_lines
 from cispack.report.model import Compliance, Deployment, Evaluation, Verdict, pack_rule_for, pack_rules
-from cispack.report.render import from_json, text, to_json
+from cispack.report.render import from_json, render, text, to_json
 from cispack.report.samples import sample
 from cispack.report.sources import read_account
 from cispack.report.versions import VERSIONS, rules_read, unchecked, version_scorecard
@@ -232,6 +232,9 @@ def test_every_format_names_the_version(name, capsys):
     for fmt in ("text", "html"):
         assert main(["report", "--sample", "12", "--benchmark", name, "--format", fmt]) == 0
         assert title in capsys.readouterr().out
+    page = render(version_scorecard(sample(12), name), "html")
+    assert "None in this version's pack: the Remediate actions are the v1.2.0 pack's" in page
+    assert "Automated-only" in page and "Scored-only" not in page
     assert main(["report", "--sample", "12", "--benchmark", name, "--format", "csv"]) == 0
     controls = {line.split(",")[2] for line in capsys.readouterr().out.splitlines()[1:]}
     assert controls <= {rec.id for rec in benchmark(name).recommendations}

@@ -599,6 +599,8 @@ def _control_facts(card: Scorecard, result: ControlResult, rows: list[Row]) -> s
             f"{_e(remediation.changes)} ({_e(remediation.mode)}; runbook {_e(remediation.runbook.document)}; "
             f"in AWS Config, the rule's Remediate action)."
         )
+    elif card.benchmark != V120:
+        fix = "None in this version's pack: the Remediate actions are the v1.2.0 pack's (docs/remediation.md)."
     else:
         fix = "No remediation action: it needs a person's decision (docs/remediation.md of the pack)."
     links = " · ".join(
