@@ -15,7 +15,7 @@ from cispack.report.demo import version_lines
 from cispack.report.model import Compliance, Deployment, Evaluation, Verdict, pack_rule_for, pack_rules
 from cispack.report.render import from_json, render, text, to_json
 from cispack.report.samples import sample
-from cispack.report.sources import read_account
+from cispack.report.sources import read_account, read_aggregator
 from cispack.report.versions import VERSIONS, rules_read, unchecked, version_scorecard
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -183,6 +183,43 @@ def test_reading_by_name_reads_the_rules_only_later_versions_deploy():
     config = _Config("IAM_USER_ONE_ACTIVE_ACCESS_KEY")
     assert read_account(lambda _s, _r: config, "us-east-1", account_id=A).deployments == []
     assert "IAM_USER_ONE_ACTIVE_ACCESS_KEY" not in config.asked
+
+
+class _Aggregator:
+    """An aggregator listing one later-only rule of a v3.0.0 conformance pack, non-compliant."""
+
+    rule = "IAM_USER_ONE_ACTIVE_ACCESS_KEY-conformance-pack-a1b2c3d4"
+
+    def get_paginator(self, operation):
+        def pages(kwargs):
+            if operation == "describe_aggregate_compliance_by_config_rules":
+                item = {
+                    "ConfigRuleName": self.rule,
+                    "AccountId": A,
+                    "AwsRegion": "us-east-1",
+                    "Compliance": {"ComplianceType": NC},
+                }
+                return [{"AggregateComplianceByConfigRules": [item]}]
+            assert kwargs["ConfigRuleName"] == self.rule
+            if kwargs["ComplianceType"] != NC:
+                return [{"AggregateEvaluationResults": []}]
+            result = {
+                "EvaluationResultIdentifier": {
+                    "EvaluationResultQualifier": {"ResourceType": "AWS::IAM::User", "ResourceId": "AIDA1"}
+                },
+                "ComplianceType": NC,
+                "ResultRecordedTime": NOW,
+            }
+            return [{"AggregateEvaluationResults": [result]}]
+
+        return _Pages(pages)
+
+
+def test_an_aggregator_is_read_for_the_rules_of_the_version_asked():
+    later = read_aggregator(lambda _s, _r: _Aggregator(), "us-east-1", "org", benchmarks=("cis-3.0.0",))
+    assert [(d.rule, d.pack_rule) for d in later.deployments] == [(_Aggregator.rule, "IAM_USER_ONE_ACTIVE_ACCESS_KEY")]
+    assert verdicts(version_scorecard(later, "cis-3.0.0"))["1.13"] == Verdict.NON_COMPLIANT
+    assert read_aggregator(lambda _s, _r: _Aggregator(), "us-east-1", "org").deployments == []
 
 
 @pytest.fixture(scope="module")
