@@ -1,11 +1,12 @@
 """The IAM credential report: generate it, wait for it, parse it; and the account's IAM users.
 
-Symlinked into the rule folders that read it (CIS 1.1, 1.21; later versions' one-active-key rule). AWS regenerates the report at most
-every four hours; ``GenerateCredentialReport`` answers ``COMPLETE`` while a fresh one exists and
-``STARTED``/``INPROGRESS`` while it builds one. A report that is still being built, or that is older
-than four hours when the rule reads it, is not judged *yet* (:class:`cis_rule.NotJudgedYet`: the
-next run meets a fresh one); a report the rule cannot read (a missing column, an unreadable value)
-is an :class:`cis_rule.EvaluationError`, reported ``Could not evaluate``.
+Symlinked into the rule folders that read it (CIS 1.1, 1.21; later versions' one-active-key rule).
+AWS regenerates the report at most every four hours; ``GenerateCredentialReport`` answers
+``COMPLETE`` while a fresh one exists and ``STARTED``/``INPROGRESS`` while it builds one. A report
+that is still being built, or that is older than four hours when the rule reads it, is not judged
+*yet* (:class:`cis_rule.NotJudgedYet`: the next run meets a fresh one); a report the rule cannot
+read (a missing column, an unreadable value) is an :class:`cis_rule.EvaluationError`, reported
+``Could not evaluate``.
 
 ``ListUsers`` is read at its largest page (``MaxItems`` 1,000; AWS's default is 100): 5,000 users
 take 5 calls instead of 50.

@@ -51,5 +51,9 @@ def test_demo_scorecard_reads_the_results_back(tmp_path, monkeypatch, capsys):
         assert document["score"]["passed"] == 1 and document["score"]["failed"] == 2
     printed = capsys.readouterr().out
     assert "Score 33%: 1 passed of 3 judged (2 failed, 1 of them in error)" in printed
+    # One line per CIS version from the same run; 1.1's rule is v1.4.0's 1.7 and v6.0.0's 2.7.
+    versions = printed.split("Score per CIS version, from the same evaluations")[1].splitlines()[1:6]
+    assert [line.split()[0] for line in versions] == ["v1.2.0", "v1.4.0", "v3.0.0", "v5.0.0", "v6.0.0"]
+    assert "v1.2.0  49 recommendations: Score 33%" in versions[0]
     assert "The root user signed in 2 days ago." in (tmp_path / "work" / "scorecard.html").read_text()
     assert "Scorecard written: " in printed

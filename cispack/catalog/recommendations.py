@@ -21,9 +21,8 @@ class Control:
         return int(self.id.split(".")[0])
 
     @property
-    def sort_key(self) -> tuple[int, int]:
-        major, minor = self.id.split(".")
-        return int(major), int(minor)
+    def sort_key(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.id.split("."))
 
 
 def _c(id_: str, level: int, scored: bool, title: str) -> Control:

@@ -10,10 +10,11 @@ from typing import Any, TextIO
 
 from cispack.cli.checks import argparse_error, known_regions, region
 from cispack.report.export import PdfError, to_pdf, write_pack
-from cispack.report.model import Scorecard, scorecard
+from cispack.report.model import Scorecard
 from cispack.report.render import FORMATS, ScorecardFileError, from_json, render
 from cispack.report.samples import SIZES, sample
 from cispack.report.sources import SourceError, merge, read_account, read_aggregator
+from cispack.report.versions import VERSIONS, mismatch, version_scorecard
 
 DESCRIPTION = """The CIS AWS Foundations v1.2.0 scorecard, read from AWS Config: per recommendation its
 verdict (compliant, non-compliant, error, no data, process check awaiting review, not applicable), its
@@ -47,6 +48,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--profile", help="the AWS named profile to use")
     parser.add_argument(
         "--level", type=int, choices=(1, 2), help="CIS profile (2 includes 1; default 2, or the --from file's)"
+    )
+    parser.add_argument(
+        "--benchmark", choices=VERSIONS, help="the CIS version to map the evaluations to (default cis-1.2.0)"
     )
     parser.add_argument("--format", choices=(*FORMATS, "pdf"), default="text", help="output format (default text)")
     parser.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")
@@ -85,11 +89,14 @@ def run(args: argparse.Namespace, session: Any = None) -> int:
     if args.from_file:
         card = _from_file(Path(args.from_file), args.level)
     elif args.sample:
-        card = scorecard(sample(args.sample), args.level or 2)
+        card = version_scorecard(sample(args.sample), args.benchmark or VERSIONS[0], args.level or 2)
     else:
         card = _from_aws(args, session)
     if isinstance(card, int):
         return card
+    if mismatch(card, args.benchmark):
+        print(f"report: {mismatch(card, args.benchmark)}", file=sys.stderr)
+        return 2
     return write(card, args)
 
 
@@ -169,14 +176,20 @@ def _from_aws(args: argparse.Namespace, session: Any) -> Scorecard | int:
             return session.client(service, region_name=where, config=config)
 
         progress = terminal_progress(sys.stderr)
+        benchmarks = (args.benchmark or VERSIONS[0],)
         if args.aggregator:
             compliance = read_aggregator(
-                clients, regions[0], args.aggregator, evidence=args.evidence, progress=progress
+                clients, regions[0], args.aggregator, evidence=args.evidence, progress=progress, benchmarks=benchmarks
             )
         else:
             # One account's regions read as one: its global rules live in one region only.
             compliance = merge(
-                [read_account(clients, r, conformance_pack=args.conformance_pack, progress=progress) for r in regions]
+                [
+                    read_account(
+                        clients, r, conformance_pack=args.conformance_pack, progress=progress, benchmarks=benchmarks
+                    )
+                    for r in regions
+                ]
             )
     except SourceError as missing:
         print(f"report: {missing}", file=sys.stderr)
@@ -189,4 +202,4 @@ def _from_aws(args: argparse.Namespace, session: Any) -> Scorecard | int:
     except BotoCoreError as failed:
         print(f"report: {str(failed).rstrip('.')}.", file=sys.stderr)
         return 2
-    return scorecard(compliance, args.level or 2)
+    return version_scorecard(compliance, args.benchmark or VERSIONS[0], args.level or 2)

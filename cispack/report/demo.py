@@ -20,10 +20,11 @@ import boto3
 from cispack import ROOT
 from cispack.local.aws import FAKE_CREDENTIALS
 from cispack.local.config import ComplianceLedger
-from cispack.report.model import Scorecard, scorecard
+from cispack.report.model import Compliance, Scorecard, scorecard
 from cispack.report.page import to_html
-from cispack.report.render import text, to_json
+from cispack.report.render import score_line, text, to_json
 from cispack.report.sources import read_account
+from cispack.report.versions import VERSIONS, label, version_scorecard
 
 #: A stable place for the demo's scorecard, whether or not the demo keeps its work folder.
 DEMO_REPORT_DIR = ROOT / "build" / "demo"
@@ -53,6 +54,16 @@ def write_files(card: Scorecard, folders: Iterable[Path]) -> list[Path]:
             (folder / name).write_text(body, encoding="utf-8")
             written.append(folder / name)
     return written
+
+
+def version_lines(compliance: Compliance, level: int = 2) -> list[str]:
+    """The score of every CIS version from the same evaluations, one line each (``./pack report
+    --benchmark`` shows each one whole)."""
+    lines = ["Score per CIS version, from the same evaluations (./pack report --benchmark cis-X.Y.Z):"]
+    for name in VERSIONS:
+        card = version_scorecard(compliance, name, level)
+        lines.append(f"  {label(name):<7}{len(card.controls):>3} recommendations: {score_line(card.score)}")
+    return lines
 
 
 def ledger_of(outcomes: Iterable[Outcome], managed: Iterable[Named], account_id: str) -> ComplianceLedger:
@@ -90,6 +101,7 @@ def demo_scorecard(
             aws.region,
             account_id=account_id,
             source=f"the local demo account {account_id}, {aws.region} (the pack's rules by name)",
+            benchmarks=VERSIONS,
         )
     finally:
         ledger.uninstall(session)
@@ -99,6 +111,7 @@ def demo_scorecard(
     )
     card = scorecard(compliance)
     say("\n" + text(card).rstrip())
+    say("\n" + "\n".join(version_lines(compliance)))
     written = write_files(card, (work, DEMO_REPORT_DIR))
     say("Scorecard written: " + ", ".join(str(p) for p in written))
     return card

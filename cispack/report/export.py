@@ -17,9 +17,10 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cispack.report.model import BENCHMARK, Scorecard
+from cispack.report.model import Scorecard
 from cispack.report.page import to_html
 from cispack.report.render import JSON_FORMAT, to_csv, to_json
+from cispack.report.versions import title
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 NO_CHROMIUM = (
@@ -109,7 +110,7 @@ def write_pack(card: Scorecard, folder: Path, now: datetime | None = None) -> li
         (folder / name).write_bytes(body)
         written.append(folder / name)
     manifest = {
-        "benchmark": BENCHMARK,
+        "benchmark": title(card.benchmark),
         "format": JSON_FORMAT,
         "source": card.source,
         "read_at": f"{card.read_at:%Y-%m-%dT%H:%M:%SZ}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from cispack.catalog.remediations import REMEDIATIONS, Remediation
-from cispack.report.model import pack_rules
+from cispack.report.model import known_rules
 
 #: The console's host in each partition (commercial, China, GovCloud).
 CONSOLE_HOSTS = {
@@ -68,11 +68,13 @@ def remediation_of(control_id: str) -> Remediation | None:
     return next((r for r in REMEDIATIONS if control_id in r.controls), None)
 
 
-def control_links(control_id: str, rules: tuple[str, ...], region: str | None) -> list[Link]:
+def control_links(
+    control_id: str, rules: tuple[str, ...], region: str | None, *, with_runbook: bool = True
+) -> list[Link]:
     """The runbook's reference (AWS-managed) or its document in Systems Manager (the pack's own), and
     each managed rule's documentation; the console ones need a region the scorecard read."""
     links = []
-    remediation = remediation_of(control_id)
+    remediation = remediation_of(control_id) if with_runbook else None
     if remediation and remediation.runbook.source:
         links.append(Link(f"runbook {remediation.runbook.document} (AWS documentation)", remediation.runbook.source))
     elif remediation and region:
@@ -84,7 +86,7 @@ def control_links(control_id: str, rules: tuple[str, ...], region: str | None) -
             )
         )
     for rule in rules:
-        if pack_rules()[rule].kind == "managed":
+        if known_rules()[rule].kind == "managed":
             links.append(
                 Link(f"{rule} (AWS Config documentation)", f"{MANAGED_RULE_DOCS}{rule.lower().replace('_', '-')}.html")
             )

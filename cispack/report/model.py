@@ -24,7 +24,7 @@ Pure: :mod:`cispack.report.sources` reads AWS Config into a :class:`Compliance`,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +35,7 @@ from cispack.catalog.recommendations import CONTROLS, Control
 from cispack.catalog.rules import load_rules
 
 BENCHMARK = "CIS Amazon Web Services Foundations Benchmark v1.2.0"
+V120 = "cis-1.2.0"
 # AWS Config names a conformance pack's rules after the template's name plus this and a few
 # characters of its own (organisation conformance packs too).
 PACK_SUFFIX = re.compile(r"-conformance-pack-[a-z0-9]+$")
@@ -95,13 +96,31 @@ def pack_rules() -> Mapping[str, PackRule]:
     return rules
 
 
+@cache
+def known_rules() -> Mapping[str, PackRule]:
+    """:func:`pack_rules` and the rules only later CIS versions deploy (``rules/*`` folders mapped to
+    no v1.2.0 control): a v1.2.0 scorecard reads none of them, a later version's maps them."""
+    rules = dict(pack_rules())
+    for rule in load_rules(every_folder=True):
+        if rule.name not in rules:
+            frequency = rule.periodic or ("TwentyFour_Hours" if rule.is_custom else None)
+            rules[rule.name] = PackRule(
+                rule.name,
+                (),
+                "custom" if rule.is_custom else "managed",
+                FREQUENCY_HOURS[frequency] if frequency else None,
+            )
+    return rules
+
+
 def rules_of(control_id: str) -> tuple[str, ...]:
     return tuple(rule.name for rule in pack_rules().values() if control_id in rule.controls)
 
 
-def pack_rule_for(config_rule_name: str) -> str | None:
-    """The pack's rule behind an AWS Config rule name (the same, or with a conformance pack's suffix)."""
-    rules = pack_rules()
+def pack_rule_for(config_rule_name: str, rules: Collection[str] | None = None) -> str | None:
+    """The pack's rule behind an AWS Config rule name (the same, or with a conformance pack's suffix),
+    among ``rules`` (default: the v1.2.0 pack's)."""
+    rules = pack_rules() if rules is None else rules
     if config_rule_name in rules:
         return config_rule_name
     base = PACK_SUFFIX.sub("", config_rule_name)
@@ -207,6 +226,8 @@ class Scorecard:
     controls: tuple[ControlResult, ...]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
+    #: The CIS version whose recommendations these are (``cis-1.2.0``, ``cis-3.0.0``, ...).
+    benchmark: str = V120
 
     def score_for(self, level: int | None = None, account: str | None = None, scored_only: bool = False) -> Score:
         """The score over the controls up to profile ``level``, overall or in one account; with
@@ -300,7 +321,7 @@ def deployment_error(deployment: Deployment, read_at: datetime, stale_factor: fl
     recorded nothing for ``stale_factor`` times its period."""
     if deployment.error:
         return deployment.error
-    rule = pack_rules()[deployment.pack_rule]
+    rule = known_rules()[deployment.pack_rule]
     newest = _newest(deployment)
     if (
         rule.period_hours
@@ -330,7 +351,7 @@ def _deployment_verdict(deployment: Deployment, error: str | None, process: bool
 
 
 def _cell(control: Control, rules: Sequence[str], deployments: Sequence[Deployment], read_at: datetime) -> Cell:
-    process = bool(rules) and all(pack_rules()[r].kind == "process check" for r in rules)
+    process = bool(rules) and all(known_rules()[r].kind == "process check" for r in rules)
     if not deployments:
         if process:
             return Cell(Verdict.AWAITING_REVIEW, 0, f"{rules[0]} is not deployed here: review {control.id} by hand.")
@@ -340,7 +361,9 @@ def _cell(control: Control, rules: Sequence[str], deployments: Sequence[Deployme
     for deployment in deployments:
         error = deployment_error(deployment, read_at)
         judged.append((deployment, error, _deployment_verdict(deployment, error, process)))
-    verdict = first(v for _, _, v in judged) or Verdict.NO_DATA
+    # A control checked by several rules (later CIS versions) has no verdict while one of them is missing.
+    missing = [r for r in rules if all(d.pack_rule != r for d in deployments)]
+    verdict = first([*(v for _, _, v in judged), *([Verdict.NO_DATA] if missing else [])]) or Verdict.NO_DATA
     # A resource counts once per control, whichever rules and regions report it.
     failing = {
         (e.resource_type, e.resource_id) for d in deployments for e in d.evaluations if e.compliance == "NON_COMPLIANT"
@@ -356,6 +379,8 @@ def _cell(control: Control, rules: Sequence[str], deployments: Sequence[Deployme
         reason = f"{d.rule} ({d.region}) is in error: {error}"
     elif verdict == Verdict.AWAITING_REVIEW:
         reason = f"No reviewer's evaluation recorded for {places}."
+    elif verdict == Verdict.NO_DATA and missing:
+        reason = f"{', '.join(missing)} not deployed in this account."
     elif verdict == Verdict.NO_DATA:
         reason = f"No evaluation yet from {places}."
     elif verdict == Verdict.COMPLIANT:
@@ -382,23 +407,55 @@ def _overall(cells: Mapping[str, Cell]) -> tuple[Verdict, int, str]:
 
 def scorecard(compliance: Compliance, level: int = 2) -> Scorecard:
     """The verdict of every control of profile ``level`` (Level 2 includes Level 1)."""
+    return catalogue_scorecard(
+        compliance,
+        level,
+        controls=CONTROLS,
+        rules_for=rules_of,
+        controls_of_rule=lambda rule: pack_rules()[rule].controls if rule in pack_rules() else (),
+    )
+
+
+def catalogue_scorecard(
+    compliance: Compliance,
+    level: int,
+    *,
+    controls: Sequence[Control],
+    rules_for: Callable[[str], tuple[str, ...]],
+    controls_of_rule: Callable[[str], tuple[str, ...]],
+    unchecked: Mapping[str, str] | None = None,
+    benchmark: str = V120,
+) -> Scorecard:
+    """The verdict of every recommendation of one CIS version's catalogue (``controls``, the rules
+    checking each, the recommendations each rule checks); one of ``unchecked`` (by ID: why no rule
+    checks it) is a process check awaiting review whatever was read."""
     if level not in (1, 2):
         raise ValueError(f"level must be 1 or 2, not {level}")
+    unchecked = unchecked or {}
     accounts = tuple(sorted(set(compliance.accounts) | {d.account for d in compliance.deployments}))
     by_rule_account: dict[tuple[str, str], list[Deployment]] = {}
     for deployment in compliance.deployments:
         by_rule_account.setdefault((deployment.pack_rule, deployment.account), []).append(deployment)
     results = []
-    for control in CONTROLS:
+    for control in controls:
         if control.level > level:
             continue
-        rules = rules_of(control.id)
-        cells = {
-            account: _cell(
-                control, rules, [d for r in rules for d in by_rule_account.get((r, account), [])], compliance.read_at
+        rules = rules_for(control.id)
+        if control.id in unchecked:
+            review = Cell(
+                Verdict.AWAITING_REVIEW, 0, f"No rule checks {control.id} ({unchecked[control.id]}): review it by hand."
             )
-            for account in accounts
-        }
+            cells = {account: review for account in accounts}
+        else:
+            cells = {
+                account: _cell(
+                    control,
+                    rules,
+                    [d for r in rules for d in by_rule_account.get((r, account), [])],
+                    compliance.read_at,
+                )
+                for account in accounts
+            }
         verdict, count, reason = _overall(cells)
         results.append(ControlResult(control, rules, verdict, count, reason, cells))
     in_scope = {r.control.id for r in results}
@@ -406,11 +463,18 @@ def scorecard(compliance: Compliance, level: int = 2) -> Scorecard:
         Row(d.account, d.region, cid, d.rule, e.resource_type, e.resource_id, e.compliance, e.annotation, e.time)
         for d in compliance.deployments
         for e in d.evaluations
-        for cid in pack_rules()[d.pack_rule].controls
+        for cid in controls_of_rule(d.pack_rule)
         if cid in in_scope
     ]
-    order = {c.id: c.sort_key for c in CONTROLS}
+    order = {c.id: c.sort_key for c in controls}
     rows.sort(key=lambda r: (r.account, r.region, order[r.control], r.rule, r.resource_type, r.resource_id))
     return Scorecard(
-        compliance.source, compliance.read_at, accounts, level, tuple(results), tuple(rows), tuple(compliance.notes)
+        compliance.source,
+        compliance.read_at,
+        accounts,
+        level,
+        tuple(results),
+        tuple(rows),
+        tuple(compliance.notes),
+        benchmark,
     )

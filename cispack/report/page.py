@@ -18,15 +18,17 @@ import json
 from typing import Any
 
 from cispack.report.links import control_links, remediation_of, resource_url
-from cispack.report.model import BENCHMARK, FAILED, LABELS, Cell, ControlResult, Row, Scorecard, Verdict
+from cispack.report.model import FAILED, LABELS, Cell, ControlResult, Row, Scorecard, Verdict
 from cispack.report.render import (
     _name,
-    _score_line,
     _time,
     account_spread,
+    score_line,
     scored_line,
     subtitle,
 )
+from cispack.report.versions import V120, status_words, title
+from cispack.report.versions import label as version_label
 
 #: Account columns per printed slice of the matrix (landscape A4 / Letter).
 PRINT_COLUMNS = 15
@@ -272,6 +274,11 @@ def _cell_text(verdict: Verdict, non_compliant: int) -> str:
     return f"{label} {non_compliant}" if verdict == Verdict.NON_COMPLIANT and non_compliant else label
 
 
+def _status(card: Scorecard, scored: bool) -> str:
+    """Scored / Not Scored (v1.2.0), Automated / Manual (later versions)."""
+    return status_words(card.benchmark)[0 if scored else 1]
+
+
 def _figures(card: Scorecard, account: str | None, rows: list[Row] | None = None) -> dict[str, str]:
     """Every figure of the summary, for the whole scorecard or one of its accounts (``rows``: that
     account's evaluations)."""
@@ -279,8 +286,10 @@ def _figures(card: Scorecard, account: str | None, rows: list[Row] | None = None
     scored = card.score_for(account=account, scored_only=True)
     figures = {
         "score": score.text(),
-        "sentence": _score_line(score),
-        "scored": scored_line(card) if account is None else f"Scored-only score {scored.text()}.",
+        "sentence": score_line(score),
+        "scored": scored_line(card)
+        if account is None
+        else f"{status_words(card.benchmark)[0]}-only score {scored.text()}.",
         "spread": account_spread(card) if account is None else "",
         "scope": "Figures for the organisation." if account is None and len(card.accounts) > 1 else "",
         "subtitle": subtitle(card) if account is None else "",
@@ -406,7 +415,7 @@ def _matrix(card: Scorecard) -> str:
             "</td>",
             f'<td class="c-title">{_e(control.title)}</td>',
             f'<td class="c-lvl">{control.level}</td>',
-            f'<td class="c-scored">{"Scored" if control.scored else "Not Scored"}</td>',
+            f'<td class="c-scored">{_status(card, control.scored)}</td>',
         ]
         if org:
             cells.append(f'<td class="c-failing">{card.failing_accounts(result)} of {len(card.accounts)} accounts</td>')
@@ -487,7 +496,7 @@ def _accounts_table(card: Scorecard) -> str:
             f"({_e(_level_name(v))})</th>"
         )
     head += [
-        '<th scope="col">Scored-only</th>',
+        f'<th scope="col">{status_words(card.benchmark)[0]}-only</th>',
         '<th scope="col">Passed</th>',
         '<th scope="col">Failed</th>',
         '<th scope="col">No data</th>',
@@ -583,18 +592,28 @@ def _errors(card: Scorecard) -> str:
 def _control_facts(card: Scorecard, result: ControlResult, rows: list[Row]) -> str:
     control = result.control
     region = rows[0].region if rows else (card.rows[0].region if card.rows else None)
-    remediation = remediation_of(control.id)
+    # The later versions' packs carry no remediation: the Remediate actions are the v1.2.0 pack's.
+    remediation = remediation_of(control.id) if card.benchmark == V120 else None
     if remediation:
         fix = (
             f"{_e(remediation.changes)} ({_e(remediation.mode)}; runbook {_e(remediation.runbook.document)}; "
             f"in AWS Config, the rule's Remediate action)."
         )
+    elif card.benchmark != V120:
+        fix = "None in this version's pack: the Remediate actions are the v1.2.0 pack's (docs/remediation.md)."
     else:
         fix = "No remediation action: it needs a person's decision (docs/remediation.md of the pack)."
-    links = " · ".join(_link(link.url, link.text) for link in control_links(control.id, result.rules, region))
+    links = " · ".join(
+        _link(link.url, link.text)
+        for link in control_links(control.id, result.rules, region, with_runbook=card.benchmark == V120)
+    )
     facts = [
         ("Profile", f"Level {control.level}"),
-        ("CIS status", "Scored" if control.scored else "Not Scored (left out of the scored-only score)"),
+        (
+            "CIS status",
+            _status(card, control.scored)
+            + ("" if control.scored else f" (left out of the {status_words(card.benchmark)[0].lower()}-only score)"),
+        ),
         ("Rules", _e(", ".join(result.rules) or "none")),
         ("Verdict", f"{_e(result.verdict.value)}: {_e(result.reason)}"),
         ("Remediation", fix),
@@ -660,7 +679,7 @@ def _evidence(card: Scorecard) -> str:
                 lines.append(f'<tr data-account="{_e(account)}">{first_cells if n == 0 else ""}{line}</tr>')
         org = len(card.accounts) > 1
         failing = f", failing in {card.failing_accounts(result)} of {len(card.accounts)} accounts" if org else ""
-        status = "Scored" if control.scored else "Not Scored"
+        status = _status(card, control.scored)
         sections.append(
             f'<details class="control lv-{control.level}" data-verdict="{_e(result.verdict.value)}">'
             f"<summary>{_e(control.id)} {_e(control.title)}: "
@@ -707,11 +726,11 @@ def to_html(card: Scorecard) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CIS v1.2.0 scorecard: {_e(card.source)}</title>
+<title>CIS {version_label(card.benchmark)} scorecard: {_e(card.source)}</title>
 <style>{STYLE}</style></head>
 <body{body_class}>
 <a class="skip" href="#matrix-title">Skip to the control matrix</a>
-<header><h1>{_e(BENCHMARK)}: scorecard</h1>
+<header><h1>{_e(title(card.benchmark))}: scorecard</h1>
 <p class="source">{_e(card.source)}; read {card.read_at:%Y-%m-%d %H:%M} UTC.</p></header>
 <main id="view">
 {_filters(card)}

@@ -12,8 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from cispack.catalog.recommendations import CONTROLS
 from cispack.report.model import BENCHMARK, LABELS, Cell, ControlResult, Row, Score, Scorecard, Verdict
+from cispack.report.versions import V120, controls_of, label, status_words, title, version_of_title
 
 FORMATS = ("text", "json", "csv", "html")
 CSV_COLUMNS = (
@@ -33,7 +33,8 @@ def _time(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _score_line(score: Score) -> str:
+def score_line(score: Score) -> str:
+    """The score's sentence: passed of judged, failed, and what stayed out of it."""
     others = ", ".join(
         f"{score.counts[v]} {v.value}"
         for v in (Verdict.NO_DATA, Verdict.AWAITING_REVIEW, Verdict.NOT_APPLICABLE)
@@ -64,13 +65,15 @@ def account_spread(card: Scorecard) -> str:
 
 
 def scored_line(card: Scorecard) -> str:
-    """The score over the benchmark's Scored recommendations, naming the Not Scored ones left out."""
+    """The score over the benchmark's Scored recommendations, naming the Not Scored ones left out
+    (Automated and Manual from v1.4.0)."""
     score = card.scored_score
     left_out = [r.control.id for r in card.controls if not r.control.scored]
     judged = score.passed + score.failed
+    kept, out = status_words(card.benchmark)
     return (
-        f"Scored-only score {score.text()}: {score.passed} passed of {judged} judged"
-        f" (Not Scored left out: {', '.join(left_out) or 'none'})."
+        f"{kept}-only score {score.text()}: {score.passed} passed of {judged} judged"
+        f" ({out} left out: {', '.join(left_out) or 'none'})."
     )
 
 
@@ -101,14 +104,14 @@ def failing_in(card: Scorecard, result: ControlResult) -> str:
 def text(card: Scorecard) -> str:
     org = len(card.accounts) > 1
     lines = [
-        f"{BENCHMARK}: scorecard",
+        f"{title(card.benchmark)}: scorecard",
         f"Source: {card.source}; read {card.read_at:%Y-%m-%d %H:%M} UTC.",
         subtitle(card),
-        _score_line(card.score),
+        score_line(card.score),
         scored_line(card),
         *([account_spread(card)] if account_spread(card) else []),
         "",
-        f"{'Control':<8}{'Lvl':<4}{'Scored':<7}{'Verdict':<30}{'NC':>4}"
+        f"{'Control':<8}{'Lvl':<4}{'Scored' if card.benchmark == V120 else 'Auto':<7}{'Verdict':<30}{'NC':>4}"
         + (f"{'Failing':>9}" if org else "")
         + "  Title (NC: non-compliant resources"
         + ("; Failing: in how many accounts)" if org else ")"),
@@ -169,7 +172,7 @@ JSON_FORMAT = "cispack-scorecard/1"
 def to_json(card: Scorecard) -> str:
     document = {
         "format": JSON_FORMAT,
-        "benchmark": BENCHMARK,
+        "benchmark": title(card.benchmark),
         "source": card.source,
         "read_at": _time(card.read_at),
         "level": card.level,
@@ -218,15 +221,16 @@ def from_json(body: str) -> Scorecard:
         document = json.loads(body)
     except json.JSONDecodeError as bad:
         raise ScorecardFileError(f"the file is not JSON (line {bad.lineno}, column {bad.colno}).") from None
-    if not isinstance(document, dict) or document.get("benchmark") != BENCHMARK:
+    version = version_of_title(str(document.get("benchmark"))) if isinstance(document, dict) else None
+    if version is None:
         raise ScorecardFileError(f'the file is not a scorecard of ./pack report (no "benchmark": {BENCHMARK!r}).')
-    catalogue = {c.id: c for c in CONTROLS}
+    catalogue = {c.id: c for c in controls_of(version)}
     try:
         accounts = tuple(str(a) for a in document["accounts"])
         controls = []
         for item in document["controls"]:
             if item["id"] not in catalogue:
-                raise ScorecardFileError(f"control {item['id']!r} is not a CIS v1.2.0 recommendation.")
+                raise ScorecardFileError(f"control {item['id']!r} is not a CIS {label(version)} recommendation.")
             cells = {
                 account: Cell(Verdict(cell["verdict"]), int(cell["non_compliant_resources"]), str(cell["reason"]))
                 for account, cell in item["accounts"].items()
@@ -260,7 +264,14 @@ def from_json(body: str) -> Scorecard:
         level = int(document["level"])
         read_at = _parse_time(document["read_at"], "read_at")
         card = Scorecard(
-            str(document["source"]), read_at, accounts, level, tuple(controls), tuple(rows), tuple(document["notes"])
+            str(document["source"]),
+            read_at,
+            accounts,
+            level,
+            tuple(controls),
+            tuple(rows),
+            tuple(document["notes"]),
+            version,
         )
     except KeyError as missing:
         raise ScorecardFileError(f"the scorecard has no {missing.args[0]!r} where one is expected.") from None

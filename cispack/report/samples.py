@@ -8,9 +8,10 @@ same organisation, read at :data:`SAMPLE_TIME`.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from cispack.report.model import Compliance, Deployment, Evaluation, PackRule, pack_rules
+from cispack.report.model import Compliance, Deployment, Evaluation, PackRule, known_rules, pack_rules
 
 SAMPLE_TIME = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SIZES = (12, 200)
@@ -85,58 +86,65 @@ def _kind(rule: PackRule) -> tuple[str, str, str, str]:
     return next((kind for words, kind in _KINDS if words in rule.name), _ACCOUNT)
 
 
+def _deployments(rng: random.Random, account: str, number: int, rule: PackRule, failing: float) -> Iterator[Deployment]:
+    """One rule in one account: a deployment per region it runs in (none when "not deployed")."""
+    resource_type, pattern, fails, passes = _kind(rule)
+    regional = resource_type.startswith("AWS::EC2::")
+    topic = rule.name.removeprefix("METRIC_FILTER_ALARM_").replace("_", " ").lower()
+    for region in _NETWORK_REGIONS if regional else _NETWORK_REGIONS[:1]:
+        deployment = Deployment(account, region, rule.name, rule.name)
+        roll = rng.random()
+        if rule.kind == "process check":
+            if number % 3 == 0:
+                deployment.evaluations.append(
+                    Evaluation(resource_type, account, "COMPLIANT", "Reviewed by J. Doe on 2026-11-02.", SAMPLE_TIME)
+                )
+        elif roll < 0.01:
+            continue  # not deployed
+        elif roll < 0.02:
+            pass  # deployed, never evaluated
+        elif roll < 0.03:
+            deployment.error = "its last run failed with AccessDenied (not authorized)."
+        else:
+            bad = roll < 0.03 + failing
+            for n in range(rng.randint(1, 3) if "{n}" in pattern else 1):
+                resource = pattern.format(account=account[-4:] if pattern != "{account}" else account, n=n)
+                if pattern == "{account}":
+                    resource = account
+                if bad:
+                    note = (
+                        fails or f"{resource_type.split('::')[-1]} {resource} allows ingress from 0.0.0.0/0 to port 22."
+                    )
+                    verdict = "NON_COMPLIANT"
+                elif roll > 0.95:
+                    note, verdict = "", "NOT_APPLICABLE"
+                else:
+                    note, verdict = passes, "COMPLIANT"
+                text = note.format(account=account if pattern == "{account}" else account[-4:], n=n, topic=topic)
+                deployment.evaluations.append(
+                    Evaluation(resource_type, resource, verdict, text, SAMPLE_TIME - timedelta(hours=3))
+                )
+        yield deployment
+
+
 def sample(accounts: int, seed: int = 13) -> Compliance:
-    """An organisation of ``accounts`` made-up accounts; see the module's docstring."""
+    """An organisation of ``accounts`` made-up accounts; see the module's docstring. The rules only
+    later CIS versions deploy follow the v1.2.0 pack's, drawn from a second generator, so the
+    v1.2.0 organisation is the same with or without them."""
     rng = random.Random(seed)
     ids = [f"{100000000000 + n * 7919:012d}" for n in range(accounts)]
     # Some rules fail often, most rarely, as in a real organisation.
     failing = {rule: (0.25 if rng.random() < 0.3 else 0.01) for rule in pack_rules()}
-    deployments = []
+    deployments: list[Deployment] = []
     for number, account in enumerate(ids):
         for rule in pack_rules().values():
-            resource_type, pattern, fails, passes = _kind(rule)
-            regional = resource_type.startswith("AWS::EC2::")
-            topic = rule.name.removeprefix("METRIC_FILTER_ALARM_").replace("_", " ").lower()
-            for region in _NETWORK_REGIONS if regional else _NETWORK_REGIONS[:1]:
-                deployment = Deployment(account, region, rule.name, rule.name)
-                roll = rng.random()
-                if rule.kind == "process check":
-                    if number % 3 == 0:
-                        deployment.evaluations.append(
-                            Evaluation(
-                                resource_type, account, "COMPLIANT", "Reviewed by J. Doe on 2026-11-02.", SAMPLE_TIME
-                            )
-                        )
-                elif roll < 0.01:
-                    continue  # not deployed
-                elif roll < 0.02:
-                    pass  # deployed, never evaluated
-                elif roll < 0.03:
-                    deployment.error = "its last run failed with AccessDenied (not authorized)."
-                else:
-                    bad = roll < 0.03 + failing[rule.name]
-                    for n in range(rng.randint(1, 3) if "{n}" in pattern else 1):
-                        resource = pattern.format(account=account[-4:] if pattern != "{account}" else account, n=n)
-                        if pattern == "{account}":
-                            resource = account
-                        if bad:
-                            note = (
-                                fails
-                                or f"{resource_type.split('::')[-1]} {resource} allows ingress from 0.0.0.0/0 "
-                                "to port 22."
-                            )
-                            verdict = "NON_COMPLIANT"
-                        elif roll > 0.95:
-                            note, verdict = "", "NOT_APPLICABLE"
-                        else:
-                            note, verdict = passes, "COMPLIANT"
-                        text = note.format(
-                            account=account if pattern == "{account}" else account[-4:], n=n, topic=topic
-                        )
-                        deployment.evaluations.append(
-                            Evaluation(resource_type, resource, verdict, text, SAMPLE_TIME - timedelta(hours=3))
-                        )
-                deployments.append(deployment)
+            deployments += _deployments(rng, account, number, rule, failing[rule.name])
+    later_rng = random.Random(seed + 1)
+    later = [rule for name, rule in known_rules().items() if name not in pack_rules()]
+    later_failing = {rule.name: (0.25 if later_rng.random() < 0.3 else 0.01) for rule in later}
+    for number, account in enumerate(ids):
+        for rule in later:
+            deployments += _deployments(later_rng, account, number, rule, later_failing[rule.name])
     return Compliance(
         f"a sample organisation of {accounts} accounts (made-up data)",
         ids,

@@ -27,7 +27,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cispack.report.model import Compliance, Deployment, Evaluation, pack_rule_for, pack_rules
+from cispack.report.model import Compliance, Deployment, Evaluation, pack_rule_for
+from cispack.report.versions import V120, rules_read
 
 #: ``clients(service, region)``: a boto3 client.
 Clients = Callable[[str, str], Any]
@@ -126,8 +127,11 @@ def read_account(
     account_id: str | None = None,
     progress: Progress = _quiet,
     source: str | None = None,
+    benchmarks: Sequence[str] = (V120,),
 ) -> Compliance:
-    """One account and region: the rules of ``conformance_pack``, or the pack's rules by name."""
+    """One account and region: the rules of ``conformance_pack``, or the pack's rules by name; the
+    rules of the CIS versions ``benchmarks`` (:func:`cispack.report.versions.rules_read`)."""
+    ours = rules_read(benchmarks)
     read_at = datetime.now(UTC)
     config = clients("config", region)
     account = account_id or str(clients("sts", region).get_caller_identity()["Account"])
@@ -138,20 +142,20 @@ def read_account(
         label = source or f"conformance pack {conformance_pack} in account {account}, {region}"
         known = []
         for name in names:
-            if pack_rule_for(name) is None:
+            if pack_rule_for(name, ours) is None:
                 notes.append(f"{name} is in {conformance_pack} but is not one of this pack's rules; left out.")
             else:
                 known.append(name)
         statuses = _statuses(config, known)
         for done, name in enumerate(known):
             progress(done, len(known), name)
-            pack_rule = pack_rule_for(name) or name
+            pack_rule = pack_rule_for(name, ours) or name
             deployments.append(
                 Deployment(account, region, name, pack_rule, _details(config, name), status_error(statuses.get(name)))
             )
     else:
         label = source or f"the pack's rules by name in account {account}, {region}"
-        names = list(pack_rules())
+        names = list(ours)
         for done, name in enumerate(names):
             progress(done, len(names), name)
             try:
@@ -189,6 +193,7 @@ def read_aggregator(
     *,
     evidence: str = "all",
     progress: Progress = _quiet,
+    benchmarks: Sequence[str] = (V120,),
 ) -> Compliance:
     """Every account and region of an aggregator. ``evidence="non-compliant"`` reads only the
     non-compliant resources (far fewer calls in a large organisation); compliant rules then count
@@ -211,7 +216,8 @@ def read_aggregator(
             raise SourceError(f"No configuration aggregator named {aggregator} in {region}.") from error
         raise
     accounts = sorted({str(item["AccountId"]) for item in items})
-    ours = [item for item in items if pack_rule_for(str(item["ConfigRuleName"]))]
+    known = rules_read(benchmarks)
+    ours = [item for item in items if pack_rule_for(str(item["ConfigRuleName"]), known)]
     details = config.get_paginator("get_aggregate_compliance_details_by_config_rule")
     deployments = []
     for done, item in enumerate(ours):
@@ -235,7 +241,9 @@ def read_aggregator(
             for result in page["AggregateEvaluationResults"]
         ]
         summary = kind if kind in ("COMPLIANT", "NON_COMPLIANT") else None
-        deployments.append(Deployment(account, where, rule, pack_rule_for(rule) or rule, evaluations, summary=summary))
+        deployments.append(
+            Deployment(account, where, rule, pack_rule_for(rule, known) or rule, evaluations, summary=summary)
+        )
     progress(1, 1, "done")
     notes = [
         "An aggregator reports no evaluation status: a rule that failed is seen only when it has no results or, "
