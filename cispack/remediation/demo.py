@@ -57,7 +57,7 @@ def remediate(
     for outcome in outcomes:
         remediation = BY_RULE.get(outcome.rule.name)
         failing = [e for e in outcome.evaluations if e["ComplianceType"] == NON_COMPLIANT]
-        if remediation is None or not remediation.runbook.is_own or outcome.error or not failing:
+        if remediation is None or outcome.error or not failing:
             after.append(outcome)
             continue
         say(f"\nCIS {outcome.controls}  {outcome.rule.name}  runbook {remediation.runbook.document}")

@@ -30,7 +30,7 @@ ACTION_OF: Mapping[tuple[str, str], str] = {
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
 }
-_PREFIX = {"config-service": "config", "cloudwatch-logs": "logs"}
+_PREFIX = {"config-service": "config", "cloudwatch-logs": "logs", "eventbridge": "events"}
 #: Calls that need no permission.
 FREE = frozenset({"sts:GetCallerIdentity"})
 
