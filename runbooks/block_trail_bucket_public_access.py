@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
     Changes,
     ClientError,
     RemediationError,
@@ -32,6 +33,11 @@ ACTIONS = (
 )
 BUCKETS = ("arn:${AWS::Partition}:s3:::*",)
 SCOPE = {"s3:ListBucket": BUCKETS, "s3:GetBucketPublicAccessBlock": BUCKETS, "s3:PutBucketPublicAccessBlock": BUCKETS}
+CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
+    "s3:GetBucketPublicAccessBlock": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketPublicAccessBlock": THIS_ACCOUNTS_BUCKETS,
+}
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 

@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
     Changes,
     ClientError,
     RemediationError,
@@ -69,6 +70,13 @@ SCOPE = {
     "s3:PutBucketPublicAccessBlock": NEW_BUCKETS,
     "s3:PutBucketPolicy": NEW_BUCKETS,
     "s3:PutBucketLogging": NEW_BUCKETS,
+}
+CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketOwnershipControls": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketPublicAccessBlock": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketPolicy": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketLogging": THIS_ACCOUNTS_BUCKETS,
 }
 ALL_MANAGEMENT = {"ReadWriteType": "All", "IncludeManagementEvents": True}
 BLOCK_ALL = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
     Changes,
     ClientError,
     RemediationError,
@@ -53,6 +54,7 @@ SCOPE = {
     "s3:ListBucket": ("arn:${AWS::Partition}:s3:::*",),
 }
 CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
     "iam:CreateServiceLinkedRole": {"StringEquals": {"iam:AWSServiceName": "config.amazonaws.com"}},
     "iam:PassRole": {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
 }

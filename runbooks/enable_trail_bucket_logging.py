@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
     Changes,
     ClientError,
     RemediationError,
@@ -34,6 +35,11 @@ ACTIONS = (
 )
 BUCKETS = ("arn:${AWS::Partition}:s3:::*",)
 SCOPE = {"s3:ListBucket": BUCKETS, "s3:GetBucketLogging": BUCKETS, "s3:PutBucketLogging": BUCKETS}
+CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
+    "s3:GetBucketLogging": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketLogging": THIS_ACCOUNTS_BUCKETS,
+}
 
 
 def enable_bucket_logging(bucket: str, target: str, prefix: str) -> Changes:

@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 __all__ = [
     "BASE_ACTIONS",
     "BASE_SCOPE",
+    "THIS_ACCOUNTS_BUCKETS",
     "Changes",
     "ClientError",
     "RemediationError",
@@ -71,6 +72,8 @@ BASE_ACTIONS = ("events:PutEvents",)
 BASE_SCOPE = {
     "events:PutEvents": ("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default",),
 }
+#: IAM's owner check on a bucket (S3 bucket ARNs name no account): only this account's buckets.
+THIS_ACCOUNTS_BUCKETS = {"StringEquals": {"aws:ResourceAccount": "${AWS::AccountId}"}}
 EVENT_SOURCE = "cis-config-pack.remediation"
 EVENT_DETAIL_TYPE = "CIS remediation record"
 #: Log groups the pack's runbooks create or deliver to start with one of these (their roles may

@@ -314,3 +314,21 @@ def test_the_evaluator_decides_as_iam(case, statements, request_, expected):
 def test_the_evaluator_refuses_an_operator_it_does_not_know():
     with pytest.raises(ValueError, match="NumericLessThan"):
         condition_holds("NumericLessThan", "k", "1", {"k": "0"})
+
+
+def test_no_role_acts_on_a_bucket_of_another_account(roles):
+    """S3 bucket ARNs name no account: aws:ResourceAccount is IAM's owner check on each bucket call."""
+    for runbook in catalog.own_runbooks():
+        for action in runbook.actions:
+            if not action.startswith("s3:") or action in ("s3:ListAllMyBuckets", "s3:CreateBucket"):
+                continue
+            bucket = "arn:aws:s3:::cis-cloudtrail-logs-x"
+            theirs = decide(roles[runbook.document], Request(action, bucket, {"aws:ResourceAccount": "999999999999"}))
+            ours = decide(roles[runbook.document], Request(action, bucket, {"aws:ResourceAccount": ACCOUNT}))
+            assert (theirs, ours) == (IMPLICIT_DENY, ALLOW), f"{runbook.document} {action}"
+
+
+def test_no_role_carries_a_checkov_skip():
+    """checkov passes the roles as they are (./pack test runs it): a skip could only hide something."""
+    for runbook in catalog.own_runbooks():
+        assert "Metadata" not in runbooks.runbook_role(runbook), runbook.document

@@ -130,20 +130,38 @@ def _without(source: str, drop: Sequence[ast.stmt]) -> str:
     return "".join(lines)
 
 
+#: Module-level names that only ``./pack generate`` reads (the role's scope, in ``Fn::Sub`` text):
+#: left out of the scripts, where ``${...}`` would mean nothing.
+ROLE_ONLY = frozenset({"SCOPE", "CONDITIONS", "BASE_SCOPE"})
+
+
+def _role_only(source: str, tree: ast.Module) -> list[ast.stmt]:
+    found: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            if names & ROLE_ONLY or "${" in (ast.get_source_segment(source, node) or ""):
+                found.append(node)
+    return found
+
+
 def script(runbook: Runbook) -> str:
-    """The step's script: the shared module, then the runbook's (its imports of it dropped)."""
-    assert runbook.module, runbook.document
+    """The step's script: the shared module, then the runbook's (its imports of it dropped, and
+    the role's scope, which only the templates use)."""
     base = (RUNBOOKS_DIR / "runbook_base.py").read_text(encoding="utf-8")
+    base = _without(base, _role_only(base, ast.parse(base)))
     source = (RUNBOOKS_DIR / f"{runbook.module}.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     drop = [
         node for node in tree.body if isinstance(node, ast.ImportFrom) and node.module in ("runbook_base", "__future__")
     ]
-    body = _without(source, drop)
+    body = _without(source, [*drop, *_role_only(source, tree)])
     if runbook.module == "create_metric_filter_alarm":
         marker = "PATTERNS: dict[str, dict[str, str]] = {}"
         assert body.count(marker) == 1, "the PATTERNS marker of create_metric_filter_alarm.py moved"
         body = body.replace(marker, f"PATTERNS: dict[str, dict[str, str]] = {json.dumps(metric_patterns(), indent=1)}")
+    assert "${" not in base + body, f"{runbook.module}: ${{...}} left in the script"
     return base.rstrip() + "\n\n\n# --- " + f"runbooks/{runbook.module}.py" + "\n" + body
 
 
@@ -242,38 +260,11 @@ def role_logical_id(runbook: Runbook) -> str:
     return runbook.document.replace("-", "") + "Role"
 
 
-#: Why a role's grants on ``*`` are what they are, per checkov check a statement with ``*`` trips:
-#: the actions on ``*`` are only those IAM cannot scope to a resource (tests/test_remediation_roles.py).
-UNSCOPABLE = (
-    "Actions on * are only those IAM gives no resource type to (account settings such as the password policy, "
-    "Config recorders and delivery channels, listings); every other action is scoped to its resources "
-    "(tests/test_remediation_roles.py)."
-)
-
-
-def _skips(runbook: Runbook) -> list[dict[str, str]]:
-    everywhere = [a for a in runbook.actions if runbook.scope[a] == ("*",)]
-    skips = []
-    writes = [a for a in everywhere if not a.split(":")[1].startswith(("Get", "List", "Describe"))]
-    if writes and runbook.module in ("set_password_policy", "enable_config_all_regions"):
-        skips.append({"id": "CKV_AWS_111", "comment": UNSCOPABLE})
-    if "iam:UpdateAccessKey" in runbook.actions:
-        skips.append(
-            {
-                "id": "CKV_AWS_107",
-                "comment": "iam:UpdateAccessKey only sets a key's status: this runbook uses it to deactivate keys. "
-                "No action of the role reads or creates a secret.",
-            }
-        )
-    return skips
-
-
 def runbook_role(runbook: Runbook) -> dict[str, Any]:
     """The role of one runbook in this region (IAM names are account-wide: one per region)."""
+    # No checkov skip: every write is scoped to its resources, so no check needs one
+    # (tests/test_remediation_roles.py holds the scopes; a skip here would have to be true).
     resource: dict[str, Any] = {"Type": "AWS::IAM::Role"}
-    skips = _skips(runbook)
-    if skips:
-        resource["Metadata"] = {"checkov": {"skip": skips}}
     resource["Properties"] = {
         "RoleName": {"Fn::Sub": role_name(runbook)},
         "Description": f"Assumed by the CIS config pack's runbook {runbook.document} only; holds only its calls.",
