@@ -15,12 +15,8 @@ from runbook_base import (
     THIS_ACCOUNTS_BUCKETS,
     Changes,
     ClientError,
-    RemediationError,
-    account_and_partition,
-    client,
     error_code,
-    owned_bucket,
-    trail_buckets,
+    trail_bucket_of_this_account,
 )
 
 ACTIONS = (
@@ -43,11 +39,7 @@ SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Restric
 
 def block_public_access(bucket: str) -> Changes:
     changes = Changes("CisPack-BlockTrailBucketPublicAccess")
-    account, _ = account_and_partition()
-    if bucket not in trail_buckets(client("cloudtrail")):
-        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
-    s3 = client("s3")
-    owned_bucket(s3, bucket, account, "BucketName")
+    s3, account = trail_bucket_of_this_account(bucket)
     try:
         current = dict(
             s3.get_public_access_block(Bucket=bucket, ExpectedBucketOwner=account)["PublicAccessBlockConfiguration"]

@@ -17,12 +17,10 @@ from runbook_base import (
     Changes,
     ClientError,
     RemediationError,
-    account_and_partition,
-    client,
     error_code,
     owned_bucket,
     required,
-    trail_buckets,
+    trail_bucket_of_this_account,
 )
 
 ACTIONS = (
@@ -44,13 +42,9 @@ CONDITIONS = {
 
 def enable_bucket_logging(bucket: str, target: str, prefix: str) -> Changes:
     changes = Changes("CisPack-EnableTrailBucketLogging")
-    account, _ = account_and_partition()
-    if bucket not in trail_buckets(client("cloudtrail")):
-        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
     if target == bucket:
         raise RemediationError(f"Bucket {bucket} cannot log its own accesses: give another AccessLogsBucket.")
-    s3 = client("s3")
-    owned_bucket(s3, bucket, account, "BucketName")
+    s3, account = trail_bucket_of_this_account(bucket)
     current = s3.get_bucket_logging(Bucket=bucket, ExpectedBucketOwner=account).get("LoggingEnabled")
     if current:
         changes.keep(f"bucket {bucket} logs its accesses to bucket {current.get('TargetBucket')}")

@@ -60,6 +60,7 @@ __all__ = [
     "pack_log_group",
     "required",
     "retention_days",
+    "trail_bucket_of_this_account",
     "trail_buckets",
     "unguessable_bucket",
     "user_by_id",
@@ -282,6 +283,17 @@ def own_trail(trail_id: str, account: str) -> Mapping[str, Any]:
         raise RemediationError(f"Trail {trail['Name']} belongs to another account: its owner must change it.")
     trail.setdefault("HomeRegion", cloudtrail.meta.region_name)
     return trail
+
+
+def trail_bucket_of_this_account(bucket: str) -> tuple[Any, str]:
+    """(an S3 client, the account) after checking that a trail of this account delivers to
+    ``bucket`` (the CIS 2.3 and 2.6 rules judge no other) and that this account owns it."""
+    account, _ = account_and_partition()
+    if bucket not in trail_buckets(client("cloudtrail")):
+        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
+    s3 = client("s3")
+    owned_bucket(s3, bucket, account, "BucketName")
+    return s3, account
 
 
 def logs_all_management_events(cloudtrail: Any, trail_arn: str) -> bool:

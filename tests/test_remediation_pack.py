@@ -17,6 +17,7 @@ from cispack.catalog.contract import CONTRACT
 from cispack.catalog.rules import import_rule_module, load_rules
 from cispack.generate import runbooks
 from cispack.generate.conformance import PACK_PATH, logical_id
+from cispack.remediation.iam_policy import load_template
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +26,7 @@ def pack() -> dict[str, Any]:
 
 
 def _cfn(path: Path) -> dict[str, Any]:
-    class Loader(yaml.CSafeLoader):
-        pass
-
-    def tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
-
-    Loader.add_multi_constructor("!", tag)
-    return dict(yaml.load(path.read_text(), Loader=Loader))  # a CSafeLoader subclass
+    return load_template(path)
 
 
 def remediations_of(pack: dict[str, Any]) -> dict[str, dict[str, Any]]:

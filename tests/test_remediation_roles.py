@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any
 
 import pytest
-import yaml
 
 from cispack import TEMPLATES_DIR
 from cispack.catalog import remediations as catalog
@@ -23,6 +22,7 @@ from cispack.remediation.iam_policy import (
     condition_holds,
     decide,
     granted_actions,
+    load_template,
     names_action,
     resolve,
 )
@@ -41,20 +41,7 @@ NAMES = {
 
 
 def _cfn(name: str) -> dict[str, Any]:
-    class Loader(yaml.CSafeLoader):
-        pass
-
-    def tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
-
-    Loader.add_multi_constructor("!", tag)
-    return dict(yaml.load((TEMPLATES_DIR / name).read_text(), Loader=Loader))  # a CSafeLoader subclass
+    return load_template(TEMPLATES_DIR / name)
 
 
 @cache
