@@ -1,6 +1,7 @@
 """CIS 2.3: S3 Block Public Access, all four settings, on a CloudTrail log bucket.
 
-Only a bucket that a trail of this account delivers to (the rule judges no other), and only its
+Only a bucket that a trail of this account delivers to (the rule judges no other) and that this
+account owns (listed by it, and every call made with ``ExpectedBucketOwner``), and only its
 bucket-level Block Public Access: the bucket's ACL and policy stay as they are (Block Public
 Access makes S3 ignore and refuse their public parts; nothing is deleted). Settings already on
 stay on.
@@ -10,24 +11,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from runbook_base import Changes, ClientError, RemediationError, client, error_code, trail_buckets
+from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
+    Changes,
+    ClientError,
+    error_code,
+    trail_bucket_of_this_account,
+)
 
 ACTIONS = (
     "cloudtrail:DescribeTrails",
     "cloudtrail:ListTrails",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucket",
     "s3:GetBucketPublicAccessBlock",
     "s3:PutBucketPublicAccessBlock",
 )
+BUCKETS = ("arn:${AWS::Partition}:s3:::*",)
+SCOPE = {"s3:ListBucket": BUCKETS, "s3:GetBucketPublicAccessBlock": BUCKETS, "s3:PutBucketPublicAccessBlock": BUCKETS}
+CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
+    "s3:GetBucketPublicAccessBlock": THIS_ACCOUNTS_BUCKETS,
+    "s3:PutBucketPublicAccessBlock": THIS_ACCOUNTS_BUCKETS,
+}
 SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
 def block_public_access(bucket: str) -> Changes:
     changes = Changes("CisPack-BlockTrailBucketPublicAccess")
-    if bucket not in trail_buckets(client("cloudtrail")):
-        raise RemediationError(f"Bucket {bucket} is not the log bucket of a trail of this account: left unchanged.")
-    s3 = client("s3")
+    s3, account = trail_bucket_of_this_account(bucket)
     try:
-        current = dict(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"])
+        current = dict(
+            s3.get_public_access_block(Bucket=bucket, ExpectedBucketOwner=account)["PublicAccessBlockConfiguration"]
+        )
     except ClientError as err:
         if error_code(err) != "NoSuchPublicAccessBlockConfiguration":
             raise
@@ -37,7 +53,7 @@ def block_public_access(bucket: str) -> Changes:
         changes.keep(f"bucket {bucket} blocks public access")
         return changes
     after = dict.fromkeys(SETTINGS, True)
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=after)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=after, ExpectedBucketOwner=account)
     turned_on = [name for name in SETTINGS if not before[name]]
     changes.change(
         f"turned on {', '.join(turned_on)} for bucket {bucket}", f"s3 bucket {bucket}", before=before, after=after
@@ -46,4 +62,5 @@ def block_public_access(bucket: str) -> Changes:
 
 
 def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    return block_public_access(str(events["BucketName"])).result()
+    bucket = str(events["BucketName"])
+    return block_public_access(bucket).result(f"s3 bucket {bucket}")

@@ -38,6 +38,12 @@ ACTIONS = (
     "sns:GetTopicAttributes",
     "sns:ListSubscriptionsByTopic",
 )
+SCOPE = {
+    "cloudtrail:GetTrailStatus": ("arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*",),
+    "cloudtrail:GetEventSelectors": ("arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*",),
+    "logs:PutMetricFilter": ("arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:*",),
+    "cloudwatch:PutMetricAlarm": ("arn:${AWS::Partition}:cloudwatch:*:${AWS::AccountId}:alarm:CIS-*",),
+}
 NAMESPACE = "CISBenchmark"
 
 # Control -> {"name": ..., "pattern": ...}; ./pack generate writes the embedded copy.
@@ -171,4 +177,5 @@ def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
     topic = str(events.get("AlarmTopic") or "").strip()
     if not topic:
         raise RemediationError("The runbook parameter AlarmTopic (pack parameter AlarmTopic) is empty.")
-    return create_metric_filter_alarm(str(events.get("AccountId") or ""), str(events["Control"]), topic).result()
+    control = str(events["Control"])
+    return create_metric_filter_alarm(str(events.get("AccountId") or ""), control, topic).result(f"CIS {control}")

@@ -3,8 +3,9 @@
 The role's name is a parameter (the pack's ``SupportRoleName``). A role of that name that the pack
 created (tag ``cis-config-pack: 1.20``) gets the policy attached if it lacks it; any other role of
 that name is left alone and the run stops, naming it: the pack never changes a role it did not
-create. Who may assume the role is then the account's decision (IAM policies allowing
-``sts:AssumeRole`` on it), as the benchmark leaves it.
+create. The role is created with ``AWSSupportAccess`` as its permissions boundary too, so it can
+never hold more than that policy grants. Who may assume the role is then the account's decision
+(IAM policies allowing ``sts:AssumeRole`` on it), as the benchmark leaves it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ ACTIONS = (
     "iam:ListAttachedRolePolicies",
     "iam:AttachRolePolicy",
 )
+SUPPORT_ROLE = ("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${SupportRoleName}",)
+SUPPORT_ACCESS = "arn:${AWS::Partition}:iam::aws:policy/AWSSupportAccess"
+SCOPE = {action: SUPPORT_ROLE for action in ACTIONS}
+#: IAM's condition per action: the role is created only with the boundary, and gets only AWSSupportAccess.
+CONDITIONS = {
+    "iam:CreateRole": {"StringEquals": {"iam:PermissionsBoundary": SUPPORT_ACCESS}},
+    "iam:AttachRolePolicy": {"ArnEquals": {"iam:PolicyARN": SUPPORT_ACCESS}},
+}
 TAG = {"Key": "cis-config-pack", "Value": "1.20"}
 
 
@@ -55,6 +64,7 @@ def create_support_role(account_id: str, role_name: str) -> Changes:
             AssumeRolePolicyDocument=json.dumps(trust),
             Description="CIS 1.20: manages incidents with AWS Support (created by the CIS config pack).",
             Tags=[TAG],
+            PermissionsBoundary=policy_arn,
         )
         changes.change(f"created role {role_name}, trusted by account {account}", f"iam role {role_name}", after=trust)
     attached = {
@@ -79,4 +89,4 @@ def create_support_role(account_id: str, role_name: str) -> Changes:
 
 def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
     role_name = required(events, "SupportRoleName", "SupportRoleName")
-    return create_support_role(str(events.get("AccountId") or ""), role_name).result()
+    return create_support_role(str(events.get("AccountId") or ""), role_name).result(f"iam role {role_name}")

@@ -1,22 +1,33 @@
 """CIS 2.5: a configuration recorder of every resource type, recording, in each region.
 
 Region by region (the regions enabled for the account, in its partition, minus
-``ExcludedRegions``): no recorder -> one is created (``default``, every supported resource type)
-and started; a recorder of some types only -> it records every type (its role and name kept); a
-stopped recorder -> it is started. A region without a delivery channel gets one to
-``DeliveryBucket``, or, when that is empty, to the bucket of this account's delivery channel in
-another region. A new recorder uses the role of this account's existing recorder, or AWS
-Config's service-linked role (created when absent). One recorder records global (IAM) resource
-types: the one in the region the runbook runs in, unless another already does. A region whose
-last delivery failed needs a person (its bucket or role is wrong): the run reports it and fails
-after fixing the rest. Nothing is deleted, no recording is narrowed.
+``ExcludedRegions``, which the pack fills with the rule's ``excludedRegions``): no recorder -> one
+is created (``default``, every supported resource type) and started; a recorder of some types
+only -> it records every type (its role and name kept); a stopped recorder -> it is started. A
+region without a delivery channel gets one to ``DeliveryBucket`` (only a bucket this account
+owns: listed by it and answering to ``ExpectedBucketOwner``), or, when that is empty, to the
+bucket of this account's delivery channel in another region (where this account already
+delivers). A new recorder uses the role of this account's existing recorder, or AWS Config's
+service-linked role (created when absent). One recorder records global (IAM) resource types: the
+one in the region the runbook runs in, unless another already does. A region whose last delivery
+failed needs a person (its bucket or role is wrong): the run reports it and fails after fixing
+the rest. Nothing is deleted, no recording is narrowed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from runbook_base import Changes, ClientError, RemediationError, account_and_partition, client, error_code
+from runbook_base import (
+    THIS_ACCOUNTS_BUCKETS,
+    Changes,
+    ClientError,
+    RemediationError,
+    account_and_partition,
+    client,
+    error_code,
+    owned_bucket,
+)
 
 ACTIONS = (
     "ec2:DescribeRegions",
@@ -29,7 +40,24 @@ ACTIONS = (
     "iam:GetRole",
     "iam:CreateServiceLinkedRole",
     "iam:PassRole",
+    "s3:ListAllMyBuckets",
+    "s3:ListBucket",
 )
+CONFIG_ROLE = (
+    "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+)
+SCOPE = {
+    "iam:GetRole": (CONFIG_ROLE,),
+    "iam:CreateServiceLinkedRole": (CONFIG_ROLE,),
+    # A recorder keeps its own role (any of this account's): re-writing the recorder passes it.
+    "iam:PassRole": ("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*",),
+    "s3:ListBucket": ("arn:${AWS::Partition}:s3:::*",),
+}
+CONDITIONS = {
+    "s3:ListBucket": THIS_ACCOUNTS_BUCKETS,
+    "iam:CreateServiceLinkedRole": {"StringEquals": {"iam:AWSServiceName": "config.amazonaws.com"}},
+    "iam:PassRole": {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}},
+}
 PARTITION_PREFIXES = {"aws": ("cn-", "us-gov-", "us-iso"), "aws-cn": (), "aws-us-gov": ()}
 
 
@@ -72,6 +100,8 @@ def enable_config(account_id: str, delivery_bucket: str, excluded: set[str]) -> 
     if account_id and account_id != account:
         raise RemediationError(f"This runbook runs in account {account}, not in account {account_id} it was given.")
     home = str(client("ec2").meta.region_name)
+    if delivery_bucket:
+        owned_bucket(client("s3"), delivery_bucket, account, "DeliveryBucket")
     regions = _regions(partition, excluded)
     state = {region: _own_recorders(client("config", region)) for region in regions}
     channels = {
@@ -137,6 +167,8 @@ def enable_config(account_id: str, delivery_bucket: str, excluded: set[str]) -> 
             changes.change(f"created a delivery channel to bucket {bucket} in {region}", f"config {region}")
         config.start_configuration_recorder(ConfigurationRecorderName=recorder["name"])
         changes.change(f"started recorder {recorder['name']} in {region}", f"config {region}", before=False, after=True)
+    if excluded:
+        changes.keep(f"regions {', '.join(sorted(excluded))} are excluded (the rule's excludedRegions)")
     if not records_global and home in state:
         config = client("config", home)
         recorder = _own_recorders(config)[0]
@@ -153,4 +185,5 @@ def enable_config(account_id: str, delivery_bucket: str, excluded: set[str]) -> 
 
 def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
     excluded = {r.strip() for r in str(events.get("ExcludedRegions") or "").split(",") if r.strip()}
-    return enable_config(str(events.get("AccountId") or ""), str(events.get("DeliveryBucket") or ""), excluded).result()
+    account = str(events.get("AccountId") or "")
+    return enable_config(account, str(events.get("DeliveryBucket") or ""), excluded).result(account or "account")

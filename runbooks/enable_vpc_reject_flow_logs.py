@@ -1,8 +1,11 @@
 """CIS 2.9: flow logs of rejected traffic for a VPC, to a CloudWatch Logs log group.
 
-A VPC that already has an active flow log of rejected traffic is left as it is. Otherwise the log
-group ``LogGroupName`` (default ``cis-vpc-flow-logs``) is created when absent (no expiry), with the
-role ``cis-config-pack-vpc-flow-logs`` that lets VPC Flow Logs write to it (created when absent).
+A VPC that already has an active flow log of rejected traffic, or of all traffic (which holds
+the rejected), is left as it is. Otherwise the log group ``LogGroupName`` (default
+``cis-vpc-flow-logs``; it must start with that, the groups the pack's roles may write) is created
+when absent, kept ``LogRetentionDays`` days, with the role ``cis-config-pack-vpc-flow-logs`` that
+lets VPC Flow Logs, for this account's flow logs only, write to it (created when absent, under the
+pack's log-delivery permissions boundary).
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ from runbook_base import (
     Changes,
     RemediationError,
     account_and_partition,
+    boundary_arn,
     client,
     ensure_log_group,
     ensure_service_role,
+    pack_log_group,
+    retention_days,
 )
 
 ACTIONS = (
@@ -24,15 +30,36 @@ ACTIONS = (
     "ec2:CreateFlowLogs",
     "logs:DescribeLogGroups",
     "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
     "iam:GetRole",
     "iam:CreateRole",
     "iam:PutRolePolicy",
     "iam:PassRole",
 )
 ROLE_NAME = "cis-config-pack-vpc-flow-logs"
+ROLE = ("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + ROLE_NAME,)
+LOG_GROUPS = ("arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:cis-vpc-flow-logs*",)
+BOUNDED = {"StringEquals": {"iam:PermissionsBoundary": "${LogDeliveryBoundary}"}}
+SCOPE = {
+    "ec2:CreateFlowLogs": (
+        "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc/*",
+        "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:vpc-flow-log/*",
+    ),
+    "logs:CreateLogGroup": LOG_GROUPS,
+    "logs:PutRetentionPolicy": LOG_GROUPS,
+    "iam:GetRole": ROLE,
+    "iam:CreateRole": ROLE,
+    "iam:PutRolePolicy": ROLE,
+    "iam:PassRole": ROLE,
+}
+CONDITIONS = {
+    "iam:CreateRole": BOUNDED,
+    "iam:PutRolePolicy": BOUNDED,
+    "iam:PassRole": {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}},
+}
 
 
-def enable_reject_flow_logs(vpc_id: str, log_group: str) -> Changes:
+def enable_reject_flow_logs(vpc_id: str, log_group: str, retention: int) -> Changes:
     changes = Changes("CisPack-EnableVpcRejectFlowLogs")
     ec2 = client("ec2")
     if not ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]:
@@ -46,15 +73,19 @@ def enable_reject_flow_logs(vpc_id: str, log_group: str) -> Changes:
         )
         for log in page.get("FlowLogs", [])
     ]
-    rejecting = [
-        f for f in flow_logs if f.get("TrafficType") == "REJECT" and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
+    covering = [
+        f
+        for f in flow_logs
+        if f.get("TrafficType") in ("REJECT", "ALL") and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"
     ]
-    if rejecting:
-        changes.keep(f"VPC {vpc_id} has flow log {rejecting[0].get('FlowLogId')} of rejected traffic")
+    if covering:
+        found = covering[0]
+        changes.keep(f"VPC {vpc_id} has flow log {found.get('FlowLogId')} of {found.get('TrafficType')} traffic")
         return changes
+    log_group = pack_log_group(log_group, "LogGroupName")
     account, partition = account_and_partition()
     region = str(ec2.meta.region_name)
-    ensure_log_group(changes, client("logs", region), log_group)
+    ensure_log_group(changes, client("logs", region), log_group, retention)
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -70,7 +101,15 @@ def enable_reject_flow_logs(vpc_id: str, log_group: str) -> Changes:
             }
         ],
     }
-    role_arn = ensure_service_role(changes, ROLE_NAME, "vpc-flow-logs.amazonaws.com", "write-flow-log-group", policy)
+    role_arn = ensure_service_role(
+        changes,
+        ROLE_NAME,
+        "vpc-flow-logs.amazonaws.com",
+        f"arn:{partition}:ec2:*:{account}:vpc-flow-log/*",
+        boundary_arn(),
+        "write-flow-log-group",
+        policy,
+    )
     created = ec2.create_flow_logs(
         ResourceIds=[vpc_id],
         ResourceType="VPC",
@@ -91,6 +130,7 @@ def enable_reject_flow_logs(vpc_id: str, log_group: str) -> Changes:
 
 
 def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    return enable_reject_flow_logs(
-        str(events["VpcId"]), str(events.get("LogGroupName") or "cis-vpc-flow-logs")
-    ).result()
+    vpc_id = str(events["VpcId"])
+    retention = retention_days(str(events.get("LogRetentionDays") or "365"))
+    log_group = str(events.get("LogGroupName") or "cis-vpc-flow-logs")
+    return enable_reject_flow_logs(vpc_id, log_group, retention).result(vpc_id)

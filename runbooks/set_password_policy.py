@@ -14,6 +14,8 @@ from typing import Any
 from runbook_base import Changes, ClientError, check_account, client, error_code
 
 ACTIONS = ("iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy")
+#: The password policy is no resource IAM can name.
+SCOPE: dict[str, tuple[str, ...]] = {}
 
 REQUIRED = ("RequireUppercaseCharacters", "RequireLowercaseCharacters", "RequireSymbols", "RequireNumbers")
 MINIMUM_LENGTH = 14
@@ -64,4 +66,4 @@ def set_password_policy(account_id: str) -> Changes:
 
 
 def handler(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    return set_password_policy(str(events.get("AccountId") or "")).result()
+    return set_password_policy(str(events.get("AccountId") or "")).result("account password policy")

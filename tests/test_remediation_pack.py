@@ -17,6 +17,7 @@ from cispack.catalog.contract import CONTRACT
 from cispack.catalog.rules import import_rule_module, load_rules
 from cispack.generate import runbooks
 from cispack.generate.conformance import PACK_PATH, logical_id
+from cispack.remediation.iam_policy import load_template
 
 
 @pytest.fixture(scope="module")
@@ -25,20 +26,7 @@ def pack() -> dict[str, Any]:
 
 
 def _cfn(path: Path) -> dict[str, Any]:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {("Ref" if suffix == "Ref" else f"Fn::{suffix}"): value}
-
-    Loader.add_multi_constructor("!", tag)
-    return dict(yaml.load(path.read_text(), Loader=Loader))  # a SafeLoader subclass
+    return load_template(path)
 
 
 def remediations_of(pack: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,6 +41,40 @@ def remediations_of(pack: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 #: The interface's Remediation table (CONTROLS.md), as it states each row: rule -> (controls, mode).
+#: What each row changes, in the table's words (the METRIC_FILTER_ALARM_* row for all fourteen).
+CHANGES = {
+    "IAM_USER_UNUSED_CREDENTIALS_CHECK": "deactivates access keys and removes console passwords unused for 90 days; "
+    "never a password set or key created within the grace period",
+    "ACCESS_KEYS_ROTATED": "deactivates access keys older than 90 days that were not used within the grace period "
+    "(parameter); a key in use is reported for rotation, never deactivated",
+    "IAM_PASSWORD_POLICY": "sets the account password policy to the benchmark's values, keeping stricter ones",
+    "IAM_USER_NO_POLICIES_CHECK": "moves the user's managed and inline policies to a group created for that user and "
+    "adds the user to it, recording them",
+    "IAM_POLICY_IN_USE": "creates a support role (name as a parameter) with `AWSSupportAccess`, trusted by the account",
+    "IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS": "deactivates never-used access keys created at the user's setup (as the "
+    "benchmark defines it) and older than the grace period",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED": "unless an organisation trail or another multi-region trail covers the "
+    "account, creates a multi-region trail (all management events, log validation, KMS) to a bucket this account "
+    "owns that passes 2.3 and 2.6",
+    "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED": "enables log file validation on the trail",
+    "CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC": "turns on S3 Block Public Access for the trail bucket",
+    "CLOUD_TRAIL_CLOUD_WATCH_LOGS_ENABLED": "delivers the trail to a CloudWatch Logs log group (created with its role "
+    "if absent)",
+    "CONFIG_ENABLED_ALL_REGIONS": "creates or starts a recorder of all resource types in each failing region not in "
+    "the rule's `excludedRegions`, delivering to the given bucket (owner checked)",
+    "CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING": "enables server access logging to the target bucket given as a parameter",
+    "CLOUD_TRAIL_ENCRYPTION_ENABLED": "encrypts the trail with the KMS key given as a parameter",
+    "CMK_BACKING_KEY_ROTATION_ENABLED": "enables rotation of the key",
+    "VPC_FLOW_LOGS_ENABLED": "enables REJECT flow logs for a VPC that has no REJECT or ALL flow log, to a log group "
+    "with retention (created with its role if absent)",
+    "METRIC_FILTER_ALARM_*": "creates the CIS metric filter on the trail's log group and an alarm on its metric, "
+    "notifying the SNS topic given as a parameter (the pack's own encrypted topic by default)",
+    "INCOMING_SSH_DISABLED": "removes port 22 from ingress rules open to 0.0.0.0/0 or ::/0, re-adding the rest of a "
+    "wider range",
+    "RESTRICTED_INCOMING_TRAFFIC": "removes port 3389 from ingress rules open to 0.0.0.0/0 or ::/0, re-adding the rest "
+    "of a wider range",
+    "VPC_DEFAULT_SECURITY_GROUP_CLOSED": "removes every rule of the VPC's default security group",
+}
 TABLE = {
     "IAM_USER_UNUSED_CREDENTIALS_CHECK": (("1.3",), "manual"),
     "ACCESS_KEYS_ROTATED": (("1.4",), "manual"),
@@ -81,6 +103,12 @@ def test_the_catalogue_is_the_interfaces_remediation_table():
     metric = {r.rule: (r.controls, r.mode) for r in catalog.REMEDIATIONS if r.rule in catalog.METRIC_RULES}
     assert sorted(c for controls, _ in metric.values() for c in controls) == sorted(f"3.{n}" for n in range(1, 15))
     assert {mode for _, mode in metric.values()} == {"automatic allowed"}
+
+
+def test_each_row_changes_what_the_interface_says_in_its_words():
+    for remediation in catalog.REMEDIATIONS:
+        key = "METRIC_FILTER_ALARM_*" if remediation.rule in catalog.METRIC_RULES else remediation.rule
+        assert remediation.changes == CHANGES[key], remediation.rule
 
 
 def test_every_remediated_rule_is_a_rule_of_the_interface_for_its_controls():
@@ -141,56 +169,23 @@ def test_parameters_map_the_resource_id_and_the_settings(pack):
                 assert parameters[item.name] == {"ResourceValue": {"Value": "RESOURCE_ID"}}, name
             elif item.name in remediation.constants:
                 assert parameters[item.name] == {"StaticValue": {"Values": [remediation.constants[item.name]]}}
-            elif item.setting:
-                static = {"StaticValue": {"Values": [{"Ref": item.setting}]}}
-                optional = {"Fn::If": [f"{item.setting}HasValue", static, {"Ref": "AWS::NoValue"}]}
+            elif item.setting or item.pack_parameter:
+                given = item.setting or item.pack_parameter
+                static = {"StaticValue": {"Values": [{"Ref": given}]}}
+                optional = {"Fn::If": [f"{given}HasValue", static, {"Ref": "AWS::NoValue"}]}
                 assert parameters[item.name] in (static, optional), name
+                assert given in pack["Parameters"], name
             else:
                 assert item.name not in parameters, "left to the document's default"
-        known = {i.name for i in remediation.runbook.inputs} | {"AutomationAssumeRole"}
-        assert set(parameters) <= known
-        assert ("AutomationAssumeRole" in parameters) == (not remediation.runbook.is_own)
+        assert set(parameters) <= {i.name for i in remediation.runbook.inputs}
+        assert "AutomationAssumeRole" not in parameters, "the document's default: its own role"
 
 
-# The AWS-managed runbooks, as the Systems Manager Automation runbook reference documents them
-# (read for this pack; URLs in cispack/catalog/remediations.py): name -> (parameters, the one
-# Config fills with the resource ID, actions besides ssm:StartAutomationExecution/GetAutomationExecution).
-REFERENCE = {
-    "AWSConfigRemediation-EnableCloudTrailLogFileValidation": (
-        {"AutomationAssumeRole", "TrailName"},
-        "TrailName",
-        {"cloudtrail:DescribeTrails", "cloudtrail:UpdateTrail"},
-    ),
-    "AWSConfigRemediation-EnableCloudTrailEncryptionWithKMS": (
-        {"AutomationAssumeRole", "KMSKeyId", "TrailName"},
-        "TrailName",
-        {"cloudtrail:GetTrail", "cloudtrail:UpdateTrail"},
-    ),
-    "AWSConfigRemediation-EnableKeyRotation": (
-        {"AutomationAssumeRole", "KeyId"},
-        "KeyId",
-        {"kms:EnableKeyRotation", "kms:GetKeyRotationStatus"},
-    ),
-    "AWSConfigRemediation-RemoveVPCDefaultSecurityGroupRules": (
-        {"AutomationAssumeRole", "GroupId"},
-        "GroupId",
-        {"ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"},
-    ),
-}
-
-
-def test_aws_managed_runbooks_are_configured_as_the_reference_documents_them(pack):
-    used = {r.runbook.document: r for r in catalog.REMEDIATIONS if not r.runbook.is_own}
-    assert set(used) == set(REFERENCE)
-    for document, (parameters, resource_parameter, actions) in REFERENCE.items():
-        runbook = used[document].runbook
-        assert {"AutomationAssumeRole", *(i.name for i in runbook.inputs)} == parameters, document
-        assert [i.name for i in runbook.inputs if i.resource_id] == [resource_parameter]
-        assert set(runbook.actions) == actions
-        assert runbook.source.startswith(catalog.REFERENCE), document
-        configured = remediations_of(pack)[used[document].rule]["Properties"]["Parameters"]
-        assert configured[resource_parameter] == {"ResourceValue": {"Value": "RESOURCE_ID"}}
-        assert set(configured) == parameters, document
+def test_2_5_remediates_with_the_rules_excluded_regions(pack):
+    parameters = remediations_of(pack)["CONFIG_ENABLED_ALL_REGIONS"]["Properties"]["Parameters"]
+    rule = pack["Resources"][logical_id("CONFIG_ENABLED_ALL_REGIONS")]["Properties"]["InputParameters"]
+    given = rule["excludedRegions"]["Fn::If"][1]["Ref"]
+    assert parameters["ExcludedRegions"]["Fn::If"][1] == {"StaticValue": {"Values": [{"Ref": given}]}}
 
 
 # --- the documents and the role --------------------------------------------------------------------------
@@ -219,33 +214,6 @@ def test_the_metric_runbook_carries_each_rules_cis_v120_pattern():
         assert patterns[control]["pattern"] == getattr(import_rule_module(rule), rule).ACCEPTED_PATTERNS[0]
 
 
-def _role_actions(document: dict[str, Any]) -> list[str]:
-    role = document["Resources"]["RemediationRole"]["Properties"]
-    (policy,) = role["Policies"]
-    actions = []
-    for statement in policy["PolicyDocument"]["Statement"]:
-        assert statement["Effect"] == "Allow"
-        actions += statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-    return actions
-
-
-@pytest.mark.parametrize("name", ["member.yaml", "remediation.yaml"])
-def test_the_role_grants_exactly_what_the_runbooks_declare(name):
-    document = _cfn(TEMPLATES_DIR / name)
-    actions = _role_actions(document)
-    assert sorted(actions) == catalog.all_actions(), "every action once, and none but the runbooks'"
-    declared = {a for r in catalog.REMEDIATIONS for a in r.runbook.actions}
-    assert set(actions) == declared
-    role = document["Resources"]["RemediationRole"]["Properties"]
-    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "ssm.amazonaws.com"}
-    statements = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
-    assert statements["ActionsTheRunbooksDeclare"]["Resource"] == "*"
-    for sid in ("RolesTheRunbooksCreate", "SupportAccessOnTheSupportRole", "PassOnlyThePacksServiceRoles"):
-        assert statements[sid]["Resource"] != "*", sid
-    assert "iam:PassRole" not in statements["ActionsTheRunbooksDeclare"]["Action"]
-
-
 @pytest.mark.parametrize("name", ["member.yaml", "remediation.yaml"])
 def test_templates_deploy_every_document_with_its_role_as_default(name):
     document = _cfn(TEMPLATES_DIR / name)
@@ -255,10 +223,11 @@ def test_templates_deploy_every_document_with_its_role_as_default(name):
         if r["Type"] == "AWS::SSM::Document"
     }
     assert set(docs) == {runbook.document for runbook in catalog.own_runbooks()}
-    for properties in docs.values():
+    for runbook in catalog.own_runbooks():
+        properties = docs[runbook.document]
         assert properties["DocumentType"] == "Automation" and properties["UpdateMethod"] == "NewVersion"
         role = properties["Content"]["parameters"]["AutomationAssumeRole"]["default"]
-        assert role == {"Fn::GetAtt": ["RemediationRole", "Arn"]}
+        assert role == {"Fn::GetAtt": [runbooks.role_logical_id(runbook), "Arn"]}, "every document its own role"
         for parameter in properties["Content"]["parameters"].values():
             default = parameter["default"]
             assert isinstance(default, str) or set(default) in ({"Ref"}, {"Fn::GetAtt"})
@@ -268,11 +237,9 @@ def test_the_member_template_passes_the_settings_and_waits_for_the_documents():
     member = _cfn(TEMPLATES_DIR / "member.yaml")
     (pack,) = [r for r in member["Resources"].values() if r["Type"] == "AWS::Config::ConformancePack"]
     passed = {p["ParameterName"]: p["ParameterValue"] for p in pack["Properties"]["ConformancePackInputParameters"]}
-    assert passed["RemediationRoleArn"] == {"Fn::GetAtt": ["RemediationRole", "Arn"]}
     for setting in catalog.SETTINGS:
-        if setting is not catalog.ROLE:
-            assert passed[setting.name] == {"Ref": setting.name}
-            assert member["Parameters"][setting.name]["Default"] == setting.default
+        assert passed[setting.name] == {"Ref": setting.name}
+        assert member["Parameters"][setting.name]["Default"] == setting.default
     assert sorted(pack["DependsOn"]) == sorted(runbooks.document_resource_id(r) for r in catalog.own_runbooks())
 
 
@@ -288,8 +255,28 @@ def test_rdk_deploys_the_remediations_it_can_express_always_manual():
             assert block is None, rule.name
             continue
         assert block == runbooks.rdk_remediation(remediation), f"{rule.name}: run ./pack generate"
-        if block is None:
-            assert remediation.rule == "CLOUD_TRAIL_ENCRYPTION_ENABLED", "only CIS 2.7 needs a value rdk cannot give"
-            continue
+        assert "AutomationAssumeRole" not in block["Parameters"], "the document's default: its own role"
         assert block["Automatic"] is False and block["ConfigRuleName"] == rule.name
         assert block["TargetId"] == remediation.runbook.document
+
+
+# --- what the defaults need ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["member.yaml", "remediation.yaml"])
+def test_the_defaults_key_and_encrypted_topic_are_created_while_the_settings_keep_them(name):
+    document = _cfn(TEMPLATES_DIR / name)
+    resources, conditions = document["Resources"], document["Conditions"]
+    key, alias, topic = resources["TrailKey"], resources["TrailKeyAlias"], resources["AlarmTopicResource"]
+    assert alias["Properties"]["AliasName"] == catalog.SETTING["TrailKmsKey"].default
+    assert topic["Properties"]["TopicName"] == {"Ref": "AlarmTopic"}
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Ref": "TrailKey"}, "the alarm topic is encrypted"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    trail = statements["CloudTrailEncryptsThisAccountsTrails"]
+    assert trail["Principal"] == {"Service": "cloudtrail.amazonaws.com"} and trail["Action"] == "kms:GenerateDataKey"
+    assert "kms:EncryptionContext:aws:cloudtrail:arn" in trail["Condition"]["StringLike"]
+    alarms = statements["CloudWatchAlarmsPublishToTheEncryptedTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert topic["Condition"] == "CreateAlarmTopic" and key["Condition"] == "CreateTrailKey"
+    assert "AlarmTopic" in str(conditions["CreateAlarmTopic"]) and "TrailKmsKey" in str(conditions["CreateTrailKey"])

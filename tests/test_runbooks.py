@@ -57,6 +57,25 @@ def key_statuses(name: str) -> list[str]:
     return [k["Status"] for k in boto3.client("iam").list_access_keys(UserName=name)["AccessKeyMetadata"]]
 
 
+def _moto_key(name: str) -> Any:
+    from moto.backends import get_backend
+
+    (key,) = get_backend("iam")[ACCOUNT]["global"].users[name].access_keys
+    return key
+
+
+def mark_key_used(name: str, when: str) -> None:
+    """moto records no use of a key; IAM would, as GetAccessKeyLastUsed's LastUsedDate."""
+    from moto.iam.models import AccessKeyLastUsed
+
+    _moto_key(name).last_used = AccessKeyLastUsed(datetime.fromisoformat(when), "iam", REGION)
+
+
+def move_key_creation(name: str, delta: timedelta) -> None:
+    key = _moto_key(name)
+    key.create_date = key.create_date + delta
+
+
 # --- CIS 1.3, 1.4, 1.21: credentials ------------------------------------------------------------
 
 
@@ -79,6 +98,16 @@ def test_recently_created_credentials_are_kept(aws):
     assert boto3.client("iam").get_login_profile(UserName="bob")
 
 
+@pytest.mark.parametrize(("grace", "kept"), [("30", True), ("0", False)], ids=["within the grace", "no grace"])
+def test_credentials_set_within_the_grace_period_are_never_touched(aws, grace, kept):
+    """Unused for longer than the maximum age, but set more recently than the grace period."""
+    user_id = user("bea", password=True)
+    values = {"ResourceId": user_id, "MaxCredentialUsageAge": "5", "GraceDays": grace}
+    result = run(catalog.DEACTIVATE_UNUSED, values, {"Now": SOON})
+    assert (changed(result) == []) is kept
+    assert key_statuses("bea") == (["Active"] if kept else ["Inactive"])
+
+
 def test_a_deleted_user_stops_the_run(aws):
     fails_with(catalog.DEACTIVATE_UNUSED, {"ResourceId": "AIDANOSUCHUSER"}, "No IAM user has the ID AIDANOSUCHUSER")
 
@@ -91,13 +120,47 @@ def test_old_access_keys_are_deactivated_not_deleted(aws):
     assert changed(run(catalog.DEACTIVATE_OLD, {"ResourceId": user_id}, {"Now": LATER})) == []
 
 
-def test_unused_setup_keys_of_console_users_are_deactivated(aws):
-    console = user("dave", password=True)
-    api_only = user("erin")
-    result = run(catalog.SETUP_KEYS, {"ResourceId": console})
-    assert key_statuses("dave") == ["Inactive"] and len(changed(result)) == 1
-    assert changed(run(catalog.SETUP_KEYS, {"ResourceId": console})) == []
-    assert changed(run(catalog.SETUP_KEYS, {"ResourceId": api_only})) == [] and key_statuses("erin") == ["Active"]
+@pytest.mark.parametrize(
+    ("case", "used_days_before", "deactivated"),
+    [
+        ("used yesterday: in use, reported for rotation", 1, False),
+        ("used 29 days ago: within the 30-day grace", 29, False),
+        ("used 40 days ago: past the grace", 40, True),
+    ],
+)
+def test_an_old_key_in_use_is_reported_for_rotation_not_deactivated(aws, case, used_days_before, deactivated):
+    user_id = user("cory")
+    now = datetime.now(UTC) + timedelta(days=200)
+    mark_key_used("cory", (now - timedelta(days=used_days_before)).isoformat())
+    result = run(catalog.DEACTIVATE_OLD, {"ResourceId": user_id}, {"Now": now.isoformat()})
+    assert key_statuses("cory") == (["Inactive"] if deactivated else ["Active"]), case
+    if not deactivated:
+        assert any("rotate it" in text for text in result["Unchanged"]), case
+
+
+@pytest.mark.parametrize(
+    ("case", "password", "created_after_user", "used", "now", "deactivated"),
+    [
+        ("setup key of a console user, never used, past the grace", True, timedelta(0), False, SOON, True),
+        ("setup key created seconds ago: within the grace", True, timedelta(0), False, None, False),
+        ("key created 200 days after the user: not a setup key", True, timedelta(days=200), False, None, False),
+        ("setup key that was used", True, timedelta(0), True, SOON, False),
+        ("user without a console password", False, timedelta(0), False, SOON, False),
+    ],
+)
+def test_only_setup_keys_never_used_and_past_the_grace_are_deactivated(
+    aws, case, password, created_after_user, used, now, deactivated
+):
+    user_id = user("dave", password=password)
+    if created_after_user:
+        move_key_creation("dave", created_after_user)
+        now = (datetime.now(UTC) + created_after_user + timedelta(days=30)).isoformat()
+    if used:
+        mark_key_used("dave", datetime.now(UTC).isoformat())
+    result = run(catalog.SETUP_KEYS, {"ResourceId": user_id}, {"Now": now} if now else None)
+    assert key_statuses("dave") == (["Inactive"] if deactivated else ["Active"]), case
+    assert len(changed(result)) == int(deactivated)
+    assert changed(run(catalog.SETUP_KEYS, {"ResourceId": user_id}, {"Now": now} if now else None)) == []
 
 
 # --- CIS 1.5-1.11: password policy ------------------------------------------------------------------
@@ -139,17 +202,22 @@ def test_a_policy_in_another_account_is_refused(aws):
 # --- CIS 1.16, 1.20: policies and the support role ----------------------------------------------------
 
 
-def test_user_policies_are_removed_and_recorded(aws):
+def test_user_policies_move_to_a_group_of_the_user_who_keeps_them(aws):
     user_id = user("frank", keys=0, policies=True)
-    result = run(catalog.REMOVE_POLICIES, {"ResourceId": user_id})
+    result = run(catalog.MOVE_POLICIES, {"ResourceId": user_id})
     iam = boto3.client("iam")
     assert iam.list_attached_user_policies(UserName="frank")["AttachedPolicies"] == []
     assert iam.list_user_policies(UserName="frank")["PolicyNames"] == []
+    groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName="frank")["Groups"]]
+    assert groups == ["cis-policies-frank"], "the user is in the group made for it"
+    attached = iam.list_attached_group_policies(GroupName="cis-policies-frank")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["frank-policy"]
+    moved = iam.get_group_policy(GroupName="cis-policies-frank", PolicyName="inline")["PolicyDocument"]
+    assert moved == POLICY, "the inline policy keeps its document"
     record = json.loads(result["Record"])
-    assert {entry["before"].get("PolicyName") for entry in record} == {None, "inline"}
-    inline = next(e for e in record if e["before"].get("PolicyName") == "inline")
-    assert inline["before"]["PolicyDocument"] == POLICY, "the inline policy's document is kept in the record"
-    assert changed(run(catalog.REMOVE_POLICIES, {"ResourceId": user_id})) == []
+    inline = next(e for e in record if e["before"] and e["before"].get("PolicyName") == "inline")
+    assert inline["before"]["PolicyDocument"] == POLICY and inline["after"]["Group"] == "cis-policies-frank"
+    assert changed(run(catalog.MOVE_POLICIES, {"ResourceId": user_id})) == []
 
 
 @pytest.fixture
@@ -188,26 +256,83 @@ def trail(name: str = "cis-t1", bucket: str = "trail-logs", multi: bool = True) 
     cloudtrail.start_logging(Name=name)
 
 
-def test_a_multi_region_trail_is_created_to_a_private_bucket(aws):
+def trail_key() -> str:
+    """The key the pack's template creates for CloudTrail (alias/cis-cloudtrail)."""
+    kms = boto3.client("kms")
+    key = kms.create_key(Description="trails")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/cis-cloudtrail", TargetKeyId=key)
+    return str(key)
+
+
+def test_a_multi_region_trail_is_created_to_a_bucket_that_passes_2_3_2_6_2_7(aws):
+    key = trail_key()
     result = run(catalog.MULTI_REGION_TRAIL, {})
     cloudtrail = boto3.client("cloudtrail")
     (created,) = cloudtrail.describe_trails()["trailList"]
     assert created["Name"] == "cis-multi-region-trail" and created["IsMultiRegionTrail"]
     assert created["LogFileValidationEnabled"] and cloudtrail.get_trail_status(Name=created["Name"])["IsLogging"]
+    assert created["KmsKeyId"] == key, "CIS 2.7"
+    selectors = cloudtrail.get_event_selectors(TrailName=created["Name"])["EventSelectors"]
+    assert [{k: s[k] for k in ("ReadWriteType", "IncludeManagementEvents")} for s in selectors] == [
+        {"ReadWriteType": "All", "IncludeManagementEvents": True}
+    ]
     bucket = created["S3BucketName"]
-    assert bucket == f"cis-cloudtrail-{ACCOUNT}-{REGION}"
-    block = boto3.client("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    assert all(block.values()) and len(block) == 4
-    assert len(changed(result)) == 3
+    prefix = f"cis-cloudtrail-logs-{ACCOUNT}-"
+    assert bucket.startswith(prefix) and len(bucket) == len(prefix) + 12, "a name no other account can take first"
+    s3 = boto3.client("s3")
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values()), "CIS 2.3"
+    logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert logging["TargetBucket"].startswith(f"cis-cloudtrail-access-{ACCOUNT}-"), "CIS 2.6"
+    assert all(s3.get_public_access_block(Bucket=logging["TargetBucket"])["PublicAccessBlockConfiguration"].values())
+    assert len(changed(result)) == 4
     assert changed(run(catalog.MULTI_REGION_TRAIL, {})) == []
 
 
-def test_an_existing_single_region_trail_of_that_name_is_made_multi_region(aws):
-    trail("cis-multi-region-trail", multi=False)
+def test_a_covering_multi_region_trail_means_no_second_trail(aws):
+    trail("theirs", multi=True)
     result = run(catalog.MULTI_REGION_TRAIL, {})
-    (found,) = boto3.client("cloudtrail").describe_trails()["trailList"]
-    assert found["IsMultiRegionTrail"] and found["S3BucketName"] == "trail-logs", "its bucket is kept"
-    assert any("IsMultiRegionTrail" in c for c in changed(result))
+    assert changed(result) == [] and len(boto3.client("cloudtrail").describe_trails()["trailList"]) == 1
+    assert [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]] == ["trail-logs"]
+
+
+def test_a_write_only_multi_region_trail_is_named_for_a_person_not_doubled(aws):
+    trail("writes", multi=True)
+    boto3.client("cloudtrail").put_event_selectors(
+        TrailName="writes", EventSelectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]
+    )
+    fails_with(catalog.MULTI_REGION_TRAIL, {}, "Multi-region trail writes does not log every management event")
+    assert len(boto3.client("cloudtrail").describe_trails()["trailList"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "values", "message"),
+    [
+        ("no key for the trail", {}, "KMS key alias/cis-cloudtrail (TrailKmsKey) does not exist"),
+        ("a bucket this account does not own", {"BucketName": "someone-elses"}, "is not a bucket of account"),
+        ("an access-log bucket it does not own", {"AccessLogsBucket": "someone-elses"}, "is not a bucket of account"),
+    ],
+)
+def test_the_trail_runbook_stops_before_changing_anything(aws, case, values, message):
+    if "KMS" not in message:
+        trail_key()
+    fails_with(catalog.MULTI_REGION_TRAIL, values, message)
+    assert boto3.client("cloudtrail").describe_trails()["trailList"] == [], case
+    assert boto3.client("s3").list_buckets()["Buckets"] == [], case
+
+
+def test_a_given_bucket_this_account_owns_is_used_as_it_is(aws):
+    key = trail_key()
+    boto3.client("s3").create_bucket(Bucket="our-trail-logs")
+    run(catalog.MULTI_REGION_TRAIL, {"BucketName": "our-trail-logs"})
+    (created,) = boto3.client("cloudtrail").describe_trails()["trailList"]
+    assert (created["S3BucketName"], created["KmsKeyId"]) == ("our-trail-logs", key)
+    assert [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]] == ["our-trail-logs"]
+
+
+def test_a_single_region_trail_of_that_name_stops_the_run(aws):
+    trail("cis-multi-region-trail", multi=False)
+    trail_key()
+    fails_with(catalog.MULTI_REGION_TRAIL, {}, "exists and is not multi-region")
 
 
 def test_trail_bucket_gets_block_public_access(aws):
@@ -250,6 +375,11 @@ def test_trail_bucket_logs_its_accesses_to_the_target_bucket(aws):
     s3.put_bucket_policy(Bucket="access-logs", Policy=log_delivery_policy("access-logs"))
     fails_with(catalog.BUCKET_LOGGING, {"BucketName": "trail-logs"}, "TargetBucket (pack parameter AccessLogsBucket)")
     fails_with(catalog.BUCKET_LOGGING, {"BucketName": "trail-logs", "TargetBucket": "trail-logs"}, "its own")
+    fails_with(
+        catalog.BUCKET_LOGGING,
+        {"BucketName": "trail-logs", "TargetBucket": "someone-elses"},
+        "someone-elses (TargetBucket) is not a bucket of account",
+    )
     result = run(catalog.BUCKET_LOGGING, {"BucketName": "trail-logs", "TargetBucket": "access-logs"})
     logging = boto3.client("s3").get_bucket_logging(Bucket="trail-logs")["LoggingEnabled"]
     assert logging == {"TargetBucket": "access-logs", "TargetPrefix": "trail-logs/"}
@@ -264,17 +394,45 @@ def test_trail_is_delivered_to_cloudwatch_logs(aws):
     assert found["CloudWatchLogsLogGroupArn"] == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:cis-cloudtrail/cis-t1:*"
     assert found["CloudWatchLogsRoleArn"].endswith(":role/cis-config-pack-cloudtrail-logs")
     groups = boto3.client("logs").describe_log_groups()["logGroups"]
-    assert [g["logGroupName"] for g in groups] == ["cis-cloudtrail/cis-t1"] and "retentionInDays" not in groups[0]
+    assert [g["logGroupName"] for g in groups] == ["cis-cloudtrail/cis-t1"] and groups[0]["retentionInDays"] == 365
+    role = boto3.client("iam").get_role(RoleName="cis-config-pack-cloudtrail-logs")["Role"]
+    assert role["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith(
+        ":policy/cis-config-pack-log-delivery-boundary-us-east-1"
+    )
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+    }
     assert len(changed(result)) == 3
     assert changed(run(catalog.TRAIL_LOGS, {"TrailName": "cis-t1"})) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "values", "message"),
+    [
+        ("a log group the roles may not write", {"LogGroupName": "audit"}, "does not start with cis-cloudtrail/"),
+        ("a retention CloudWatch Logs refuses", {"LogRetentionDays": "42"}, "LogRetentionDays '42' is not"),
+    ],
+)
+def test_the_log_group_must_be_the_packs_with_a_valid_retention(aws, case, values, message):
+    trail()
+    fails_with(catalog.TRAIL_LOGS, {"TrailName": "cis-t1", **values}, message)
+    assert boto3.client("logs").describe_log_groups()["logGroups"] == [], case
 
 
 def test_config_records_everything_in_every_region(aws):
     boto3.client("s3").create_bucket(Bucket="config-bucket")
     fails_with(catalog.CONFIG_ALL_REGIONS, {}, "set the pack parameter ConfigBucket")
-    result = run(catalog.CONFIG_ALL_REGIONS, {"DeliveryBucket": "config-bucket"})
+    excluded = {"DeliveryBucket": "config-bucket", "ExcludedRegions": "eu-west-1, ap-south-1"}
+    result = run(catalog.CONFIG_ALL_REGIONS, excluded)
+    for region in ("eu-west-1", "ap-south-1"):
+        recorders = boto3.client("config", region_name=region).describe_configuration_recorders()
+        assert recorders["ConfigurationRecorders"] == [], f"{region} is excluded"
     regions = [r["RegionName"] for r in boto3.client("ec2").describe_regions()["Regions"]]
-    commercial = [r for r in regions if not r.startswith(("cn-", "us-gov-", "us-iso"))]
+    commercial = [
+        r for r in regions if not r.startswith(("cn-", "us-gov-", "us-iso")) and r not in ("eu-west-1", "ap-south-1")
+    ]
     global_types = []
     for region in commercial:
         config = boto3.client("config", region_name=region)
@@ -285,7 +443,12 @@ def test_config_records_everything_in_every_region(aws):
         assert status["recording"], region
     assert global_types.count(True) == 1, "one region records IAM"
     assert len(changed(result)) > len(commercial)
-    assert changed(run(catalog.CONFIG_ALL_REGIONS, {"DeliveryBucket": "config-bucket"})) == []
+    assert changed(run(catalog.CONFIG_ALL_REGIONS, excluded)) == []
+
+
+def test_a_delivery_bucket_of_another_account_is_refused(aws):
+    fails_with(catalog.CONFIG_ALL_REGIONS, {"DeliveryBucket": "not-ours"}, "not-ours (DeliveryBucket) is not a bucket")
+    assert boto3.client("config").describe_configuration_recorders()["ConfigurationRecorders"] == []
 
 
 def test_a_partial_recorder_records_everything_and_keeps_its_role(aws):
@@ -316,9 +479,31 @@ def test_vpc_gets_reject_flow_logs(aws):
         "REJECT",
         "cis-vpc-flow-logs",
     )
+    assert boto3.client("logs").describe_log_groups()["logGroups"][0]["retentionInDays"] == 365
+    role = boto3.client("iam").get_role(RoleName="cis-config-pack-vpc-flow-logs")["Role"]
+    assert "PermissionsBoundary" in role
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:ec2:*:{ACCOUNT}:vpc-flow-log/*"
+    }
     assert len(changed(result)) == 3
     assert changed(run(catalog.FLOW_LOGS, {"VpcId": vpc})) == []
     fails_with(catalog.FLOW_LOGS, {"VpcId": "vpc-00000000"}, "No VPC vpc-00000000")
+
+
+def test_a_vpc_with_an_all_traffic_flow_log_gets_no_second_one(aws):
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    boto3.client("s3").create_bucket(Bucket="flow-logs")
+    ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::flow-logs",
+    )
+    result = run(catalog.FLOW_LOGS, {"VpcId": vpc})
+    assert changed(result) == [] and len(ec2.describe_flow_logs()["FlowLogs"]) == 1
+    assert boto3.client("logs").describe_log_groups()["logGroups"] == []
 
 
 # --- CIS 3.1-3.14: metric filter and alarm ------------------------------------------------------------
@@ -397,34 +582,165 @@ def test_a_topic_without_a_confirmed_subscription_is_reported(aws):
 # --- CIS 4.1, 4.2: open ingress ---------------------------------------------------------------------------
 
 
-def test_only_world_sources_to_the_port_are_revoked(aws):
+def security_group(*permissions: dict[str, Any]) -> str:
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(
-        GroupId=group,
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 22,
-                "ToPort": 22,
-                "IpRanges": [{"CidrIp": "0.0.0.0/0"}, {"CidrIp": "10.0.0.0/8"}],
-            },
-            {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+    group = str(ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"])
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=list(permissions))
+    return group
+
+
+def ingress(group: str) -> set[tuple[str, int | None, int | None, str]]:
+    (found,) = boto3.client("ec2").describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    rules = set()
+    for p in found["IpPermissions"]:
+        for r in p.get("IpRanges", []):
+            rules.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["CidrIp"]))
+        for r in p.get("Ipv6Ranges", []):
+            rules.add((p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), r["CidrIpv6"]))
+    return rules
+
+
+WORLD = [{"CidrIp": "0.0.0.0/0"}]
+
+
+@pytest.mark.parametrize(
+    ("case", "port", "permission", "after"),
+    [
+        (
+            "exact port: only the world source goes",
+            "22",
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [*WORLD, {"CidrIp": "10.0.0.0/8"}]},
+            {("tcp", 22, 22, "10.0.0.0/8")},
+        ),
+        (
+            "a wide range is split around the port: 443 stays open",
+            "22",
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": WORLD},
+            {("tcp", 0, 21, "0.0.0.0/0"), ("tcp", 23, 65535, "0.0.0.0/0")},
+        ),
+        (
+            "a range starting at the port keeps the rest",
+            "3389",
+            {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3400, "IpRanges": WORLD},
+            {("tcp", 3390, 3400, "0.0.0.0/0")},
+        ),
+        (
+            "UDP 3389 counts (the benchmark: any rule whose range includes the port)",
+            "3389",
+            {"IpProtocol": "udp", "FromPort": 3000, "ToPort": 4000, "IpRanges": WORLD},
+            {("udp", 3000, 3388, "0.0.0.0/0"), ("udp", 3390, 4000, "0.0.0.0/0")},
+        ),
+        (
+            "all traffic from ::/0 becomes TCP and UDP without the port, and ICMPv6",
+            "3389",
             {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
-        ],
+            {
+                ("tcp", 0, 3388, "::/0"),
+                ("tcp", 3390, 65535, "::/0"),
+                ("udp", 0, 3388, "::/0"),
+                ("udp", 3390, 65535, "::/0"),
+                ("58", -1, -1, "::/0"),
+            },
+        ),
+        (
+            "a rule that does not reach the port stays",
+            "22",
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": WORLD},
+            {("tcp", 443, 443, "0.0.0.0/0")},
+        ),
+    ],
+)
+def test_the_port_is_taken_out_of_world_open_rules_and_nothing_else(aws, case, port, permission, after):
+    group = security_group(permission)
+    result = run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": port})
+    assert ingress(group) == after, case
+    record = json.loads(result["Record"])
+    assert all(entry["before"] and entry["after"] is not None for entry in record), "before and after recorded"
+    assert changed(run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": port})) == []
+
+
+def test_4_1_leaves_port_3389_and_4_2_leaves_port_22(aws):
+    group = security_group(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": WORLD},
+        {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "IpRanges": WORLD},
     )
-    result = run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": "22"})
-    (remaining_group,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
-    rules = {(p["IpProtocol"], p.get("FromPort")): p for p in remaining_group["IpPermissions"]}
-    assert [r["CidrIp"] for r in rules[("tcp", 22)]["IpRanges"]] == ["10.0.0.0/8"]
-    assert [r["CidrIp"] for r in rules[("tcp", 3389)]["IpRanges"]] == ["0.0.0.0/0"], "CIS 4.1 leaves port 3389"
-    assert ("-1", None) not in rules, "all traffic from ::/0 reaches port 22"
-    assert len(changed(result)) == 2
-    assert changed(run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": "22"})) == []
-    run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": "3389"})
-    (remaining_group,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
-    assert [(p["IpProtocol"], p.get("FromPort")) for p in remaining_group["IpPermissions"]] == [("tcp", 22)]
+    run(catalog.OPEN_INGRESS, {"GroupId": group, "Port": "22"})
+    assert ingress(group) == {("tcp", 3389, 3389, "0.0.0.0/0")}
+    fails_with(catalog.OPEN_INGRESS, {"GroupId": group, "Port": "rdp"}, "not a port number")
+
+
+# --- CIS 2.2, 2.7, 2.8, 4.3 -------------------------------------------------------------------------
+
+
+def test_log_file_validation_is_turned_on(aws):
+    trail()
+    result = run(catalog.LOG_VALIDATION, {"TrailName": "cis-t1"})
+    assert boto3.client("cloudtrail").get_trail(Name="cis-t1")["Trail"]["LogFileValidationEnabled"]
+    assert len(changed(result)) == 1
+    assert changed(run(catalog.LOG_VALIDATION, {"TrailName": "cis-t1"})) == []
+    fails_with(catalog.LOG_VALIDATION, {"TrailName": "gone"}, "No trail gone exists")
+
+
+def test_the_trail_is_encrypted_with_the_packs_key(aws):
+    trail()
+    fails_with(catalog.TRAIL_KMS, {"TrailName": "cis-t1"}, "alias/cis-cloudtrail (TrailKmsKey) does not exist")
+    key = trail_key()
+    result = run(catalog.TRAIL_KMS, {"TrailName": "cis-t1"})
+    assert boto3.client("cloudtrail").get_trail(Name="cis-t1")["Trail"]["KmsKeyId"] == key
+    assert json.loads(result["Record"])[0]["after"] == {"KmsKeyId": key}
+    assert changed(run(catalog.TRAIL_KMS, {"TrailName": "cis-t1"})) == []
+
+
+def test_key_rotation_is_turned_on_for_customer_keys_only(aws):
+    kms = boto3.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    result = run(catalog.KEY_ROTATION, {"KeyId": key})
+    assert kms.get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] and len(changed(result)) == 1
+    assert changed(run(catalog.KEY_ROTATION, {"KeyId": key})) == []
+    asymmetric = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    fails_with(catalog.KEY_ROTATION, {"KeyId": asymmetric}, "cannot rotate")
+
+
+def test_the_default_security_group_loses_every_rule_and_the_record_keeps_them(aws):
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    (default,) = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    # AWS's default: all traffic from the group itself in, everything out.
+    ec2.authorize_security_group_ingress(
+        GroupId=default["GroupId"],
+        IpPermissions=[{"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": default["GroupId"]}]}],
+    )
+    result = run(catalog.DEFAULT_GROUP, {"GroupId": default["GroupId"]})
+    (after,) = ec2.describe_security_groups(GroupIds=[default["GroupId"]])["SecurityGroups"]
+    assert after["IpPermissions"] == [] and after["IpPermissionsEgress"] == []
+    assert json.loads(result["Record"])[0]["before"], "the rules removed are recorded"
+    assert changed(run(catalog.DEFAULT_GROUP, {"GroupId": default["GroupId"]})) == []
+    other = security_group({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": WORLD})
+    fails_with(catalog.DEFAULT_GROUP, {"GroupId": other}, "is not a VPC's default security group")
+
+
+# --- the announcement ---------------------------------------------------------------------------------
+
+
+def test_each_execution_announces_its_record_on_eventbridge(aws):
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="records")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = boto3.client("events")
+    events.put_rule(Name="records", EventPattern=json.dumps({"source": ["cis-config-pack.remediation"]}))
+    events.put_targets(Rule="records", Targets=[{"Id": "q", "Arn": queue_arn}])
+    run(catalog.PASSWORD_POLICY, {})
+    run(catalog.PASSWORD_POLICY, {})
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    bodies = [json.loads(m["Body"]) for m in messages]
+    assert [b["detail-type"] for b in bodies] == ["CIS remediation record"] * 2, "one event per execution"
+    first, second = (b["detail"] for b in bodies)
+    assert first["runbook"] == "CisPack-SetPasswordPolicy" and first["changed"] is True
+    assert first["record"][0]["after"]["MinimumPasswordLength"] == 14 and first["record"][0]["before"] is None
+    assert second["changed"] is False and second["unchanged"]
 
 
 # --- least privilege ---------------------------------------------------------------------------------------
@@ -443,6 +759,7 @@ def test_every_call_is_declared_and_every_declared_action_is_called():
         called = CALLS.by_runbook[runbook.document]
         declared = set(runbook.actions)
         assert called <= declared, f"{runbook.document} calls undeclared {sorted(called - declared)}"
-        # iam:CreateServiceLinkedRole: the recorder reuses the account's role in these tests.
+        # iam:CreateServiceLinkedRole: the recorder reuses the account's role in these tests;
+        # iam:GenerateCredentialReport/GetCredentialReport: 1.3 reads the report only for a password.
         unused = declared - called - IMPLICIT - {"iam:CreateServiceLinkedRole"}
         assert not unused, f"{runbook.document} declares {sorted(unused)} and never calls it"

@@ -13,6 +13,7 @@ import yaml
 
 from cispack import TEMPLATES_DIR
 from cispack.catalog.process_checks import PROCESS_CHECKS
+from cispack.catalog.remediations import own_runbooks
 from cispack.catalog.rules import custom_rules, load_rules
 from cispack.generate import conformance, member_template
 from cispack.generate.conformance import logical_id
@@ -75,6 +76,12 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def runbook_role_id(runbook: Any) -> str:
+    from cispack.generate.runbooks import role_logical_id
+
+    return role_logical_id(runbook)
+
+
 def test_the_templates_are_the_expected_ones() -> None:
     assert [p.name for p in TEMPLATES] == [
         "code-bucket.yaml",
@@ -87,8 +94,8 @@ def test_the_templates_are_the_expected_ones() -> None:
 
 def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, Any]) -> None:
     roles = resources_of(member, "AWS::IAM::Role")
-    # The remediation role: tests/test_remediation_pack.py.
-    assert list(roles) == ["RulesExecutionRole", "RemediationRole"]
+    # The runbooks' roles, one each: tests/test_remediation_roles.py.
+    assert list(roles) == ["RulesExecutionRole", *(runbook_role_id(r) for r in own_runbooks())]
     policies = {
         p["PolicyName"]: p["PolicyDocument"]["Statement"] for p in roles["RulesExecutionRole"]["Properties"]["Policies"]
     }
@@ -126,6 +133,9 @@ def test_every_statement_names_its_actions(path: Path) -> None:
         assert "NotAction" not in statement, where
         if statement["Effect"] == "Allow":
             assert all("*" not in action for action in actions), (where, actions)
+        elif where.endswith("/calls-of-this-runbook"):
+            # Each runbook role's deny of every write to the pack's roles (tests/test_remediation_roles.py).
+            assert statement["Sid"] == "NeverThePacksOwnRolesOrPolicies" and all("*" not in a for a in actions)
         else:
             # The code bucket's two denies: TLS-only, which must cover every S3 action, and
             # writes by anyone but the writer principal, which names each write action.
@@ -236,9 +246,20 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
     for rule in CUSTOM:
         assert "${" + f"{logical_id(rule.name)}FunctionArn" + "}" in body
     assert member["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
-    assert member["Conditions"] == {
-        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]},
-        "HasCodeSigning": {"Fn::Not": [{"Fn::Equals": [{"Ref": "SigningProfileVersionArn"}, ""]}]},
+    assert member["Conditions"]["IsGlobalResourcesRegion"] == {
+        "Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]
+    }
+    assert member["Conditions"]["HasCodeSigning"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SigningProfileVersionArn"}, ""]}]
+    }
+    # The others: whether the operators' topic is given, and where the remediation defaults' key and
+    # topic are made (tests/test_remediation_pack.py).
+    assert set(member["Conditions"]) == {
+        "IsGlobalResourcesRegion",
+        "HasCodeSigning",
+        member_template.ALARM_TOPIC_GIVEN,
+        "CreateAlarmTopic",
+        "CreateTrailKey",
     }
 
 

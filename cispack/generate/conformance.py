@@ -337,12 +337,13 @@ def build_pack(
         }
         resources[logical_id(check.name)] = resource
     # Remediation (cispack.generate.runbooks): one per remediated rule, under the rule's condition.
-    resources.update(runbooks.pack_resources(rules, logical_id, condition_of, conditions))
+    rule_parameters = pack_parameters(rules, lambda_arns=lambda_arn_for is None)
+    resources.update(runbooks.pack_resources(rules, logical_id, condition_of, conditions, frozenset(rule_parameters)))
     # Only the conditions some rule uses (cfn-lint flags an unused one); GlobalResourcesHere always
     # is (the process checks), so GlobalResourcesProfile is always referenced.
     base = {name: definition for name, definition in CONDITIONS.items() if name in used}
     return {
-        "Parameters": {**pack_parameters(rules, lambda_arns=lambda_arn_for is None), **runbooks.pack_parameters()},
+        "Parameters": {**rule_parameters, **runbooks.pack_parameters()},
         "Conditions": {**base, **dict(sorted(conditions.items()))},
         "Resources": resources,
     }

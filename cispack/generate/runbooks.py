@@ -1,29 +1,34 @@
 """The remediation side of the generated files, from :mod:`cispack.catalog.remediations`.
 
-* :func:`script` and :func:`document`: the pack's own runbooks as SSM Automation documents
+* :func:`script` and :func:`document`: the pack's runbooks as SSM Automation documents
   (schemaVersion 0.3, one ``aws:executeScript`` step). The step's script is
   ``runbooks/runbook_base.py`` followed by the runbook's module, so the code that runs in
   Systems Manager is the code the tests run; for CIS 3.1-3.14 the script's ``PATTERNS`` is filled
   with each rule's CIS v1.2.0 pattern, ``ACCEPTED_PATTERNS[0]`` of its rule module.
-* :func:`role`: the role the runbooks assume, granting exactly the actions the runbooks declare
-  (the modules' ``ACTIONS``, the reference's list for AWS-managed runbooks), role management and
-  ``iam:PassRole`` narrowed to the roles the runbooks create.
-* :func:`resources` / :func:`setup_template`: the role and the documents, for the organisation
-  member template and for ``templates/remediation.yaml`` (one account: ``aws cloudformation
-  deploy``, docs/remediation.md). Each document's ``AutomationAssumeRole`` defaults to the
-  role deployed beside it and each parameter a deployment setting gives defaults to that
-  setting, so a remediation needs only the resource ID (``rdk deploy`` passes nothing else).
+* :func:`runbook_role`: one role per runbook, ``cis-config-pack-remediation-<role>-<region>``,
+  trusted by Systems Manager for this account's automations only (``aws:SourceAccount``,
+  ``aws:SourceArn``), granting exactly the runbook's actions on the resources its ``SCOPE``
+  names, under its ``CONDITIONS``, and denying every write to the pack's own roles and policies.
+  The roles a runbook creates get :func:`log_delivery_boundary` (or ``AWSSupportAccess``) as
+  their permissions boundary, which the role's grant requires.
+* :func:`defaults`: what the settings' defaults need: the KMS key ``alias/cis-cloudtrail`` whose
+  policy lets CloudTrail encrypt (CIS 2.1, 2.7) and the alarm topic ``cis-security-alarms``
+  encrypted with it (CIS 3.x), each created only while its setting keeps the default.
+* :func:`resources` / :func:`setup_template`: all of it for the organisation member template and
+  for ``templates/remediation.yaml`` (one account, docs/remediation.md). Each document's
+  ``AutomationAssumeRole`` defaults to its own role and each parameter a deployment setting gives
+  defaults to that setting, so a remediation needs only the resource ID.
 * :func:`pack_parameters` / :func:`pack_resources`: the conformance pack's
   ``AWS::Config::RemediationConfiguration`` per remediated rule, under the rule's own condition.
   ``Automatic`` refers to ``AutomaticRemediation`` only for rows the table marks automatic
   allowed; a manual row carries no ``Automatic`` at all (AWS Config's default: false).
 * :func:`rdk_remediation`: the ``Remediation`` block of a rule's ``parameters.json``.
 
-Conformance packs take no ``Fn::Sub``, so a role ARN cannot be built there: the pack's own
-documents carry their role as a default, and only the four AWS-managed runbooks get
-``AutomationAssumeRole`` from the ``RemediationRoleArn`` parameter. AWS Config refuses an empty
-static value (StaticValue strings are 1-256 characters), so a setting left empty is left out
-(``Fn::If`` ... ``AWS::NoValue``) and the document's own default applies.
+Conformance packs take no ``Fn::Sub``, so a role ARN cannot be built there: every document
+carries its role as the default of ``AutomationAssumeRole``, which is why every row runs a
+document of the pack's own. AWS Config refuses an empty static value (StaticValue strings are
+1-256 characters), so a setting left empty is left out (``Fn::If`` ... ``AWS::NoValue``) and the
+document's own default applies.
 """
 
 from __future__ import annotations
@@ -39,33 +44,57 @@ from cispack import TEMPLATES_DIR
 from cispack.catalog.remediations import (
     AUTOMATIC,
     METRIC_RULES,
+    PACK_POLICY_PATTERN,
+    PACK_ROLE_PATTERNS,
     REMEDIATIONS,
-    ROLE,
     RUNBOOKS_DIR,
     SETTING,
     SETTINGS,
     Remediation,
     Runbook,
-    all_actions,
     own_runbooks,
+    role_name,
 )
 from cispack.catalog.rules import Rule, import_rule_module
 from cispack.generate import yaml_text
 
-__all__ = ["ROLE", "SETTINGS", "own_runbooks"]  # re-exported for the member template
+__all__ = ["SETTINGS", "own_runbooks"]  # re-exported for the member template
 
 SETUP_TEMPLATE = TEMPLATES_DIR / "remediation.yaml"
-ROLE_LOGICAL_ID = "RemediationRole"
-ROLE_NAME = "cis-config-pack-remediation-${AWS::Region}"
 # aws:executeScript runtimes are Systems Manager's own list (python3.8 to python3.11 when this was
 # written); the runbooks keep to 3.11 syntax.
 SCRIPT_RUNTIME = "python3.11"
 MAXIMUM_AUTOMATIC_ATTEMPTS = 3
 RETRY_ATTEMPT_SECONDS = 60
-#: Roles the runbooks create or pass: their own service roles, and CIS 1.20's support role.
-SERVICE_ROLE_PATTERN = "cis-config-pack-*"
-CONFIG_LINKED_ROLE = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-ROLE_ACTIONS = ("iam:CreateRole", "iam:PutRolePolicy", "iam:TagRole", "iam:AttachRolePolicy")
+BOUNDARY_LOGICAL_ID = "LogDeliveryBoundary"
+KEY_LOGICAL_ID = "TrailKey"
+TOPIC_LOGICAL_ID = "AlarmTopicResource"
+#: Every IAM action that writes a role or a managed policy: denied on the pack's own.
+ROLE_WRITES = (
+    "iam:AttachRolePolicy",
+    "iam:CreateRole",
+    "iam:DeleteRole",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PassRole",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
+POLICY_WRITES = (
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+)
+IAM_ARN = "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
 HEADER = """\
 # GENERATED by `./pack generate` from cispack/catalog/remediations.py and runbooks/ -- do not edit.
 # One account: the pack's remediation runbooks and the role they assume (docs/remediation.md).
@@ -101,20 +130,38 @@ def _without(source: str, drop: Sequence[ast.stmt]) -> str:
     return "".join(lines)
 
 
+#: Module-level names that only ``./pack generate`` reads (the role's scope, in ``Fn::Sub`` text):
+#: left out of the scripts, where ``${...}`` would mean nothing.
+ROLE_ONLY = frozenset({"SCOPE", "CONDITIONS", "BASE_SCOPE"})
+
+
+def _role_only(source: str, tree: ast.Module) -> list[ast.stmt]:
+    found: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {t.id for t in targets if isinstance(t, ast.Name)}
+            if names & ROLE_ONLY or "${" in (ast.get_source_segment(source, node) or ""):
+                found.append(node)
+    return found
+
+
 def script(runbook: Runbook) -> str:
-    """The step's script: the shared module, then the runbook's (its imports of it dropped)."""
-    assert runbook.module, runbook.document
+    """The step's script: the shared module, then the runbook's (its imports of it dropped, and
+    the role's scope, which only the templates use)."""
     base = (RUNBOOKS_DIR / "runbook_base.py").read_text(encoding="utf-8")
+    base = _without(base, _role_only(base, ast.parse(base)))
     source = (RUNBOOKS_DIR / f"{runbook.module}.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     drop = [
         node for node in tree.body if isinstance(node, ast.ImportFrom) and node.module in ("runbook_base", "__future__")
     ]
-    body = _without(source, drop)
+    body = _without(source, [*drop, *_role_only(source, tree)])
     if runbook.module == "create_metric_filter_alarm":
         marker = "PATTERNS: dict[str, dict[str, str]] = {}"
         assert body.count(marker) == 1, "the PATTERNS marker of create_metric_filter_alarm.py moved"
         body = body.replace(marker, f"PATTERNS: dict[str, dict[str, str]] = {json.dumps(metric_patterns(), indent=1)}")
+    assert "${" not in base + body, f"{runbook.module}: ${{...}} left in the script"
     return base.rstrip() + "\n\n\n# --- " + f"runbooks/{runbook.module}.py" + "\n" + body
 
 
@@ -162,108 +209,217 @@ def document(runbook: Runbook, role_default: Any, setting_value: Mapping[str, An
 # --- the role and the templates -----------------------------------------------------------------
 
 
-def role(support_role_name: Any) -> dict[str, Any]:
-    """The role every remediation assumes, in this region (IAM names are account-wide: one per
-    region, as the rules' execution role)."""
-    iam_arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:"
-    pack_roles = {"Fn::Sub": iam_arn + f"role/{SERVICE_ROLE_PATTERN}"}
-    support_role = {"Fn::Sub": [iam_arn + "role/${Name}", {"Name": support_role_name}]}
-    scoped = {"iam:PassRole", "iam:CreateServiceLinkedRole", *ROLE_ACTIONS}
-    everywhere = [action for action in all_actions() if action not in scoped]
-    statements: list[dict[str, Any]] = [
-        {
-            # Remediations act on whichever user, bucket, trail or group AWS Config finds
-            # non-compliant: not known when the template is deployed.
-            "Sid": "ActionsTheRunbooksDeclare",
+def _sub(value: Any) -> Any:
+    """``value`` with every string holding ``${...}`` made an ``Fn::Sub``."""
+    if isinstance(value, str):
+        return {"Fn::Sub": value} if "${" in value else value
+    if isinstance(value, dict):
+        return {k: _sub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sub(v) for v in value]
+    return value
+
+
+def _one(values: Sequence[Any]) -> Any:
+    return values[0] if len(values) == 1 else list(values)
+
+
+def role_statements(runbook: Runbook) -> list[dict[str, Any]]:
+    """The runbook's grants, one statement per resource list and condition, then the deny."""
+    grouped: dict[str, list[str]] = {}
+    for action in runbook.actions:
+        key = json.dumps([runbook.scope[action], runbook.conditions.get(action)], sort_keys=True)
+        grouped.setdefault(key, []).append(action)
+    statements: list[dict[str, Any]] = []
+    for number, (key, actions) in enumerate(grouped.items(), start=1):
+        resources, condition = json.loads(key)
+        statement: dict[str, Any] = {
+            "Sid": f"Grant{number}",
             "Effect": "Allow",
-            "Action": everywhere,
-            "Resource": "*",
-        },
+            "Action": _one(sorted(actions)),
+            "Resource": _sub(_one(resources)),
+        }
+        if condition:
+            statement["Condition"] = _sub(condition)
+        statements.append(statement)
+    statements.append(
         {
-            "Sid": "RolesTheRunbooksCreate",
-            "Effect": "Allow",
-            "Action": [a for a in ROLE_ACTIONS if a != "iam:AttachRolePolicy"],
-            "Resource": [pack_roles, support_role],
-        },
-        {
-            "Sid": "SupportAccessOnTheSupportRole",
-            "Effect": "Allow",
-            "Action": "iam:AttachRolePolicy",
-            "Resource": support_role,
-            "Condition": {
-                "ArnEquals": {"iam:PolicyARN": {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSSupportAccess"}}
-            },
-        },
-        {
-            "Sid": "PassOnlyThePacksServiceRoles",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": [pack_roles, {"Fn::Sub": iam_arn + f"role/{CONFIG_LINKED_ROLE}"}],
-            "Condition": {
-                "StringEquals": {
-                    "iam:PassedToService": [
-                        "cloudtrail.amazonaws.com",
-                        "vpc-flow-logs.amazonaws.com",
-                        "config.amazonaws.com",
-                    ]
+            "Sid": "NeverThePacksOwnRolesOrPolicies",
+            "Effect": "Deny",
+            "Action": [*ROLE_WRITES, *POLICY_WRITES],
+            "Resource": _sub(
+                [IAM_ARN + f"role/{pattern}" for pattern in PACK_ROLE_PATTERNS]
+                + [IAM_ARN + f"policy/{PACK_POLICY_PATTERN}"]
+            ),
+        }
+    )
+    return statements
+
+
+def role_logical_id(runbook: Runbook) -> str:
+    return runbook.document.replace("-", "") + "Role"
+
+
+def runbook_role(runbook: Runbook) -> dict[str, Any]:
+    """The role of one runbook in this region (IAM names are account-wide: one per region)."""
+    # No checkov skip: every write is scoped to its resources, so no check needs one
+    # (tests/test_remediation_roles.py holds the scopes; a skip here would have to be true).
+    resource: dict[str, Any] = {"Type": "AWS::IAM::Role"}
+    resource["Properties"] = {
+        "RoleName": {"Fn::Sub": role_name(runbook)},
+        "Description": f"Assumed by the CIS config pack's runbook {runbook.document} only; holds only its calls.",
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ssm.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                        "ArnLike": {
+                            "aws:SourceArn": {
+                                "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                                "automation-execution/*"
+                            }
+                        },
+                    },
                 }
-            },
+            ],
         },
-        {
-            "Sid": "ConfigServiceLinkedRole",
-            "Effect": "Allow",
-            "Action": "iam:CreateServiceLinkedRole",
-            "Resource": {"Fn::Sub": iam_arn + f"role/{CONFIG_LINKED_ROLE}"},
-            "Condition": {"StringEquals": {"iam:AWSServiceName": "config.amazonaws.com"}},
-        },
+        "Policies": [
+            {
+                "PolicyName": "calls-of-this-runbook",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": role_statements(runbook)},
+            }
+        ],
+    }
+    return resource
+
+
+def log_delivery_boundary() -> dict[str, Any]:
+    """The permissions boundary of the log-delivery roles the runbooks create (CIS 2.4, 2.9): at
+    most writing to the pack's log groups, whatever policy the role is given."""
+    groups = [
+        "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:cis-cloudtrail/*",
+        "arn:${AWS::Partition}:logs:*:${AWS::AccountId}:log-group:cis-vpc-flow-logs*",
     ]
     return {
-        "Type": "AWS::IAM::Role",
-        "Metadata": {
-            "checkov": {
-                "skip": [
-                    {
-                        "id": check,
-                        "comment": (
-                            "The remediation role writes to whichever IAM user, bucket, trail, key or security group "
-                            "AWS Config finds non-compliant, which no template can name in advance; it holds exactly "
-                            "the actions the runbooks call (tests/test_remediation_templates.py), and role creation "
-                            "and PassRole are limited to the roles the runbooks create."
-                        ),
-                    }
-                    for check in ("CKV_AWS_109", "CKV_AWS_110", "CKV_AWS_111")
-                ]
-                + [
-                    {
-                        "id": "CKV_AWS_107",
-                        "comment": (
-                            "iam:UpdateAccessKey only sets a key's status: the runbooks of CIS 1.3, 1.4 and 1.21 "
-                            "use it to deactivate keys. No action of the role reads or creates a secret."
-                        ),
-                    }
-                ]
-            }
-        },
+        "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {
-            "RoleName": {"Fn::Sub": ROLE_NAME},
-            "Description": "Role the CIS AWS Foundations v1.2.0 remediation runbooks assume in this region.",
-            "AssumeRolePolicyDocument": {
+            "ManagedPolicyName": {"Fn::Sub": "cis-config-pack-log-delivery-boundary-${AWS::Region}"},
+            "Description": "Permissions boundary of the log-delivery roles the CIS config pack's runbooks create.",
+            "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
                     {
+                        "Sid": "WriteThePacksLogGroups",
                         "Effect": "Allow",
-                        "Principal": {"Service": "ssm.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        "Action": [
+                            "logs:CreateLogStream",
+                            "logs:DescribeLogGroups",
+                            "logs:DescribeLogStreams",
+                            "logs:PutLogEvents",
+                        ],
+                        "Resource": _sub(groups),
                     }
                 ],
             },
-            "Policies": [
-                {
-                    "PolicyName": "actions-the-runbooks-declare",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-                }
-            ],
+        },
+    }
+
+
+DEFAULT_KEY_ALIAS = "alias/cis-cloudtrail"
+CREATE_KEY = "CreateTrailKey"
+CREATE_TOPIC = "CreateAlarmTopic"
+
+
+def default_conditions(also: str | None = None) -> dict[str, Any]:
+    """Create the key and the topic only while their settings keep the defaults (and, in the
+    member template, only in the region ``also`` names)."""
+
+    def both(condition: dict[str, Any]) -> dict[str, Any]:
+        return {"Fn::And": [condition, {"Condition": also}]} if also else condition
+
+    return {
+        CREATE_TOPIC: both({"Fn::Equals": [_ref("AlarmTopic"), SETTING["AlarmTopic"].default]}),
+        CREATE_KEY: {
+            "Fn::Or": [
+                both({"Fn::Equals": [_ref("TrailKmsKey"), DEFAULT_KEY_ALIAS]}),
+                {"Condition": CREATE_TOPIC},
+            ]
+        },
+    }
+
+
+def defaults() -> dict[str, Any]:
+    """The KMS key of the CloudTrail trails and of the alarm topic, and the topic."""
+    account_root = {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    trails = {"Fn::Sub": "arn:${AWS::Partition}:cloudtrail:*:${AWS::AccountId}:trail/*"}
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                # KMS's default statement: the account's IAM policies decide who manages and uses the key.
+                "Sid": "AccountIamPolicies",
+                "Effect": "Allow",
+                "Principal": account_root,
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudTrailEncryptsThisAccountsTrails",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey",
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublishToTheEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            },
+        ],
+    }
+    return {
+        KEY_LOGICAL_ID: {
+            "Type": "AWS::KMS::Key",
+            "Condition": CREATE_KEY,
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": "CIS config pack: encrypts CloudTrail trails (CIS 2.1, 2.7) and the 3.x alarm topic.",
+                "EnableKeyRotation": True,
+                "KeyPolicy": key_policy,
+            },
+        },
+        "TrailKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Condition": CREATE_KEY,
+            "Properties": {"AliasName": DEFAULT_KEY_ALIAS, "TargetKeyId": _ref(KEY_LOGICAL_ID)},
+        },
+        TOPIC_LOGICAL_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Condition": CREATE_TOPIC,
+            "Properties": {
+                "TopicName": _ref("AlarmTopic"),
+                "KmsMasterKeyId": _ref(KEY_LOGICAL_ID),
+            },
         },
     }
 
@@ -272,13 +428,14 @@ def document_resource_id(runbook: Runbook) -> str:
     return runbook.document.replace("-", "") + "Document"
 
 
-def resources() -> dict[str, Any]:
-    """The role and one ``AWS::SSM::Document`` per runbook of the pack's own; the settings are
-    template parameters of the same names."""
-    role_arn = {"Fn::GetAtt": [ROLE_LOGICAL_ID, "Arn"]}
-    found: dict[str, Any] = {ROLE_LOGICAL_ID: role(_ref("SupportRoleName"))}
+def resources(also: str | None = None) -> dict[str, Any]:
+    """Each runbook's role and ``AWS::SSM::Document``, the boundary of the roles they create, and
+    the defaults' key and topic (in the member template, only where condition ``also`` holds);
+    the settings are template parameters of the same names."""
+    found: dict[str, Any] = {BOUNDARY_LOGICAL_ID: log_delivery_boundary()}
     values = {setting.name: _ref(setting.name) for setting in template_settings()}
     for runbook in own_runbooks():
+        found[role_logical_id(runbook)] = runbook_role(runbook)
         found[document_resource_id(runbook)] = {
             "Type": "AWS::SSM::Document",
             "Properties": {
@@ -287,9 +444,10 @@ def resources() -> dict[str, Any]:
                 "DocumentFormat": "JSON",
                 # A new version of a named document, made the default: Replace cannot keep a fixed name.
                 "UpdateMethod": "NewVersion",
-                "Content": document(runbook, role_arn, values),
+                "Content": document(runbook, {"Fn::GetAtt": [role_logical_id(runbook), "Arn"]}, values),
             },
         }
+    found.update(defaults())
     return found
 
 
@@ -300,9 +458,12 @@ def template_settings() -> list[Any]:
 
 
 def template_parameters() -> dict[str, Any]:
+    """The settings the documents take, and those the defaults' conditions read."""
+    used = {setting.name for setting in template_settings()} | {"AlarmTopic", "TrailKmsKey"}
     return {
         setting.name: {"Type": "String", "Default": setting.default, "Description": setting.description}
-        for setting in template_settings()
+        for setting in SETTINGS
+        if setting.name in used
     }
 
 
@@ -310,17 +471,12 @@ def setup_template() -> dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
-            "CIS AWS Foundations Benchmark v1.2.0 config pack, one account and region: the remediation runbooks "
-            "and the role they assume."
+            "CIS AWS Foundations Benchmark v1.2.0 config pack, one account and region: the remediation runbooks, "
+            "a role for each, and the key and topic the settings' defaults name."
         ),
         "Parameters": template_parameters(),
+        "Conditions": default_conditions(),
         "Resources": resources(),
-        "Outputs": {
-            "RoleArn": {
-                "Description": "Pass it to the conformance pack as RemediationRoleArn.",
-                "Value": {"Fn::GetAtt": [ROLE_LOGICAL_ID, "Arn"]},
-            }
-        },
     }
 
 
@@ -346,8 +502,12 @@ def _static(value: Any) -> dict[str, Any]:
     return {"StaticValue": {"Values": [value]}}
 
 
-def remediation_parameters(remediation: Remediation, conditions: dict[str, Any]) -> dict[str, Any]:
-    """The remediation's ``Parameters``: the resource ID, the row's constants, the settings."""
+def remediation_parameters(
+    remediation: Remediation, conditions: dict[str, Any], pack_parameter_names: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The remediation's ``Parameters``: the resource ID, the row's constants, the settings, the
+    rule parameters of the pack it takes (when the pack has them). ``AutomationAssumeRole`` is
+    the document's default: its own role."""
     runbook = remediation.runbook
     parameters: dict[str, Any] = {}
 
@@ -360,8 +520,6 @@ def remediation_parameters(remediation: Remediation, conditions: dict[str, Any])
         conditions[condition] = {"Fn::Not": [{"Fn::Equals": [_ref(setting.name), ""]}]}
         parameters[name] = {"Fn::If": [condition, _static(_ref(setting.name)), _ref("AWS::NoValue")]}
 
-    if not runbook.is_own:
-        from_setting("AutomationAssumeRole", ROLE.name)
     for item in runbook.inputs:
         if item.resource_id:
             parameters[item.name] = {"ResourceValue": {"Value": "RESOURCE_ID"}}
@@ -369,10 +527,16 @@ def remediation_parameters(remediation: Remediation, conditions: dict[str, Any])
             parameters[item.name] = _static(remediation.constants[item.name])
         elif item.setting:
             from_setting(item.name, item.setting)
+        elif item.pack_parameter and item.pack_parameter in pack_parameter_names:
+            condition = has_value(item.pack_parameter)
+            conditions[condition] = {"Fn::Not": [{"Fn::Equals": [_ref(item.pack_parameter), ""]}]}
+            parameters[item.name] = {"Fn::If": [condition, _static(_ref(item.pack_parameter)), _ref("AWS::NoValue")]}
     return parameters
 
 
-def remediation_properties(remediation: Remediation, conditions: dict[str, Any]) -> dict[str, Any]:
+def remediation_properties(
+    remediation: Remediation, conditions: dict[str, Any], pack_parameter_names: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "ConfigRuleName": remediation.rule,
         "TargetType": "SSM_DOCUMENT",
@@ -382,12 +546,16 @@ def remediation_properties(remediation: Remediation, conditions: dict[str, Any])
         properties["Automatic"] = _ref(AUTOMATIC.name)
         properties["MaximumAutomaticAttempts"] = MAXIMUM_AUTOMATIC_ATTEMPTS
         properties["RetryAttemptSeconds"] = RETRY_ATTEMPT_SECONDS
-    properties["Parameters"] = remediation_parameters(remediation, conditions)
+    properties["Parameters"] = remediation_parameters(remediation, conditions, pack_parameter_names)
     return Flow(properties)
 
 
 def pack_resources(
-    rules: Sequence[Rule], logical_id: Any, condition_of: Mapping[str, str | None], conditions: dict[str, Any]
+    rules: Sequence[Rule],
+    logical_id: Any,
+    condition_of: Mapping[str, str | None],
+    conditions: dict[str, Any],
+    pack_parameter_names: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """``<Rule>Remediation`` for each rule of ``rules`` the table remediates, created exactly when
     its rule is (the same condition; AWS Config refuses a remediation of a rule that does not exist)."""
@@ -401,7 +569,7 @@ def pack_resources(
         if condition:
             resource["Condition"] = condition
         resource["DependsOn"] = logical_id(remediation.rule)
-        resource["Properties"] = remediation_properties(remediation, conditions)
+        resource["Properties"] = remediation_properties(remediation, conditions, pack_parameter_names)
         found[f"{logical_id(remediation.rule)}Remediation"] = resource
     return found
 
@@ -409,23 +577,17 @@ def pack_resources(
 # --- rdk ------------------------------------------------------------------------------------------
 
 
-def rdk_remediation(remediation: Remediation) -> dict[str, Any] | None:
-    """The ``Remediation`` block rdk turns into a RemediationConfiguration (rdk deploys plain
-    CloudFormation, so ``Fn::Sub`` builds the role ARN there), or ``None`` when rdk cannot express
-    it: a runbook input only the user knows that no document default supplies (CIS 2.7's key).
-    Always manual: rdk has no switch, and automatic mode is the pack parameter's decision."""
+def rdk_remediation(remediation: Remediation) -> dict[str, Any]:
+    """The ``Remediation`` block rdk turns into a RemediationConfiguration. Always manual: rdk
+    has no switch, and automatic mode is the pack parameter's decision. The document's defaults
+    give its role and settings."""
     runbook = remediation.runbook
     parameters: dict[str, Any] = {}
-    if not runbook.is_own:
-        role_arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + ROLE_NAME
-        parameters["AutomationAssumeRole"] = _static({"Fn::Sub": role_arn})
     for item in runbook.inputs:
         if item.resource_id:
             parameters[item.name] = {"ResourceValue": {"Value": "RESOURCE_ID"}}
         elif item.name in remediation.constants:
             parameters[item.name] = _static(remediation.constants[item.name])
-        elif item.setting and not runbook.is_own:
-            return None
     return {
         "ConfigRuleName": remediation.rule,
         "TargetType": "SSM_DOCUMENT",
@@ -488,8 +650,8 @@ def remediation_table() -> str:
     ]
     for r in REMEDIATIONS:
         runbook = r.runbook
-        name = f"[`{runbook.document}`]({runbook.source})" if runbook.source else f"`{runbook.document}`"
-        origin = "AWS-managed" if not runbook.is_own else f"the pack's (`runbooks/{runbook.module}.py`)"
+        name = f"`{runbook.document}`"
+        origin = f"`runbooks/{runbook.module}.py`, role `{role_name(runbook, '<region>')}`"
         actions = ", ".join(f"`{a}`" for a in runbook.actions)
         lines.append(f"| {r.label} | `{r.rule}` | {name}, {origin} | {r.changes} | {r.mode} | {actions} | {r.undo} |")
     return "\n".join(lines) + "\n"

@@ -28,6 +28,9 @@ DEMO_SETTINGS = {
     "AccessLogsBucket": ACCESS_LOG_BUCKET,
     "ConfigBucket": CONFIG_BUCKET,
 }
+#: Runbook parameters the demo sets: its users and keys were created seconds ago, inside any
+#: grace period, so the demo runs without one (and says so).
+DEMO_VALUES = {"GraceDays": "0"}
 NON_COMPLIANT = "NON_COMPLIANT"
 SHOWN = 4
 
@@ -42,6 +45,8 @@ def runbook_values(remediation: Remediation, resource_id: str) -> dict[str, str]
             values[item.name] = remediation.constants[item.name]
         elif item.setting in DEMO_SETTINGS:
             values[item.name] = DEMO_SETTINGS[item.setting]
+        elif item.name in DEMO_VALUES:
+            values[item.name] = DEMO_VALUES[item.name]
     return values
 
 
@@ -57,10 +62,13 @@ def remediate(
     for outcome in outcomes:
         remediation = BY_RULE.get(outcome.rule.name)
         failing = [e for e in outcome.evaluations if e["ComplianceType"] == NON_COMPLIANT]
-        if remediation is None or not remediation.runbook.is_own or outcome.error or not failing:
+        if remediation is None or outcome.error or not failing:
             after.append(outcome)
             continue
         say(f"\nCIS {outcome.controls}  {outcome.rule.name}  runbook {remediation.runbook.document}")
+        demo_values = [f"{i.name} {DEMO_VALUES[i.name]}" for i in remediation.runbook.inputs if i.name in DEMO_VALUES]
+        if demo_values:
+            say(f"  (demo: {', '.join(demo_values)}; the seeded credentials are seconds old)")
         notes: dict[str, list[str]] = {}
         for evaluation in failing:
             resource = str(evaluation["ComplianceResourceId"])

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import boto3
@@ -30,7 +31,7 @@ ACTION_OF: Mapping[tuple[str, str], str] = {
     ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
     ("s3", "ListBuckets"): "s3:ListAllMyBuckets",
 }
-_PREFIX = {"config-service": "config", "cloudwatch-logs": "logs"}
+_PREFIX = {"config-service": "config", "cloudwatch-logs": "logs", "eventbridge": "events"}
 #: Calls that need no permission.
 FREE = frozenset({"sts:GetCallerIdentity"})
 
@@ -71,9 +72,20 @@ def _recording(runbook: str) -> Iterator[None]:
         events.unregister("before-call", unique_id="cis-remediation-calls")
 
 
+@cache
+def _document(runbook: Runbook) -> dict[str, Any]:
+    return document(runbook, "arn:aws:iam::123456789012:role/local")
+
+
+@cache
+def _compiled(runbook: Runbook) -> Any:
+    source = _document(runbook)["mainSteps"][0]["inputs"]["Script"]
+    return compile(source, f"<{runbook.document}>", "exec")
+
+
 def payload(runbook: Runbook, values: Mapping[str, str]) -> dict[str, str]:
     """The step's ``InputPayload`` with the document's parameters resolved."""
-    doc = document(runbook, "arn:aws:iam::123456789012:role/local")
+    doc = _document(runbook)
     parameters = {name: spec.get("default", "") for name, spec in doc["parameters"].items()}
     unknown = set(values) - set(parameters)
     if unknown:
@@ -89,10 +101,8 @@ def payload(runbook: Runbook, values: Mapping[str, str]) -> dict[str, str]:
 def run(runbook: Runbook, values: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Run the runbook's document step with parameter ``values``; ``extra`` goes to the handler
     as is (``Now``, which the tests use to move time). Returns the step's payload."""
-    doc = document(runbook, "arn:aws:iam::123456789012:role/local")
-    source = doc["mainSteps"][0]["inputs"]["Script"]
     namespace: dict[str, Any] = {"__name__": f"cispack_runbook_{runbook.module}"}
-    exec(compile(source, f"<{runbook.document}>", "exec"), namespace)  # the pack's own generated script
+    exec(_compiled(runbook), namespace)  # the pack's own generated script
     events = {**payload(runbook, values), **(extra or {})}
     # The script prints each change for the execution's log; here the result says it.
     with _recording(runbook.document), contextlib.redirect_stdout(io.StringIO()):
