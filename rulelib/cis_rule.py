@@ -837,10 +837,15 @@ def _fetch_oversized_item(clients: Clients, summary: Mapping[str, Any]) -> Any:
         raise EvaluationError(f"AWS Config holds no configuration item for {kind} {resource}")
     try:
         item = convert_into_notification_config_item(items[0])
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except ValueError:
         raise EvaluationError(
             f"the configuration item AWS Config holds for {kind} {resource} is not readable JSON "
             "(GetResourceConfigHistory)"
+        ) from None
+    except (TypeError, KeyError, AttributeError):
+        raise EvaluationError(
+            f"the configuration item AWS Config holds for {kind} {resource} is not in the shape AWS Config "
+            "writes (GetResourceConfigHistory)"
         ) from None
     _check_status("the configuration item GetResourceConfigHistory returned", item.get("configurationItemStatus"))
     return item

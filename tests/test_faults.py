@@ -159,8 +159,9 @@ def test_the_lambda_timeout_never_kills_a_run(report):
     assert len(runs) == len(report.clean)
     assert [f"{o.rule}: {o.used_s:.2f} s of {o.timeout_s:.2f} s" for o in runs if o.used_s > o.timeout_s] == []
     assert [f"{o.rule}: {o.wrong}" for o in runs if o.wrong] == []
-    assert sum(o.failed for o in runs) > len(runs) / 2, "half the time stops most runs"
-    assert any(o.sent and o.failed for o in runs), "some runs stop with verdicts decided, and send them"
+    cut = [o.rule for o in runs if o.failed]
+    assert "CONFIG_ENABLED_ALL_REGIONS" in cut, "a run of 42 calls given the time of 25 is cut short"
+    assert [f"{o.rule}: {o.error_text}" for o in runs if o.failed and not o.clear] == []
 
 
 def test_no_false_compliant_under_any_fault(report):

@@ -226,15 +226,18 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
         assert "${" + f"{logical_id(rule.name)}FunctionArn" + "}" in body
     assert member["Parameters"]["ProfileLevel"]["AllowedValues"] == ["1", "2"]
     assert member["Conditions"] == {
-        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
+        "IsGlobalResourcesRegion": {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]},
+        # The operators' topic is optional (tests/test_pack_delivery.py).
+        "AlarmTopicGiven": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]},
     }
 
 
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
     expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
-    # The remediation settings have defaults; the rollout passes none of them.
-    remediation = set(member_template.REMEDIATION_SETTINGS)
+    # The remediation settings and the operators' topic have defaults; the rollout passes the topic
+    # when given (parameter_values(alarm_topic=...)).
+    remediation = set(member_template.REMEDIATION_SETTINGS) | {"AlarmTopicArn"}
     assert all("Default" in member["Parameters"][name] for name in remediation)
     assert set(member["Parameters"]) == expected | remediation
 
@@ -294,7 +297,8 @@ def test_member_passes_the_profile_only_in_the_global_resources_region(member: d
     (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
     properties = pack["Properties"]
     body = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])
-    ((name, condition),) = member["Conditions"].items()
+    name = "IsGlobalResourcesRegion"
+    condition = member["Conditions"][name]
     assert condition == {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "GlobalResourcesRegion"}]}
     global_names = {rule.name for rule in load_rules() if rule.is_global}
     global_names |= {check.name for check in PROCESS_CHECKS}
