@@ -442,3 +442,33 @@ def test_the_deadline_is_checked_before_every_request_retries_included(config, m
     finally:
         events.unregister("before-send.iam.ListUsers", throttle)
     assert len(sent) == 3  # 100 s, 70 s, 40 s left: sent; 10 s left: stopped before the 4th attempt
+
+
+def test_throttled_retries_never_drain_the_pack_clients_retry_quota(config, monkeypatch):
+    """botocore's quota (500 units, 5 per throttled retry, refilled only by 2xx answers) let 100
+    throttled retries through per client, then failed every throttled call on its first attempt.
+    The pack's clients retry throttling to the last attempt however long it lasts."""
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+
+    from cis_rule import Clients
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    sent = []
+
+    def throttle(request, **_):
+        sent.append(request.url)
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Body())
+
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+    client = Clients(None, "us-east-1", False).build_client("cloudtrail")
+    client.meta.events.register_first("before-send.cloudtrail.DescribeTrails", throttle)
+    for _ in range(40):
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            client.describe_trails()
+    # 40 calls of 8 attempts each; a plain client stops at 40 + 500 // 5 = 140 requests.
+    assert len(sent) == 40 * 8
