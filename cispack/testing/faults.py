@@ -622,6 +622,9 @@ class Outcome:
     #: DEADLINE runs: the simulated Lambda time the invocation used, and its timeout.
     used_s: float = 0.0
     timeout_s: float | None = None
+    #: Every operation the run called (a failed run calls some a clean one does not: the stale
+    #: check reads the account rules' last results).
+    operations: tuple[Operation, ...] = ()
 
     @property
     def sent(self) -> bool:
@@ -914,6 +917,7 @@ class Matrix:
             layer.backoff,
             layer.used_s(),
             timeout,
+            tuple(sorted({a.operation for a in layer.attempts})),
         )
 
 
