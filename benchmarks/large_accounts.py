@@ -639,6 +639,7 @@ def main() -> None:
     parser.add_argument("--converge", action="store_true", help="invoke each rule until it has judged everything")
     parser.add_argument("--levels", default="0.3,0.5", help="throttling levels of --converge")
     parser.add_argument("--max-invocations", type=int, default=6, help="--converge: invocations tried per run")
+    parser.add_argument("--only", default="", help="--converge: only these rules (comma-separated CIS numbers)")
     args = parser.parse_args()
     if args.converge:
         run_convergence(args)
