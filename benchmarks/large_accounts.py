@@ -680,7 +680,8 @@ def run_convergence(args: argparse.Namespace) -> None:
                 ("CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC", "2.3"),
                 ("CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING", "2.6"),
             ):
-                converge(f"{count} trail buckets", rule, extra, args, cis)
+                if not args.only or cis in args.only.split(","):
+                    converge(f"{count} trail buckets", rule, extra, args, cis)
     if args.users:
         with mock_aws():
             seed_users(args.users)
