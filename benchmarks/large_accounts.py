@@ -1,8 +1,18 @@
 """Work per run of CIS 2.3 and 2.6 on 20, 120 and 500 trail buckets and of CIS 1.21 on 5,000 IAM users,
-clean and under 30 % throttling.
+clean and under 30 % throttling; with ``--converge``, whether large accounts converge.
 
 Run: ``.venv/bin/python benchmarks/large_accounts.py`` (a script that prints figures, not a test; a few
 minutes). ``--buckets 20,120`` / ``--users 0`` / ``--seeds 1`` / ``--memory`` change what it runs.
+
+``--converge`` (``--buckets 500 --users 5000 --levels 0.3,0.5``): each rule runs as AWS Config would
+invoke it again and again, with a Lambda context whose remaining time follows the simulated clock
+(``--latency`` per request on the critical path plus botocore's backoff, the worker threads' share
+divided among them) against the rule's own ``LambdaTimeout``, and AWS Config's results kept between
+invocations (the local Config seam, which records when each result came). Per rule and throttling
+level it prints: runs finished in one invocation, runs that converged over several (every resource
+judged since the first invocation; the rules judge the oldest results first), the invocations that
+took, the estimated Lambda time of the longest invocation, the API calls, and whether any invocation
+would have been killed (its simulated time past the timeout: never, the rules stop and send first).
 
 Each scenario seeds in-process moto, then runs the rule's Lambda handler as AWS Config does:
 
@@ -492,6 +502,111 @@ def report(
         print(f"  memory:    peak Python allocations during the run {measured.peak / 2**20:.1f} MiB (moto's included)")
 
 
+class SimulatedLambda:
+    """A Lambda context whose remaining time is the timeout less the simulated time: ``latency``
+    per request and the recorded backoff, on the critical path (the workers' share divided)."""
+
+    def __init__(self, layer: HttpLayer, sleeps: RecordingTime, timeout: float, latency: float, main: int) -> None:
+        self.layer, self.sleeps, self.timeout, self.latency, self.main = layer, sleeps, timeout, latency, main
+
+    def used(self) -> float:
+        requests = on_critical_path(self.layer.requests_by_thread, self.main)
+        return requests * self.latency + on_critical_path(self.sleeps.by_thread, self.main)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout - self.used()) * 1000)
+
+
+@dataclass
+class Invocation:
+    judged: set[str]
+    error: str
+    used: float
+    calls: int
+
+
+def invoke_as_config(
+    rule: str,
+    layer: HttpLayer,
+    extra: list[tuple[str, Callable[..., Any]]],
+    ledger: ComplianceLedger,
+    timeout: float,
+    latency: float,
+) -> Invocation:
+    """One invocation with a simulated Lambda clock; AWS Config's results persist in ``ledger``."""
+    module = import_rule_module(rule)
+    sleeps = RecordingTime()
+    context = SimulatedLambda(layer, sleeps, timeout, latency, threading.get_ident())
+    before = len(ledger.sent)
+    error = ""
+    report = MotoCredentialReport().install()
+    try:
+        with installed(layer, extra), mock.patch.object(botocore.endpoint, "time", sleeps):
+            with redirect_stdout(io.StringIO()):
+                try:
+                    module.lambda_handler(scheduled_event(rule, account=ACCOUNT_ID, region=REGION), context)
+                except RuleFailed as failed:
+                    error = str(failed)
+    finally:
+        report.uninstall()
+    judged = {
+        str(e["ComplianceResourceId"])
+        for e in ledger.sent[before:]
+        if not str(e.get("Annotation", "")).startswith("Could not evaluate: not evaluated since")
+    }
+    return Invocation(judged, error, context.used(), sum(layer.calls.values()))
+
+
+def converge(
+    label: str, rule: str, extra: list[tuple[str, Callable[..., Any]]], args: argparse.Namespace, cis: str
+) -> None:
+    """Per throttling level: runs finished in one invocation, converged over several, Lambda time, calls."""
+    timeout = float(json_parameters(rule)["LambdaTimeout"])
+    ledger = ComplianceLedger(current_rule=rule).install()
+    try:
+        clean = invoke_as_config(rule, HttpLayer(), extra, ledger, 10**6, args.latency)
+        everything = clean.judged
+        for level in [float(x) for x in args.levels.split(",") if x.strip()]:
+            one, several, invocations, longest, calls, killed = 0, 0, [], 0.0, [], 0
+            for seed in range(args.seed, args.seed + args.seeds):
+                ledger.results.clear()
+                ledger.recorded.clear()
+                seen: set[str] = set()
+                total = 0
+                for n in range(1, args.max_invocations + 1):
+                    layer = HttpLayer(throttle=level, seed=seed * 1000 + n)
+                    run = invoke_as_config(rule, layer, extra, ledger, timeout, args.latency)
+                    seen |= run.judged
+                    total += run.calls
+                    longest = max(longest, run.used)
+                    killed += run.used > timeout
+                    if seen >= everything:
+                        break
+                calls.append(total)
+                invocations.append(n if seen >= everything else None)
+                if n == 1 and seen >= everything and not run.error:
+                    one += 1
+                elif seen >= everything:
+                    several += 1
+            took = sorted(i for i in invocations if i)
+            print(
+                f"{cis} {label}, {level:.0%} throttling [{rule}]: {args.seeds} runs; finished in one invocation "
+                f"{one}/{args.seeds}; converged over several {several}/{args.seeds}"
+                + (f" (in {took[0]}-{took[-1]} invocations)" if several else "")
+                + f"; not converged in {args.max_invocations}: {invocations.count(None)}; "
+                f"estimated Lambda time of the longest invocation {longest:.0f} s of {timeout:.0f} s; "
+                f"API calls per run {min(calls):,}-{max(calls):,}; invocations killed by the timeout: {killed}"
+            )
+    finally:
+        ledger.uninstall()
+
+
+def json_parameters(rule: str) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads((RULES / rule / "parameters.json").read_text())["Parameters"])
+
+
 def footprint() -> str:
     """What a rule's Lambda holds before its run's data: the interpreter with boto3, botocore,
     rdklib and the pack's rule modules, and the clients of the largest run (17 S3, 17
@@ -521,7 +636,14 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per API call in the estimate")
     parser.add_argument("--memory-size", type=int, default=256, help="the Lambda's memory (MB) in the estimate")
     parser.add_argument("--memory", action="store_true", help="also measure peak allocations (slower)")
+    parser.add_argument("--converge", action="store_true", help="invoke each rule until it has judged everything")
+    parser.add_argument("--levels", default="0.3,0.5", help="throttling levels of --converge")
+    parser.add_argument("--max-invocations", type=int, default=6, help="--converge: invocations tried per run")
+    parser.add_argument("--only", default="", help="--converge: only these rules (comma-separated CIS numbers)")
     args = parser.parse_args()
+    if args.converge:
+        run_convergence(args)
+        return
     if args.memory:
         print(f"Footprint before any run's data (RSS): {footprint()}")
     trail_ops = (
@@ -547,6 +669,23 @@ def main() -> None:
         with mock_aws():
             seed_users(args.users)
             report(f"{args.users} IAM users", "IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS", [], args, user_ops)
+
+
+def run_convergence(args: argparse.Namespace) -> None:
+    for count in [int(n) for n in args.buckets.split(",") if n.strip()]:
+        with mock_aws():
+            trails = seed_trail_buckets(count)
+            extra = [("after-call.cloudtrail.ListTrails", list_every_trail(trails)), *describe_only_named_trails()]
+            for rule, cis in (
+                ("CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC", "2.3"),
+                ("CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING", "2.6"),
+            ):
+                if not args.only or cis in args.only.split(","):
+                    converge(f"{count} trail buckets", rule, extra, args, cis)
+    if args.users:
+        with mock_aws():
+            seed_users(args.users)
+            converge(f"{args.users} IAM users", "IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS", [], args, "1.21")
 
 
 if __name__ == "__main__":

@@ -363,10 +363,12 @@ def _check_before_request(event_name: str, operation_name: str, **_: Any) -> Non
 #: may start that wait, so the margin holds it.
 MAX_BACKOFF_S = 20.0
 #: Sending, whatever was decided: the clean-up (or stale check) query and one PutEvaluations
-#: batch, each with a retry.
-SEND_RESERVE_S = 4.0
-#: Each further batch of 100 decided verdicts (a PutEvaluations call is a few hundred ms).
-SEND_PER_BATCH_S = 1.0
+#: batch, each with its retries' backoff under heavy throttling.
+SEND_RESERVE_S = 10.0
+#: Each further batch of 100 decided verdicts: a PutEvaluations call is a few hundred ms, and
+#: about 4 s with its expected backoff at 50 % throttling (benchmarks/large_accounts.py --converge
+#: measured a run at 50 % overshoot a 1 s allowance by 10 s).
+SEND_PER_BATCH_S = 4.0
 #: Under a short timeout the margin is at most this fraction of the time the run started with.
 DEADLINE_MARGIN_FRACTION = 0.25
 
@@ -838,10 +840,15 @@ def _fetch_oversized_item(clients: Clients, summary: Mapping[str, Any]) -> Any:
         raise EvaluationError(f"AWS Config holds no configuration item for {kind} {resource}")
     try:
         item = convert_into_notification_config_item(items[0])
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except ValueError:
         raise EvaluationError(
             f"the configuration item AWS Config holds for {kind} {resource} is not readable JSON "
             "(GetResourceConfigHistory)"
+        ) from None
+    except (TypeError, KeyError, AttributeError):
+        raise EvaluationError(
+            f"the configuration item AWS Config holds for {kind} {resource} is not in the shape AWS Config "
+            "writes (GetResourceConfigHistory)"
         ) from None
     _check_status("the configuration item GetResourceConfigHistory returned", item.get("configurationItemStatus"))
     return item

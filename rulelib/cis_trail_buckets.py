@@ -137,7 +137,9 @@ def evaluate_trail_buckets(client_factory: Any, account: str, start_judging: Cal
 
     ordered = judging_order(mine, S3_BUCKET, lambda entry: entry[0])
     verdicts = judge_each(evaluate, ordered, subject, "trail buckets judged")
-    return sorted(verdicts, key=lambda verdict: str(verdict.complianceResourceId))
+    # Judged oldest first, reported in bucket-name order (as a serial run in name order would).
+    by_name = dict(zip((name for name, _ in ordered), verdicts, strict=True))
+    return [by_name[name] for name, _ in mine]
 
 
 #: Judges the bucket of a configuration item: the bucket and the item's ``supplementaryConfiguration``.

@@ -371,14 +371,15 @@ def test_a_bucket_of_another_account_is_not_applicable(world):
 
 
 @pytest.mark.parametrize(
-    ("case", "service", "operation", "status"),
+    ("case", "service", "operation", "status", "what"),
     [
-        ("account_block_public_access", "s3control", "GetPublicAccessBlock", 403),
-        ("trails", "cloudtrail", "DescribeTrails", 400),
-        ("configuration_history", "config", "GetResourceConfigHistory", 400),
+        ("account_block_public_access", "s3control", "GetPublicAccessBlock", 403, "s3:GetAccountPublicAccessBlock was denied (AccessDenied)"),  # noqa: E501
+        ("trails", "cloudtrail", "DescribeTrails", 400, "cloudtrail:DescribeTrails was denied (AccessDeniedException)"),
+        ("configuration_history", "config", "GetResourceConfigHistory", 400, "config:GetResourceConfigHistory was denied (AccessDeniedException)"),  # noqa: E501
     ],
-)
-def test_access_denied_on_change_is_an_error_without_evaluation(world, case, service, operation, status):
+)  # fmt: skip
+def test_access_denied_on_change_makes_the_resource_could_not_evaluate(world, case, service, operation, status, what):
+    # CONTROLS.md, "When a rule cannot judge": the bucket's old verdict must not stand.
     bucket("ct-logs", acl="public-read")(world)
     trail("main", "ct-logs")(world)
     item = bucket_item("ct-logs", account_id=ACCOUNT_ID, captured=NOW)
@@ -391,19 +392,31 @@ def test_access_denied_on_change_is_an_error_without_evaluation(world, case, ser
     if case == "configuration_history":
         world.history.uninstall()  # so that the recorded error answers, not the history
     world.respond(service, operation, error="AccessDeniedException" if status == 400 else "AccessDenied", status=status)
+    verdict = world.change(NOT_PUBLIC, item, oversized=case == "configuration_history")
+    assert verdict == Verdict(BUCKET, "ct-logs", "NON_COMPLIANT", f"Could not evaluate: {what}.")
+
+
+def test_throttling_after_retries_on_change_sends_nothing_and_fails(world):
+    bucket("ct-logs", acl="public-read")(world)
+    trail("main", "ct-logs")(world)
+    item = bucket_item("ct-logs", account_id=ACCOUNT_ID, captured=NOW)
+    world.respond("cloudtrail", "DescribeTrails", error="ThrottlingException", status=400)
     calls = len(world.ledger.calls)
-    error = world.change(NOT_PUBLIC, item, oversized=case == "configuration_history")
-    assert isinstance(error, dict) and "AccessDenied" in error["customerErrorCode"]
+    error = world.change(NOT_PUBLIC, item)
+    assert isinstance(error, dict) and error["customerErrorCode"] == "ThrottlingException"
     assert "PutEvaluations" not in world.ledger.calls[calls:]
 
 
-def test_an_oversized_item_missing_from_the_history_is_an_error(world):
+def test_an_oversized_item_missing_from_the_history_could_not_be_evaluated(world):
     bucket("ct-logs")(world)
     trail("main", "ct-logs")(world)
     item = bucket_item("ct-logs", account_id=ACCOUNT_ID, captured=NOW)
     event = oversized_change_event(NOT_PUBLIC, item, account=ACCOUNT_ID, region=REGION, now=NOW)
-    error = world._run(NOT_PUBLIC, event)
-    assert error["customerErrorCode"] == "ResourceNotDiscoveredException"
+    [evaluation] = world._run(NOT_PUBLIC, event)
+    assert (evaluation["ComplianceResourceId"], evaluation["ComplianceType"]) == ("ct-logs", "NON_COMPLIANT")
+    assert evaluation["Annotation"].startswith(
+        "Could not evaluate: config:GetResourceConfigHistory failed (ResourceNotDiscoveredException)"
+    )
 
 
 # --- AWS::EC2::RouteTable: CIS 4.4 -------------------------------------------------------------------
@@ -568,14 +581,31 @@ def test_a_route_table_of_another_account_is_not_applicable(world):
     )
 
 
-def test_a_route_through_an_unknown_connection_is_an_error(world):
+def test_a_route_table_item_that_claims_another_account_is_not_applicable(world):
+    # As 2.3 and 2.6 answer a bucket item of another account: that account's deployment judges it.
+    peered(world)
+    item = route_table_item(world.ids["table"], account_id="999988887777", captured=NOW)
+    table = world.ids["table"]
+    with observe("ec2", "DescribeVpcPeeringConnections") as connections:
+        verdict = world.change(ROUTES, item)
+    assert verdict == Verdict(
+        TABLE,
+        table,
+        "NOT_APPLICABLE",
+        f"Route table {table} belongs to account 999988887777, whose own deployment of the rule judges it.",
+    )
+    assert connections == [], "judged without a look at this account's connections"
+
+
+def test_a_route_through_an_unknown_connection_could_not_be_evaluated(world):
     peered(world)
     route(DestinationCidrBlock="10.30.0.0/16")(world)
     item = route_table_item(world.ids["table"], account_id=ACCOUNT_ID, captured=NOW)
     item["configuration"]["routes"][-1]["vpcPeeringConnectionId"] = "pcx-0000000000000000f"
-    error = world.change(ROUTES, item)
-    assert isinstance(error, dict)
-    assert "which DescribeVpcPeeringConnections does not list" in json.dumps(error)
+    verdict = world.change(ROUTES, item)
+    assert verdict.compliance == "NON_COMPLIANT"
+    assert verdict.annotation.startswith("Could not evaluate: Route table ")
+    assert verdict.annotation.endswith("which DescribeVpcPeeringConnections does not list.")
 
 
 def test_a_route_table_item_without_peering_routes_needs_no_ec2_call(world):

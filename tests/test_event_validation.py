@@ -361,6 +361,8 @@ def test_an_oversized_item_with_an_unknown_status_is_refused(config):
                 "configurationItemStatus": "ResourceMoved",
                 "configurationItemCaptureTime": datetime(2026, 1, 1, tzinfo=UTC),
                 "configuration": "{}",
+                "supplementaryConfiguration": {},
+                "relationships": [],
             }
         ]
     }

@@ -30,6 +30,7 @@ from cispack.testing.faults import (
     TRANSIENT,
     Operation,
     Report,
+    action_of,
     format_report,
     run_matrix,
 )
@@ -90,6 +91,10 @@ def test_the_account_reaches_every_action_each_rule_declares(report):
     families: dict[tuple[str, ...], set[str]] = defaultdict(set)
     for clean in report.clean.values():
         families[clean.declared_actions] |= clean.called_actions
+    # Account rules read their last results only when a run fails (the stale check).
+    for outcome in report.outcomes:
+        declared = report.clean[outcome.rule].declared_actions
+        families[declared] |= {action_of(o.service_id, o.name) for o in outcome.operations}
     missing = {actions: sorted(set(actions) - called) for actions, called in families.items() if set(actions) - called}
     assert missing == {}
 
@@ -159,8 +164,9 @@ def test_the_lambda_timeout_never_kills_a_run(report):
     assert len(runs) == len(report.clean)
     assert [f"{o.rule}: {o.used_s:.2f} s of {o.timeout_s:.2f} s" for o in runs if o.used_s > o.timeout_s] == []
     assert [f"{o.rule}: {o.wrong}" for o in runs if o.wrong] == []
-    assert sum(o.failed for o in runs) > len(runs) / 2, "half the time stops most runs"
-    assert any(o.sent and o.failed for o in runs), "some runs stop with verdicts decided, and send them"
+    cut = [o.rule for o in runs if o.failed]
+    assert "CONFIG_ENABLED_ALL_REGIONS" in cut, "a run of 42 calls given the time of 25 is cut short"
+    assert [f"{o.rule}: {o.error_text}" for o in runs if o.failed and not o.clear] == []
 
 
 def test_no_false_compliant_under_any_fault(report):

@@ -499,12 +499,21 @@ CASES = [
             "dimensions): alarm by-user names user, so it sees none of them."
         ),
     ),
-    # Fail closed: an API error is never a verdict.
+    # Fail closed where users look (CONTROLS.md, "When a rule cannot judge"): a denial is the
+    # account's NON_COMPLIANT "Could not evaluate", and the invocation fails.
     *[
         Case(
             f"access_denied_on_{operation}",
             given(lambda test: add_chain(test, PATTERN), respond(service, operation, error=code, status=403)),
             error=code,
+            expect=[
+                Verdict(
+                    "AWS::::Account",
+                    ACCOUNT_ID,
+                    "NON_COMPLIANT",
+                    f"Could not evaluate: {service}:{operation} was denied ({code}).",
+                )
+            ],
         )
         for service, operation, code in (
             ("cloudtrail", "DescribeTrails", "AccessDeniedException"),

@@ -387,7 +387,7 @@ def test_no_answer_from_aws_fails_the_invocation_naming_the_endpoint(config, mon
 
 
 def test_a_wait_that_would_outlast_the_invocation_is_not_started(config):
-    context = FakeContext(200_000)  # the margin is 24 s: the longest backoff and the sending
+    context = FakeContext(200_000)  # the margin is 30 s: the longest backoff and the sending
 
     class Waiting(CisRule):
         def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
@@ -401,7 +401,7 @@ def test_a_wait_that_would_outlast_the_invocation_is_not_started(config):
 
 @pytest.mark.parametrize(
     ("case", "decided", "margin"),
-    [("nothing_decided", 0, 24.0), ("one_batch", 100, 24.0), ("three_batches", 250, 26.0), ("5000", 5000, 73.0)],
+    [("nothing_decided", 0, 30.0), ("one_batch", 100, 30.0), ("three_batches", 250, 38.0), ("5000", 5000, 226.0)],
 )
 def test_the_margin_grows_with_the_verdicts_to_send(case, decided, margin):
     from cis_rule import send_margin
@@ -442,3 +442,33 @@ def test_the_deadline_is_checked_before_every_request_retries_included(config, m
     finally:
         events.unregister("before-send.iam.ListUsers", throttle)
     assert len(sent) == 3  # 100 s, 70 s, 40 s left: sent; 10 s left: stopped before the 4th attempt
+
+
+def test_throttled_retries_never_drain_the_pack_clients_retry_quota(config, monkeypatch):
+    """botocore's quota (500 units, 5 per throttled retry, refilled only by 2xx answers) let 100
+    throttled retries through per client, then failed every throttled call on its first attempt.
+    The pack's clients retry throttling to the last attempt however long it lasts."""
+    import botocore.endpoint
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+
+    from cis_rule import Clients
+
+    class Body:
+        def stream(self, **_):
+            yield b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+
+    sent = []
+
+    def throttle(request, **_):
+        sent.append(request.url)
+        return AWSResponse(request.url, 400, {"x-amzn-ErrorType": "ThrottlingException"}, Body())
+
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", lambda seconds: None)
+    client = Clients(None, "us-east-1", False).build_client("cloudtrail")
+    client.meta.events.register_first("before-send.cloudtrail.DescribeTrails", throttle)
+    for _ in range(40):
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            client.describe_trails()
+    # 40 calls of 8 attempts each; a plain client stops at 40 + 500 // 5 = 140 requests.
+    assert len(sent) == 40 * 8

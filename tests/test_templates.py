@@ -266,8 +266,9 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
     expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
-    # The remediation settings have defaults; the rollout passes none of them.
-    remediation = {*member_template.REMEDIATION_SETTINGS, member_template.SIGNING_PARAMETER}
+    # The remediation settings, the code signing profile and the operators' topic have defaults; the
+    # rollout passes the topic when given (parameter_values(alarm_topic=...)).
+    remediation = {*member_template.REMEDIATION_SETTINGS, member_template.SIGNING_PARAMETER, "AlarmTopicArn"}
     assert all("Default" in member["Parameters"][name] for name in remediation)
     # So have the rule parameters several rules share (one pack parameter each).
     shared = set(conformance.SHARED_RULE_PARAMETERS.values())

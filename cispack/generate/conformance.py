@@ -58,6 +58,9 @@ Pack parameters (the names are an interface: the StackSet member template passes
         One per optional parameter of a custom rule, e.g.
         ``VpcPeeringRoutesLeastAccessParamMinPeeringPrefixLength``, defaulting to the rule's
         ``OptionalParameters``. An empty value is left out of the rule's input parameters.
+    ``StaleAfterHours``
+        The one parameter feeding ``staleAfterHours`` of every custom rule (default 48;
+        :data:`SHARED_RULE_PARAMETERS`): a result older than that becomes NON_COMPLIANT.
 
     Managed rules carry the CIS values of ``CONTROLS.md`` as literals, not parameters: they are
     the benchmark's requirements, and the 60-parameter limit is kept for the custom rules.

@@ -112,9 +112,13 @@ KINDS = (*PERSISTENT, THROTTLING, DEADLINE, FAILED_EVALUATIONS)
 
 THROTTLE_RATE = 0.3
 #: The simulated Lambda clock of a DEADLINE run: each HTTP attempt costs this, plus the backoff
-#: botocore computes; the timeout is DEADLINE_SHARE of the clean run's time.
+#: botocore computes; the timeout is DEADLINE_SHARE of the clean run's time, and at least
+#: DEADLINE_MIN_S: a Lambda timeout is long beside one request (the rules keep a quarter of a
+#: short timeout, so twelve requests' worth leaves three for what sending needs). Runs of a few
+#: calls then finish; longer ones are cut short and must stop and send, never be killed.
 ATTEMPT_S = 0.1
-DEADLINE_SHARE = 0.5
+DEADLINE_SHARE = 0.6
+DEADLINE_MIN_S = 12 * ATTEMPT_S
 COULD_NOT = "Could not evaluate:"
 PAGE_TOKEN = "cis-faults-page-2"
 #: The name of a rule's run on a configuration change, beside its periodic run.
@@ -622,6 +626,9 @@ class Outcome:
     #: DEADLINE runs: the simulated Lambda time the invocation used, and its timeout.
     used_s: float = 0.0
     timeout_s: float | None = None
+    #: Every operation the run called (a failed run calls some a clean one does not: the stale
+    #: check reads the account rules' last results).
+    operations: tuple[Operation, ...] = ()
 
     @property
     def sent(self) -> bool:
@@ -897,8 +904,8 @@ class Matrix:
         timeout = None
         context = None
         if fault.kind == DEADLINE:
-            # Half the time the clean run took: the rule must stop and send, never be killed.
-            timeout = clean.calls * ATTEMPT_S * DEADLINE_SHARE
+            # Less time than the clean run took: the rule must stop and send, never be killed.
+            timeout = max(clean.calls * ATTEMPT_S * DEADLINE_SHARE, DEADLINE_MIN_S)
             context = SimulatedLambda(layer, timeout)
         error = self.invoke(rule, import_rule_module(rule.name), item, context)
         return Outcome(
@@ -914,6 +921,7 @@ class Matrix:
             layer.backoff,
             layer.used_s(),
             timeout,
+            tuple(sorted({a.operation for a in layer.attempts})),
         )
 
 

@@ -231,6 +231,19 @@ class CloudtrailS3BucketAccessLoggingTest(RuleTestCase):
         self.assertTrue(denied.annotation.startswith("Could not evaluate: s3:GetBucketLogging was denied"))
         self.assertEqual({"COMPLIANT"}, {v.compliance for v in verdicts.values()})
 
+    def test_a_run_cut_short_is_finished_by_the_next_starting_with_what_it_missed(self):
+        """Large accounts converge: the next run judges first the buckets the last did not reach."""
+        many_trail_buckets(("us-east-1",), per_region=5, logged=lambda n: True)(self)
+        calls = self.count_calls("s3", "GetBucketLogging")
+        with mock.patch.object(cis_parallel, "WORKERS", 1):
+            run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 3))
+            first = [c["Bucket"] for c in calls[:2]]
+            del calls[:]
+            self.assertEqual(5, len(run_with_context(self, LambdaContext(runs_short=lambda: False))))
+        missed = sorted({c["Bucket"] for c in calls} - set(first))
+        self.assertEqual(missed, sorted(c["Bucket"] for c in calls[:3]), "the three not reached come first")
+        self.assertEqual(first, [c["Bucket"] for c in calls[3:]])
+
     def test_deadline_sends_the_buckets_judged_and_names_the_others(self):
         many_trail_buckets(("us-east-1",), per_region=5, logged=lambda n: True)(self)
         calls = self.count_calls("s3", "GetBucketLogging")
