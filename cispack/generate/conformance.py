@@ -241,7 +241,7 @@ def pack_parameters(rules: Iterable[Rule] | None = None, *, lambda_arns: bool = 
             params[lambda_arn_parameter(rule.name)] = {
                 "Type": "String",
                 "Default": "",
-                "Description": f"ARN of the Lambda function of custom rule {rule.name} in this account and region.",
+                "Description": f"Lambda function ARN of rule {rule.name}.",
             }
         for name, default in _optional_parameters(rule).items():
             owner = "every rule that takes it" if name in SHARED_RULE_PARAMETERS else rule.name
