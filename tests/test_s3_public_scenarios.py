@@ -14,12 +14,20 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from cis_rule import EvaluationError
 from cis_s3_public import (
     NO_BLOCK,
     BlockPublicAccess,
     PublicAccess,
+    account_block_public_access,
+    bucket_block_public_access,
+    bucket_public_access,
+    condition_restricts,
+    error_code,
+    owned_buckets,
     public_access,
     public_acl_grants,
     public_policy_statements,
@@ -62,6 +70,8 @@ POLICY_SCENARIOS = [
     ("ipv6_slash_31_is_too_wide", {"IpAddress": {"aws:SourceIp": "2001:db8::/31"}}, True),
     ("ipv6_slash_9_is_too_wide", {"IpAddress": {"aws:SourceIp": "2000::/9"}}, True),
     ("source_ip_host_address", {"IpAddress": {"aws:SourceIp": "203.0.113.9"}}, False),
+    # A network written with its host bits set is the network it names (IAM accepts it so).
+    ("source_ip_with_host_bits", {"IpAddress": {"aws:SourceIp": "203.0.113.9/24"}}, False),
     # The source IP only restricts with IpAddress; another operator or key says nothing.
     ("source_ip_with_string_equals", {"StringEquals": {"aws:SourceIp": "203.0.113.0/24"}}, True),
     ("vpc_source_ip_is_not_source_ip", {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/16"}}, True),
@@ -124,6 +134,27 @@ def test_policy_without_statements_opens_nothing():
     assert public_policy_statements(json.dumps({"Version": "2012-10-17"})) == []
 
 
+@pytest.mark.parametrize(
+    ("case", "policy", "message"),
+    [
+        ("not_json", "{", "The bucket policy is not valid JSON."),
+        ("statement_a_string", '{"Statement": "Allow"}', "The bucket policy has no readable Statement list."),
+        ("a_statement_not_an_object", '{"Statement": [{}, 7]}', "The bucket policy has no readable Statement list."),
+    ],
+)
+def test_unreadable_policy_says_what_is_wrong(case, policy, message):
+    with pytest.raises(EvaluationError) as caught:
+        public_policy_statements(policy)
+    assert str(caught.value) == message
+
+
+def test_unreadable_condition_names_its_operator_in_at_most_40_characters():
+    operator = "StringEquals" + "X" * 40
+    with pytest.raises(EvaluationError) as caught:
+        condition_restricts({operator: ["aws:SourceVpce"]})
+    assert str(caught.value) == f"The bucket policy has an unreadable condition under {operator[:40]!r}."
+
+
 # --- ACL grants as GetBucketAcl answers them --------------------------------------------------
 
 
@@ -133,6 +164,9 @@ def test_acl_grant_needs_a_group_grantee_and_names_its_permission():
             {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"},
             {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"},
             {"Grantee": {"Type": "Group", "URI": ALL_USERS}},
+            # A grant without a grantee, or a group grantee without a URI, names nobody.
+            {"Permission": "READ"},
+            {"Grantee": {"Type": "Group"}, "Permission": "READ_ACP"},
             # Only a Group grantee is a group, whatever its URI says.
             {"Grantee": {"Type": "CanonicalUser", "URI": ALL_USERS}, "Permission": "WRITE"},
             {
@@ -183,6 +217,7 @@ def test_acl_without_grants():
 )
 def test_which_level_neutralises(case, bucket, account, ignored_by, restricted_by):
     access = public_access(BUCKET, ["READ to AllUsers"], ["A"], bucket, account)
+    assert access.bucket == BUCKET
     assert (access.acls_ignored_by, access.policy_restricted_by) == (ignored_by, restricted_by)
     assert access.is_public is (ignored_by is None or restricted_by is None)
 
@@ -212,6 +247,13 @@ def test_reason_of_a_neutralised_policy_alone():
         "is not public: its bucket policy allows any principal without a restricting condition (statement A) "
         "but RestrictPublicBuckets is on (account level)"
     )
+
+
+def test_block_settings_all_on():
+    settings = dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    assert BlockPublicAccess.from_configuration(settings) == BlockPublicAccess(True, True, True, True)
 
 
 def test_block_settings_read_only_true_as_on():
@@ -426,3 +468,46 @@ def test_item_without_a_policy_and_an_api_without_one_either():
     api = Api().fails("get_bucket_policy", "NoSuchBucketPolicy")
     access = api.judge({"AccessControlList": PRIVATE_ACL})
     assert not access.is_public and access.policy_statements == ()
+
+
+# --- What the API answers ------------------------------------------------------------------------
+
+
+def test_error_code_of_an_error_without_a_code():
+    assert error_code(ClientError({"Error": {"Code": "NoSuchBucket"}}, "GetBucketAcl")) == "NoSuchBucket"
+    assert error_code(ClientError({"Error": {"Message": "?"}}, "GetBucketAcl")) == ""
+    assert error_code(ClientError({}, "GetBucketAcl")) == ""
+
+
+def test_block_settings_answer_without_a_configuration_is_all_off():
+    s3control = boto3.client("s3control", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    api = Api()
+    with Stubber(s3control) as control, api.stubber:
+        control.add_response("get_public_access_block", {}, {"AccountId": ACCOUNT})
+        api.stubber.add_response("get_public_access_block", {}, {"Bucket": BUCKET})
+        assert account_block_public_access(s3control, ACCOUNT) == NO_BLOCK
+        assert bucket_block_public_access(api.s3, BUCKET) == NO_BLOCK
+
+
+def test_bucket_read_from_the_api_is_named_in_the_verdict():
+    api = (
+        Api()
+        .answers("get_bucket_acl", {"Owner": OWNER, "Grants": []})
+        .fails("get_bucket_policy", "NoSuchBucketPolicy")
+        .fails("get_public_access_block", "NoSuchPublicAccessBlockConfiguration")
+    )
+    with api.stubber:
+        access = bucket_public_access(api.s3, BUCKET, NO_BLOCK)
+    assert (access.bucket, access.is_public, access.acl_grants, access.policy_statements) == (BUCKET, False, (), ())
+
+
+def test_owned_buckets_over_pages_one_without_buckets():
+    api = Api()
+    api.stubber.add_response(
+        "list_buckets",
+        {"Buckets": [{"Name": "a", "BucketRegion": "eu-west-1"}, {"Name": "b"}], "ContinuationToken": "t"},
+        {},
+    )
+    api.stubber.add_response("list_buckets", {"Owner": OWNER}, {"ContinuationToken": "t"})
+    with api.stubber:
+        assert owned_buckets(api.s3) == {"a": "eu-west-1", "b": None}

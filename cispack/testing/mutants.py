@@ -20,6 +20,7 @@ repository itself is modified. mutmut runs there with one worker (``--max-childr
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shutil
 import subprocess
@@ -152,6 +153,31 @@ def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
     return output
 
 
+# One process prints every survivor's diff (``mutmut show`` would start one per mutant).
+_DIFFS_SCRIPT = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name) for name in json.load(sys.stdin)}))
+"""
+
+
+def _diffs(work: Path, names: Sequence[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _DIFFS_SCRIPT],
+        cwd=work,
+        input=json.dumps(list(names)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the mutants' diffs failed in {work}:\n{done.stderr[-2000:]}")
+    diffs: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return diffs
+
+
 RESULT_LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
 
 
@@ -209,7 +235,8 @@ def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Pat
     statuses = parse_results(_mutmut(work, "results", "--all", "true"))
     if not statuses:
         raise RuntimeError(f"mutmut made no mutant of {module.name} (see {work / 'mutmut-run.log'}).")
-    return score_module(module, statuses, lambda name: _mutmut(work, "show", name), equivalents)
+    diffs = _diffs(work, [name for name, status in statuses.items() if status not in KILLED | NOT_RUN])
+    return score_module(module, statuses, diffs.__getitem__, equivalents)
 
 
 def format_table(scores: Sequence[Score]) -> list[str]:
