@@ -160,11 +160,45 @@ def test_unreadable_cells_are_not_judged(case, cells, message):
         parse_report(csv_of(row(**cells)), NOW)
 
 
-def test_row_cut_short_reads_its_missing_dates_as_none():
-    text = csv_of(row()).decode().splitlines()
-    short = ",".join(text[1].split(",")[:8])  # ends at access_key_2_active: no last-used date, no mfa_active
-    report = parse_report(f"{text[0]}\n{short}\n", NOW)
-    assert report.rows[0].access_keys[1].last_used is None
+BOOLEAN_COLUMNS = ("password_enabled", "access_key_1_active", "access_key_2_active")
+DATE_COLUMNS = (
+    "user_creation_time",
+    "password_last_used",
+    "access_key_1_last_used_date",
+    "access_key_2_last_used_date",
+)
+
+
+@pytest.mark.parametrize("column", REQUIRED_COLUMNS)
+def test_row_cut_short_before_its_last_cell(column):
+    """A row with fewer cells than the header: its missing cell reads as an empty one."""
+    columns = (*(c for c in REQUIRED_COLUMNS if c != column), column)
+    cells = row(user_creation_time="2026-01-01T00:00:00Z", access_key_2_last_used_date="2026-05-01T00:00:00Z")
+    text = csv_of(cells, columns=columns).decode().splitlines()
+    short = text[1].rsplit(",", 1)[0]
+    if column in BOOLEAN_COLUMNS:
+        with pytest.raises(EvaluationError) as caught:
+            parse_report(f"{text[0]}\n{short}\n", NOW)
+        assert str(caught.value) == f"The credential report has an unreadable {column} value ''."
+        return
+    (parsed,) = parse_report(f"{text[0]}\n{short}\n", NOW).rows
+    read = {
+        "user": parsed.user,
+        "arn": parsed.arn,
+        "user_creation_time": parsed.created,
+        "password_last_used": parsed.password_last_used,
+        "access_key_1_last_used_date": parsed.access_keys[0].last_used,
+        "access_key_2_last_used_date": parsed.access_keys[1].last_used,
+    }
+    assert read[column] == (None if column in DATE_COLUMNS else "")
+
+
+@pytest.mark.parametrize(("column", "value"), [("password_last_used", "x" * 60), ("access_key_1_active", "Y" * 60)])
+def test_unreadable_long_cell_is_quoted_in_40_characters(column, value):
+    with pytest.raises(EvaluationError) as caught:
+        parse_report(csv_of(row(**{column: value})), NOW)
+    quoted = value.lower()[:40] if column in BOOLEAN_COLUMNS else value[:40]
+    assert str(caught.value) == f"The credential report has an unreadable {column} value {quoted!r}."
 
 
 # --- Waiting for the report ---------------------------------------------------------------------
