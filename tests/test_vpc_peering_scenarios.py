@@ -348,3 +348,82 @@ def test_failed_fallback_read_never_reads_as_a_deleted_table(code, status):
         return
     assert outcome[0] != "NOT_APPLICABLE", outcome
     assert "deleted" not in outcome[1]
+
+
+def test_many_problems_through_many_connections_are_counted_not_listed():
+    others = [
+        connection(pcx=f"pcx-0a{n}", accepter={"VpcId": f"vpc-0{n}", "CidrBlock": f"10.{n}.0.0/16"}) for n in (3, 4)
+    ]
+    ec2 = Ec2().connections(connection(), *others)
+    routes = [
+        peering_route("0.0.0.0/0"),
+        peering_route("::/0", pcx="pcx-0a3"),
+        peering_route("0.0.0.0/0", pcx="pcx-0a4"),
+        peering_route("10.1.0.0/16"),
+    ]
+    assert ec2.change(item(*routes)) == (
+        "NON_COMPLIANT",
+        f"Route table {TABLE} routes more than least access through {PCX}, pcx-0a3 and 1 more: "
+        "0.0.0.0/0 is a default route, ::/0 is a default route, 0.0.0.0/0 is a default route and 1 more.",
+    )
+
+
+def test_peer_without_a_vpc_id_is_named_by_a_question_mark():
+    ec2 = Ec2().connections(connection(accepter={"CidrBlock": "10.1.0.0/16"}))
+    assert ec2.change(item(peering_route("10.1.0.0/16"))) == (
+        "NON_COMPLIANT",
+        too_much("10.1.0.0/16 covers all of 10.1.0.0/16 of peer ?"),
+    )
+
+
+def test_connection_described_without_a_status_is_judged():
+    described = connection()
+    del described["Status"]
+    ec2 = Ec2().connections(described)
+    assert ec2.change(item(peering_route("10.1.0.0/16")))[0] == "NON_COMPLIANT"
+
+
+def test_connection_without_side_information_is_judged_on_default_routes():
+    described = connection("pending-acceptance")
+    del described["RequesterVpcInfo"], described["AccepterVpcInfo"]
+    ec2 = Ec2().connections(described)
+    assert ec2.change(item(peering_route("0.0.0.0/0"))) == ("NON_COMPLIANT", too_much("0.0.0.0/0 is a default route"))
+
+
+# --- Items the rule cannot read: one sentence naming what is wrong ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "routes", "connections", "message"),
+    [
+        (
+            "route_without_destination",
+            [peering_route("10.1.0.0/16", destinationCidrBlock=None)],
+            [connection()],
+            f"A route through {PCX} has no destination.",
+        ),
+        (
+            "unreadable_destination",
+            [peering_route("10.1.0.0/16", destinationCidrBlock="10.1.0.0/" + "9" * 60)],
+            [connection()],
+            f"A route through {PCX} has an unreadable destination {('10.1.0.0/' + '9' * 60)[:50]!r}.",
+        ),
+        (
+            "connection_not_listed",
+            [peering_route("10.1.4.0/24")],
+            [],
+            f"Route table {TABLE} routes through {PCX}, which DescribeVpcPeeringConnections does not list.",
+        ),
+        (
+            "active_connection_naming_no_peer_block",
+            [peering_route("10.1.4.0/24")],
+            [connection(accepter={"VpcId": "vpc-0b"})],
+            f"Active peering connection {PCX} names no CIDR block of the peer VPC.",
+        ),
+    ],
+)
+def test_unreadable_route_says_what_is_wrong(case, routes, connections, message):
+    ec2 = Ec2().connections(*connections)
+    with pytest.raises(EvaluationError) as caught:
+        ec2.change(item(*routes))
+    assert str(caught.value) == message
