@@ -300,3 +300,44 @@ def test_users_are_listed_a_thousand_at_a_time_page_by_page():
         pages = [[u["UserName"] for u in page] for page in user_pages(iam.client)]
     assert pages == [["u0", "u1"], ["u2"]]
     assert USERS_PAGE_SIZE == 1000
+
+
+class Clock:
+    """A Lambda context whose remaining time is read from ``seconds``, one value a call."""
+
+    def __init__(self, *seconds: float) -> None:
+        self.seconds = list(seconds)
+
+    def get_remaining_time_in_millis(self) -> float:
+        return self.seconds.pop(0) * 1000 if len(self.seconds) > 1 else self.seconds[0] * 1000
+
+
+@pytest.mark.parametrize(
+    ("case", "left", "sleeps", "stopped_after"),
+    [
+        # 60 s at the start: a margin of 5 s. A wait of 2 s with 6.5 s left would end inside it.
+        ("the_next_wait_would_end_inside_the_margin", [60, 60, 6.5], [1.0], "2 of 6 checks"),
+        ("time_enough_for_every_wait", [60], [1.0, 2.0], None),
+    ],
+)
+def test_waiting_for_the_report_stops_before_the_lambda_timeout(case, left, sleeps, stopped_after):
+    import cis_rule
+
+    iam = Iam().state("STARTED").state("STARTED")
+    if stopped_after is None:
+        iam.state("COMPLETE").report()
+    cis_rule._DEADLINE.start(Clock(*left))
+    try:
+        if stopped_after is None:
+            assert iam.read().root is not None
+        else:
+            with pytest.raises(EvaluationError) as caught:
+                iam.read()
+            assert str(caught.value) == (
+                f"Stopped with {left[-1]:.1f} s left before the Lambda timeout after {stopped_after} of the IAM "
+                "credential report, still being generated; give the function a longer timeout "
+                "(docs/reliability.md, 'Timeouts and memory')."
+            )
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert iam.sleeps == sleeps
