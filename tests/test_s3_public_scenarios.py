@@ -420,7 +420,7 @@ OWNER = {"ID": "abc", "DisplayName": "me"}
 def test_item_recording_a_private_bucket_is_judged_without_any_call():
     api = Api()
     access = api.judge({"AccessControlList": json.dumps(PRIVATE_ACL), "BucketPolicy": {"policyText": None}})
-    assert not access.is_public
+    assert (access.bucket, access.is_public) == (BUCKET, False)
     assert (access.acls_ignored_by, access.policy_restricted_by, api.account_reads) == (None, None, 0)
 
 
@@ -433,7 +433,7 @@ def test_item_recording_a_public_bucket_and_its_block_settings_reads_only_the_ac
             "PublicAccessBlockConfiguration": {**BLOCK_ON, "restrictPublicBuckets": False},
         }
     )
-    assert (access.acl_grants, access.policy_statements) == (("READ to AllUsers",), ("Open",))
+    assert (access.bucket, access.acl_grants, access.policy_statements) == (BUCKET, ("READ to AllUsers",), ("Open",))
     assert (access.acls_ignored_by, access.policy_restricted_by, api.account_reads) == ("bucket", "account", 1)
     assert not access.is_public
 
