@@ -341,3 +341,23 @@ def test_waiting_for_the_report_stops_before_the_lambda_timeout(case, left, slee
     finally:
         cis_rule._DEADLINE.stop()
     assert iam.sleeps == sleeps
+
+
+def test_listing_users_stops_before_the_lambda_timeout_naming_how_many_were_judged():
+    import cis_rule
+
+    iam = Iam()
+    user = {"Path": "/", "UserId": "AIDAEXAMPLE0000000001", "CreateDate": NOW}
+    first = [{**user, "UserName": f"u{n}", "Arn": f"arn:aws:iam::123456789012:user/u{n}"} for n in range(2)]
+    iam.stubber.add_response("list_users", {"Users": first, "IsTruncated": True, "Marker": "m"}, {"MaxItems": 1000})
+    iam.stubber.add_response("list_users", {"Users": first[:1], "IsTruncated": True, "Marker": "n"}, None)
+    judged: list[int] = []
+    cis_rule._DEADLINE.start(Clock(60, 60, 4))  # a margin of 5 s; 4 s left after the second page
+    try:
+        with iam.stubber, pytest.raises(EvaluationError) as caught:
+            for page in user_pages(iam.client):
+                judged.append(len(page))
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert judged == [2, 1]
+    assert str(caught.value).startswith("Stopped with 4.0 s left before the Lambda timeout after 3 IAM users judged;")
