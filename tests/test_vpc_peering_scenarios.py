@@ -126,6 +126,7 @@ class Ec2:
                 event, self, configuration_item, {"minPeeringPrefixLength": minimum}
             )
         self.stubber.assert_no_pending_responses()
+        assert (evaluation.complianceResourceId, evaluation.complianceResourceType) == (TABLE, "AWS::EC2::RouteTable")
         return evaluation.complianceType, evaluation.annotation
 
 
