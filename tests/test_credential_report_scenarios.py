@@ -258,7 +258,7 @@ def test_report_gone_between_complete_and_the_read_is_waited_for(code):
 
 def test_a_report_never_ready_is_not_judged_and_the_last_check_is_not_followed_by_a_wait():
     iam = Iam().state("STARTED").state("INPROGRESS").state("INPROGRESS")
-    with pytest.raises(EvaluationError, match="^The IAM credential report is still being generated"):
+    with pytest.raises(EvaluationError, match=r"^The IAM credential report is still being generated"):
         iam.read(attempts=3)
     assert iam.sleeps == [1.0, 2.0]
 

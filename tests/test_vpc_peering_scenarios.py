@@ -428,3 +428,20 @@ def test_unreadable_route_says_what_is_wrong(case, routes, connections, message)
     with pytest.raises(EvaluationError) as caught:
         ec2.change(item(*routes))
     assert str(caught.value) == message
+
+
+def test_destination_written_with_host_bits_is_the_network_it_names():
+    ec2 = Ec2().connections(connection())
+    assert ec2.change(item(peering_route("10.1.0.9/16"))) == (
+        "NON_COMPLIANT",
+        too_much("10.1.0.0/16 covers all of 10.1.0.0/16 of peer vpc-0b"),
+    )
+
+
+def test_supernet_of_many_peer_blocks_names_two_and_counts_the_rest():
+    blocks = [{"CidrBlock": f"10.{n}.0.0/16"} for n in (1, 2, 3, 4)]
+    ec2 = Ec2().connections(connection(accepter={"VpcId": "vpc-0b", "CidrBlockSet": blocks}))
+    assert ec2.change(item(peering_route("10.0.0.0/8"))) == (
+        "NON_COMPLIANT",
+        too_much("10.0.0.0/8 covers all of 10.1.0.0/16, 10.2.0.0/16 and 2 more of peer vpc-0b"),
+    )
