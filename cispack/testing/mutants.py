@@ -1,0 +1,275 @@
+"""Mutation testing of the rules' code: ``./pack mutants [MODULE...]``.
+
+Each module of :data:`PLAN` (``tests/mutants.toml``) is mutated by mutmut, one small change at a
+time (``all`` to ``any``, ``>=`` to ``>``, a string or a number altered, a statement dropped), and
+each change runs against that module's own tests; a change no test notices is a *survivor*: a bug
+the suite would let through. Some survivors change nothing a caller can observe (an *equivalent*
+mutant); the same file lists them, each with the reason, and the score leaves them out:
+``score = killed / (mutants - equivalent)``.
+
+**Layout.** mutmut names a mutated function after its file's path (``rulelib/cis_x.py`` would be
+``rulelib.cis_x``) and only counts a test's call when the running module carries that name, while
+the rules and their tests import ``cis_x`` (``rulelib/`` is on ``sys.path``; each rule folder holds
+a symlink to it). So every module runs in a workspace of its own, ``build/mutants/<MODULE>/``:
+the module under ``src/`` (a prefix mutmut drops from the name), a copy of ``rulelib/`` and
+``rules/`` without it (the symlinks to it removed, so every import of it finds the mutated copy),
+``tests/``, and a ``setup.cfg`` whose pytest ``pythonpath`` puts ``src`` first. Nothing in the
+repository itself is modified. mutmut runs there with one worker (``--max-children 1``).
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cispack import ROOT, RULELIB_DIR, RULES_DIR
+
+PLAN = ROOT / "tests" / "mutants.toml"
+WORK = ROOT / "build" / "mutants"
+# mutmut's outcomes (``mutmut results --all true``) that count as a caught mutant.
+KILLED = frozenset({"killed", "timeout", "caught by type check", "segfault"})
+NOT_RUN = frozenset({"not checked", "skipped", "check was interrupted by user"})
+
+
+@dataclass(frozen=True)
+class Module:
+    """A module to mutate and the tests (pytest arguments) that are its own."""
+
+    name: str
+    tests: tuple[str, ...]
+
+    @property
+    def source(self) -> Path:
+        if (RULELIB_DIR / f"{self.name}.py").exists():
+            return RULELIB_DIR / f"{self.name}.py"
+        return RULES_DIR / self.name / f"{self.name}.py"
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant that changes nothing observable: in ``function`` of ``module``, the lines
+    ``before`` (stripped, joined by newlines) become ``after``."""
+
+    module: str
+    function: str
+    before: str
+    after: str
+    why: str
+
+    def matches(self, module: str, function: str, before: str, after: str) -> bool:
+        return (self.module, self.function, self.before, self.after) == (module, function, before, after)
+
+
+@dataclass
+class Score:
+    module: str
+    mutants: int = 0
+    killed: int = 0
+    equivalent: int = 0
+    not_run: int = 0
+    survivors: list[tuple[str, str]] = field(default_factory=list)  # (mutant name, diff)
+
+    @property
+    def score(self) -> float:
+        judged = self.mutants - self.equivalent - self.not_run
+        return 100.0 * self.killed / judged if judged else 100.0
+
+
+def load_plan(path: Path = PLAN) -> tuple[dict[str, Module], list[Equivalent]]:
+    """The modules (in the file's order) and the documented equivalent mutants."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    modules = {name: Module(name, tuple(spec["tests"])) for name, spec in data.get("modules", {}).items()}
+    equivalents = [
+        Equivalent(e["module"], e["function"], e["before"].strip(), e["after"].strip(), e["why"])
+        for e in data.get("equivalent", [])
+    ]
+    for e in equivalents:
+        if e.module not in modules:
+            raise ValueError(
+                f"{path.name}: an equivalent mutant names {e.module!r}, which is not a module of the plan."
+            )
+    return modules, equivalents
+
+
+# --- The workspace ------------------------------------------------------------------------
+
+
+def _pytest_section() -> dict[str, str]:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "setup.cfg", encoding="utf-8")
+    return dict(parser["tool:pytest"])
+
+
+def stage(module: Module, work: Path) -> None:
+    """Lay out ``work`` for ``module`` (see the module docstring)."""
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "src").mkdir(parents=True)
+    target = f"{module.name}.py"
+    shutil.copy2(module.source, work / "src" / target)
+    skip = shutil.ignore_patterns(target, "__pycache__", "*.pyc", "*_test.py.orig")
+    shutil.copytree(RULELIB_DIR, work / "rulelib", ignore=skip)
+    # symlinks=True keeps rules/<R>/cis_x.py -> ../../rulelib/cis_x.py pointing inside the workspace.
+    shutil.copytree(RULES_DIR, work / "rules", symlinks=True, ignore=skip)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    pytest_options = _pytest_section()
+    pytest_options["pythonpath"] = "src rulelib ."
+    config = configparser.ConfigParser(interpolation=None)
+    config["tool:pytest"] = pytest_options
+    config["mutmut"] = {
+        "source_paths": "src",
+        "also_copy": "\nrulelib\nrules",
+        "pytest_add_cli_args_test_selection": "\n" + "\n".join(module.tests),
+        "use_git_change_detection": "false",
+    }
+    with (work / "setup.cfg").open("w", encoding="utf-8") as handle:
+        config.write(handle)
+
+
+# --- Running mutmut and reading its answers --------------------------------------------------
+
+
+def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
+    argv = [str(Path(sys.executable).parent / "mutmut"), *args]
+    if log is None:
+        done = subprocess.run(argv, cwd=work, capture_output=True, text=True, check=False)
+        output = done.stdout + done.stderr
+    else:
+        with log.open("w", encoding="utf-8") as handle:
+            done = subprocess.run(argv, cwd=work, stdout=handle, stderr=subprocess.STDOUT, text=True, check=False)
+        output = log.read_text(encoding="utf-8", errors="replace")
+    if done.returncode != 0:
+        tail = "\n".join(output.splitlines()[-30:])
+        raise RuntimeError(f"mutmut {' '.join(args)} failed in {work} (exit {done.returncode}):\n{tail}")
+    return output
+
+
+# One process prints every survivor's diff (``mutmut show`` would start one per mutant).
+_DIFFS_SCRIPT = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+print(json.dumps({name: get_diff_for_mutant(name) for name in json.load(sys.stdin)}))
+"""
+
+
+def _diffs(work: Path, names: Sequence[str]) -> dict[str, str]:
+    if not names:
+        return {}
+    done = subprocess.run(
+        [sys.executable, "-c", _DIFFS_SCRIPT],
+        cwd=work,
+        input=json.dumps(list(names)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reading the mutants' diffs failed in {work}:\n{done.stderr[-2000:]}")
+    diffs: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return diffs
+
+
+RESULT_LINE = re.compile(r"^\s*(?P<name>\S+__mutmut_\d+): (?P<status>.+?)\s*$")
+
+
+def parse_results(text: str) -> dict[str, str]:
+    return {m["name"]: m["status"] for m in map(RESULT_LINE.match, text.splitlines()) if m}
+
+
+def changed_lines(diff: str) -> tuple[str, str]:
+    """The removed and the added lines of a mutant's unified diff, each stripped, newline-joined."""
+    lines = [line for line in diff.splitlines() if not line.startswith(("---", "+++", "@@"))]
+    removed = "\n".join(line[1:].strip() for line in lines if line.startswith("-"))
+    added = "\n".join(line[1:].strip() for line in lines if line.startswith("+"))
+    return removed, added
+
+
+def function_of(mutant: str) -> str:
+    """``cis_x.xǁClassǁmethod__mutmut_3`` -> ``Class.method``; ``cis_x.x_f__mutmut_1`` -> ``f``."""
+    mangled = mutant.partition("__mutmut_")[0].rpartition(".")[2]
+    if mangled.startswith("x_"):
+        return mangled[2:]
+    return ".".join(part for part in mangled.split("ǁ")[1:])
+
+
+def score_module(
+    module: Module, statuses: dict[str, str], diff_of: Callable[[str], str], equivalents: Iterable[Equivalent]
+) -> Score:
+    """Count the outcomes; a survivor whose change a documented equivalent describes is equivalent."""
+    mine = [e for e in equivalents if e.module == module.name]
+    score = Score(module.name, mutants=len(statuses))
+    for name, status in sorted(statuses.items(), key=lambda item: _mutant_order(item[0])):
+        if status in KILLED:
+            score.killed += 1
+        elif status in NOT_RUN:
+            score.not_run += 1
+        else:
+            diff = diff_of(name)
+            before, after = changed_lines(diff)
+            if any(e.matches(module.name, function_of(name), before, after) for e in mine):
+                score.equivalent += 1
+            else:
+                score.survivors.append((name, f"{status}\n{diff}"))
+    return score
+
+
+def _mutant_order(name: str) -> tuple[str, int]:
+    stem, _, number = name.rpartition("__mutmut_")
+    return stem, int(number)
+
+
+def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Path = WORK) -> Score:
+    work = work_root / module.name
+    stage(module, work)
+    print(f"{module.name}: mutating {module.source.relative_to(ROOT)} against {' '.join(module.tests)}", flush=True)
+    _mutmut(work, "run", "--max-children", "1", log=work / "mutmut-run.log")
+    statuses = parse_results(_mutmut(work, "results", "--all", "true"))
+    if not statuses:
+        raise RuntimeError(f"mutmut made no mutant of {module.name} (see {work / 'mutmut-run.log'}).")
+    diffs = _diffs(work, [name for name, status in statuses.items() if status not in KILLED | NOT_RUN])
+    return score_module(module, statuses, diffs.__getitem__, equivalents)
+
+
+def format_table(scores: Sequence[Score]) -> list[str]:
+    lines = [
+        "| Module | Mutants | Killed | Equivalent | Survived | Score |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for s in scores:
+        lines.append(
+            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.equivalent} | {len(s.survivors)} | {s.score:.1f} % |"
+        )
+    return lines
+
+
+def main(names: Sequence[str], goal: float = 90.0) -> int:
+    modules, equivalents = load_plan()
+    unknown = [name for name in names if name not in modules]
+    if unknown:
+        print(
+            f"Unknown module {', '.join(unknown)}; the modules of {PLAN.relative_to(ROOT)} are: {', '.join(modules)}."
+        )
+        return 2
+    scores = []
+    for name in names or list(modules):
+        try:
+            score = run_module(modules[name], equivalents)
+        except RuntimeError as err:  # mutmut failed (its clean run, its stats): its own words, then stop
+            print(err)
+            return 1
+        scores.append(score)
+        for mutant, text in score.survivors:
+            print(f"\nsurvived: {mutant} ({text})")
+        print(f"{name}: {score.killed} of {score.mutants - score.equivalent} killed ({score.score:.1f} %)", flush=True)
+    print()
+    for line in format_table(scores):
+        print(line)
+    return 0 if all(s.score >= goal for s in scores) else 1

@@ -1,0 +1,95 @@
+"""``./pack mutants``: the plan it reads (tests/mutants.toml) and how it scores mutmut's answers.
+The mutation pass itself is not run here (it takes minutes per module)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cispack import ROOT
+from cispack.testing.mutants import (
+    Equivalent,
+    Module,
+    changed_lines,
+    format_table,
+    function_of,
+    load_plan,
+    parse_results,
+    score_module,
+)
+
+
+def test_every_planned_module_and_test_exists():
+    modules, equivalents = load_plan()
+    assert modules, "the plan names no module"
+    for module in modules.values():
+        assert module.source.is_file(), module.name
+        assert module.tests, f"{module.name} has no tests"
+        for test in module.tests:
+            assert (ROOT / test.split("::")[0]).exists(), f"{module.name}: {test}"
+    for e in equivalents:
+        assert e.why.strip() and e.before != e.after, e
+
+
+def test_an_equivalent_of_an_unknown_module_is_refused(tmp_path: Path):
+    plan = tmp_path / "mutants.toml"
+    plan.write_text(
+        '[modules.cis_a]\ntests = ["tests"]\n[[equivalent]]\nmodule = "cis_b"\nfunction = "f"\n'
+        'before = "x"\nafter = "y"\nwhy = "z"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="names 'cis_b', which is not a module of the plan"):
+        load_plan(plan)
+
+
+RESULTS = """\
+    cis_a.x_f__mutmut_1: killed
+    cis_a.x_f__mutmut_2: survived
+    cis_a.xǁJudgeǁ__call____mutmut_10: no tests
+    cis_a.x_f__mutmut_3: timeout
+    cis_a.x_g__mutmut_1: survived
+    cis_a.x_g__mutmut_2: not checked
+"""
+
+DIFFS = {
+    "cis_a.x_f__mutmut_2": (
+        "--- src/cis_a.py\n+++ src/cis_a.py\n@@ -1,2 +1,2 @@\n def f(x):\n-    return x >= 8\n+    return x > 8"
+    ),
+    "cis_a.x_g__mutmut_1": "--- a\n+++ a\n@@ -1 +1 @@\n-    a = 1\n+    a = 2",
+    "cis_a.xǁJudgeǁ__call____mutmut_10": "--- a\n+++ a\n-    return []\n+    return None",
+}
+
+
+def test_mutmut_results_are_read_line_by_line():
+    statuses = parse_results(RESULTS)
+    assert statuses["cis_a.xǁJudgeǁ__call____mutmut_10"] == "no tests"
+    assert len(statuses) == 6
+
+
+@pytest.mark.parametrize(
+    ("mutant", "function"),
+    [
+        ("cis_a.x_f__mutmut_2", "f"),
+        ("cis_a.xǁJudgeǁ__call____mutmut_10", "Judge.__call__"),
+        ("m.x__join__mutmut_1", "_join"),
+    ],
+)
+def test_function_of_a_mutant(mutant, function):
+    assert function_of(mutant) == function
+
+
+def test_changed_lines_leave_out_the_headers_and_the_indentation():
+    assert changed_lines(DIFFS["cis_a.x_f__mutmut_2"]) == ("return x >= 8", "return x > 8")
+
+
+def test_score_leaves_out_documented_equivalents_and_unrun_mutants():
+    equivalent = Equivalent("cis_a", "g", "a = 1", "a = 2", "a is never read")
+    other_module = Equivalent("cis_b", "f", "return x >= 8", "return x > 8", "another module's")
+    score = score_module(
+        Module("cis_a", ("tests",)), parse_results(RESULTS), DIFFS.__getitem__, [equivalent, other_module]
+    )
+    assert (score.mutants, score.killed, score.equivalent, score.not_run) == (6, 2, 1, 1)
+    assert [name for name, _ in score.survivors] == ["cis_a.x_f__mutmut_2", "cis_a.xǁJudgeǁ__call____mutmut_10"]
+    assert score.score == 50.0
+    assert format_table([score])[-1] == "| `cis_a` | 6 | 2 | 1 | 2 | 50.0 % |"
