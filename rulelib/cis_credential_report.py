@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from cis_rule import EvaluationError, NotJudgedYet, check_deadline
+from cis_rule import JUDGED_FAILURES, EvaluationError, NotJudgedYet, PartialRun, check_deadline, is_transient
 
 ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 #: The action of :func:`user_pages`.
@@ -229,3 +229,18 @@ def newer_than_report(name: str, report: CredentialReport) -> str:
         f"IAM user {name} is newer than the credential report of {report.generated:%Y-%m-%d %H:%M} UTC; "
         "it is judged on the next run."
     )
+
+
+def judge_users(iam: Any, report: CredentialReport, judge: Callable[[JudgedUser, CredentialReport], Any]) -> list[Any]:
+    """``judge``'s verdict on every IAM user, a ``ListUsers`` page at a time (:func:`judged_users`).
+    When a later page fails transiently (throttling, the deadline), the users of the pages read are
+    judged and sent (:class:`cis_rule.PartialRun`, no clean-up); the rest wait for the next run."""
+    evaluations: list[Any] = []
+    try:
+        for users in judged_users(iam, report):
+            evaluations.extend(judge(user, report) for user in users)
+    except JUDGED_FAILURES as error:
+        if not evaluations or not is_transient(error):
+            raise
+        raise PartialRun(evaluations, [f"the IAM users after the first {len(evaluations)}"], error) from error
+    return evaluations

@@ -423,14 +423,21 @@ class _Deadline:
             clock = self._clock
         return None if clock is None else float(clock[0]()) / 1000
 
-    def check(self, progress: str, needed_s: float = 0.0) -> None:
+    def spare(self) -> tuple[float, float] | None:
+        """Seconds left in the invocation and the margin sending needs now, or ``None`` outside a
+        Lambda invocation or once the run is sending."""
         with self._lock:
             clock, decided, sending = self._clock, self._decided, self._sending
         if clock is None or sending:
-            return
+            return None
         remaining, short_margin = clock
-        margin = min(send_margin(decided), short_margin)
-        left = float(remaining()) / 1000
+        return float(remaining()) / 1000, min(send_margin(decided), short_margin)
+
+    def check(self, progress: str, needed_s: float = 0.0) -> None:
+        spare = self.spare()
+        if spare is None:
+            return
+        left, margin = spare
         if left - needed_s < margin:
             raise OutOfTime(
                 f"Stopped with {max(left, 0.0):.1f} s left before the Lambda timeout after {progress}, "
@@ -1239,9 +1246,8 @@ def join_names(names: Iterable[str], limit: int = 8) -> str:
 def seconds_left() -> float | None:
     """Seconds left before :func:`check_deadline` would stop the run (the Lambda's remaining time
     less the safety margin), or ``None`` outside a Lambda invocation. Reads the clock only."""
-    with _DEADLINE._lock:
-        clock = _DEADLINE._clock
-    if clock is None:
+    spare = _DEADLINE.spare()
+    if spare is None:
         return None
-    remaining, margin = clock
-    return float(remaining()) / 1000 - margin
+    left, margin = spare
+    return left - margin

@@ -28,20 +28,8 @@ Scenarios:
 """
 
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
-from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judged_users, newer_than_report
-from cis_rule import (
-    IAM_USER,
-    JUDGED_FAILURES,
-    CisRule,
-    PartialRun,
-    compliant,
-    handle,
-    is_transient,
-    join_names,
-    non_compliant,
-    not_applicable,
-    notification_time,
-)
+from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judge_users, newer_than_report
+from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
 
 
 class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
@@ -51,16 +39,7 @@ class IAM_USER_NO_UNUSED_SETUP_ACCESS_KEYS(CisRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         iam = client_factory.build_client("iam")
         report = get_credential_report(iam, notification_time(event))
-        evaluations = []
-        try:
-            for users in judged_users(iam, report):
-                evaluations.extend(_judge(user, report) for user in users)
-        except JUDGED_FAILURES as error:
-            if not evaluations or not is_transient(error):
-                raise
-            # The users of the pages read are judged; the rest wait for the next run.
-            raise PartialRun(evaluations, [f"the IAM users after the first {len(evaluations)}"], error) from error
-        return evaluations
+        return judge_users(iam, report, _judge)
 
 
 def _judge(user, report):

@@ -2,7 +2,7 @@
 available for any single IAM user (Level 1, automated). Not a CIS v1.2.0 recommendation.
 
 Trigger: periodic. Reports on: each ``AWS::IAM::User``, by its unique ID (``AIDA...``), the ID
-AWS Config records. Parameters: none.
+AWS Config records. Parameters: ``staleAfterHours`` (every custom rule's).
 
 Reads the IAM credential report, as the benchmark's audit does (``access_key_1_active`` and
 ``access_key_2_active``; IAM allows at most two keys per user), and ListUsers for the users' IDs.
@@ -15,14 +15,18 @@ Scenarios:
    one evaluation each.
 5. A user created after the report was generated, or deleted and created again under the same
    name since: NOT_APPLICABLE until the next report.
-6. The report is still being generated, AccessDenied, throttling: error, no evaluation.
-7. Any rule parameter: InvalidParametersError (the rule takes none but rdklib's own).
-8. The Lambda's remaining time runs short between two pages of users: error naming how far the
-   rule got, no evaluation.
+6. AccessDenied on the report or on ``ListUsers``, or an unreadable report: every user the rule
+   last reported is NON_COMPLIANT ``Could not evaluate: ...``, and the invocation fails.
+7. The report is still being generated, or throttling after retries before any user is judged:
+   nothing sent but, for users whose last result is older than ``staleAfterHours`` (default 48),
+   NON_COMPLIANT ``Could not evaluate: not evaluated since ...``; the invocation fails.
+8. The Lambda's remaining time runs short, or a later page of users is throttled out: the users
+   of the pages read are sent, no clean-up, and the invocation fails naming how far it got.
+9. Any rule parameter but ``staleAfterHours`` and rdklib's own: InvalidParametersError.
 """
 
 from cis_credential_report import ACTIONS as REPORT_ACTIONS
-from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judged_users, newer_than_report
+from cis_credential_report import LIST_USERS_ACTIONS, get_credential_report, judge_users, newer_than_report
 from cis_rule import IAM_USER, CisRule, compliant, handle, join_names, non_compliant, not_applicable, notification_time
 
 
@@ -33,27 +37,22 @@ class IAM_USER_ONE_ACTIVE_ACCESS_KEY(CisRule):
     def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
         iam = client_factory.build_client("iam")
         report = get_credential_report(iam, notification_time(event))
-        evaluations = []
-        for users in judged_users(iam, report):
-            for name, user_id, row in users:
-                if row is None:
-                    evaluations.append(not_applicable(user_id, IAM_USER, newer_than_report(name, report)))
-                    continue
-                active = [f"access key {key.number}" for key in row.access_keys if key.active]
-                if len(active) > 1:
-                    evaluations.append(
-                        non_compliant(
-                            user_id,
-                            IAM_USER,
-                            f"IAM user {name} has {len(active)} active access keys ({join_names(active)}); "
-                            "deactivate all but one.",
-                        )
-                    )
-                else:
-                    evaluations.append(
-                        compliant(user_id, IAM_USER, f"IAM user {name} has {len(active) or 'no'} active access key.")
-                    )
-        return evaluations
+        return judge_users(iam, report, _judge)
+
+
+def _judge(user, report):
+    """The verdict on one ``ListUsers`` user, from its report row."""
+    name, user_id, row = user
+    if row is None:
+        return not_applicable(user_id, IAM_USER, newer_than_report(name, report))
+    active = [f"access key {key.number}" for key in row.access_keys if key.active]
+    if len(active) > 1:
+        return non_compliant(
+            user_id,
+            IAM_USER,
+            f"IAM user {name} has {len(active)} active access keys ({join_names(active)}); deactivate all but one.",
+        )
+    return compliant(user_id, IAM_USER, f"IAM user {name} has {len(active) or 'no'} active access key.")
 
 
 def lambda_handler(event, context):

@@ -134,8 +134,12 @@ class IamUserOneActiveAccessKeyTest(RuleTestCase):
         )
         calls = self.count_calls("iam", "ListUsers")
         error = run_with_context(self, LambdaContext(runs_short=lambda: len(calls) >= 1))
-        self.assertIn("Lambda timeout after 3 IAM users judged;", error["internalErrorMessage"])
-        self.assertNotIn("PutEvaluations", self.ledger.calls)
+        self.assertIn("Lambda timeout after 3 IAM users judged,", error["internalErrorMessage"])
+        self.assertIn("Sent the 3 verdicts decided, no clean-up; not judged: the IAM users after", str(error))
+        self.assertEqual(1, len(calls), "the second page is not read")
+        # The first page's verdicts are sent; the user the run did not reach keeps its result.
+        sent = sorted(e["ComplianceResourceId"] for e in self.ledger.sent)
+        self.assertEqual(sorted(self.ids[f"user{n}"] for n in range(3)), sent)
 
     def test_user_newer_than_report_or_created_again(self):
         # The report holds alice (two keys, one active) and an earlier "again" of 2020; "newcomer" is absent.

@@ -23,7 +23,8 @@ Scenarios:
    subscription: NON_COMPLIANT naming that link.
 5. The only chains run through a trail, log group or topic of another account (an organisation
    trail): NOT_APPLICABLE naming that account.
-6. AccessDenied or throttling on any call: error, no evaluation.
+6. AccessDenied on any call: the account is NON_COMPLIANT ``Could not evaluate: ...`` and the invocation
+   fails; throttling after retries: nothing sent, the invocation fails.
 """
 
 # The filter pattern is kept verbatim on one line, as the benchmark prints it.

@@ -72,7 +72,7 @@ CASES = [
         expect=account(
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 4.15 pattern; "
-            'the closest, cis-4.15, misses {"eventSource": "organizations.amazonaws.com", "eventName": "MoveAccount"}.',
+            'the closest, cis-4.15, misses {"eventSource": "organizations.amazonaws.com", "eventName": "AcceptHandshake"}.',
         ),
     ),
     Case(
@@ -89,6 +89,8 @@ CASES = [
         "access_denied",
         lambda test: test.respond("cloudtrail", "DescribeTrails", error="AccessDenied", status=403),
         error="AccessDenied",
+        # Fail closed where users look: the account is NON_COMPLIANT "Could not evaluate".
+        expect=account("NON_COMPLIANT", "Could not evaluate: cloudtrail:DescribeTrails was denied (AccessDenied)."),
     ),
 ]
 

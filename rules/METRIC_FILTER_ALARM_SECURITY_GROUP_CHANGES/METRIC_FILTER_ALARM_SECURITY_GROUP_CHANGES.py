@@ -26,7 +26,8 @@ Scenarios:
    or a topic of a trusted account: NOT_APPLICABLE naming that account.
 6. A filter that cannot be decided within the decision's bound: NON_COMPLIANT "Could not
    evaluate: ...", the other filters still judged.
-7. AccessDenied or throttling on any call: error, no evaluation.
+7. AccessDenied on any call: the account is NON_COMPLIANT ``Could not evaluate: ...`` and the
+   invocation fails; throttling after retries: nothing sent, the invocation fails.
 """
 
 # The filter patterns are kept verbatim on one line each, as the benchmark prints them.
