@@ -199,9 +199,10 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["StackSet"]["Parameters"]}
     assert parameters == member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION)
 
-    # docs/rollout.md names the seeded accounts a local rollout creates.
+    # docs/rollout.md names the seeded accounts a local rollout creates (the joining account's ID
+    # depends on how many random IDs the process drew before, so it is not named).
     documented = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
-    assert all(f"`{account}`" in documented for account in accounts), accounts
+    assert all(f"`{account}`" in documented for account in accounts[:3]), accounts
     assert f"`{record['organization']}`" in documented
 
     # Independently of the record: read every account back through OrganizationAccountAccessRole.
