@@ -72,7 +72,8 @@ CASES = [
         expect=account(
             "NON_COMPLIANT",
             "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 4.15 pattern; "
-            'the closest, cis-4.15, misses {"eventSource": "organizations.amazonaws.com", "eventName": "AcceptHandshake"}.',
+            'the closest, cis-4.15, misses {"eventSource": "organizations.amazonaws.com", '
+            '"eventName": "AcceptHandshake"}.',
         ),
     ),
     Case(
