@@ -71,13 +71,11 @@ def remediation_of(control_id: str) -> Remediation | None:
 def control_links(
     control_id: str, rules: tuple[str, ...], region: str | None, *, with_runbook: bool = True
 ) -> list[Link]:
-    """The runbook's reference (AWS-managed) or its document in Systems Manager (the pack's own), and
-    each managed rule's documentation; the console ones need a region the scorecard read."""
+    """The runbook's document in Systems Manager (every runbook is the pack's own) and each managed
+    rule's documentation; the console link needs a region the scorecard read."""
     links = []
     remediation = remediation_of(control_id) if with_runbook else None
-    if remediation and remediation.runbook.source:
-        links.append(Link(f"runbook {remediation.runbook.document} (AWS documentation)", remediation.runbook.source))
-    elif remediation and region:
+    if remediation and region:
         document = quote(remediation.runbook.document, safe="")
         links.append(
             Link(
