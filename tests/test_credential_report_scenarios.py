@@ -315,7 +315,7 @@ class Clock:
 @pytest.mark.parametrize(
     ("case", "left", "sleeps", "stopped_after"),
     [
-        # 60 s at the start: a margin of 5 s. A wait of 2 s with 6.5 s left would end inside it.
+        # 60 s at the start: a margin of 15 s (a quarter). A wait of 2 s with 6.5 s left would end inside it.
         ("the_next_wait_would_end_inside_the_margin", [60, 60, 6.5], [1.0], "2 of 6 checks"),
         ("time_enough_for_every_wait", [60], [1.0, 2.0], None),
     ],
@@ -335,7 +335,8 @@ def test_waiting_for_the_report_stops_before_the_lambda_timeout(case, left, slee
                 iam.read()
             assert str(caught.value) == (
                 f"Stopped with {left[-1]:.1f} s left before the Lambda timeout after {stopped_after} of the IAM "
-                "credential report, still being generated; give the function a longer timeout "
+                "credential report, still being generated, keeping the rest to send what was decided; give the "
+                "function a longer timeout "
                 "(docs/reliability.md, 'Timeouts and memory')."
             )
     finally:
@@ -352,7 +353,7 @@ def test_listing_users_stops_before_the_lambda_timeout_naming_how_many_were_judg
     iam.stubber.add_response("list_users", {"Users": first, "IsTruncated": True, "Marker": "m"}, {"MaxItems": 1000})
     iam.stubber.add_response("list_users", {"Users": first[:1], "IsTruncated": True, "Marker": "n"}, None)
     judged: list[int] = []
-    cis_rule._DEADLINE.start(Clock(60, 60, 4))  # a margin of 5 s; 4 s left after the second page
+    cis_rule._DEADLINE.start(Clock(60, 60, 4))  # a margin of 15 s; 4 s left after the second page
     try:
         with iam.stubber, pytest.raises(EvaluationError) as caught:
             for page in user_pages(iam.client):
@@ -360,4 +361,4 @@ def test_listing_users_stops_before_the_lambda_timeout_naming_how_many_were_judg
     finally:
         cis_rule._DEADLINE.stop()
     assert judged == [2, 1]
-    assert str(caught.value).startswith("Stopped with 4.0 s left before the Lambda timeout after 3 IAM users judged;")
+    assert str(caught.value).startswith("Stopped with 4.0 s left before the Lambda timeout after 3 IAM users judged,")
