@@ -5,9 +5,11 @@ Per recommendation: its ID, title, profile level and assessment status (Automate
 benchmark states them, the rules of ``rules/`` that check it (none: the version's conformance pack
 holds a process check for it, and ``unchecked`` says why no rule does), and the Security Hub
 controls of that version's Security Hub standard that check it (absent for v6.0.0, which Security
-Hub does not offer). The benchmark texts are not in the repository; each file's ``sources`` names
-where its facts come from. ``tests/test_versions.py`` holds each version's count and every mapping
-to a rule folder.
+Hub does not offer), each verified against the Security Hub user guide's list of the standard's
+controls and each control's "Related requirements", with a note where those pages disagree. The
+benchmark texts are not in the repository; each file's ``sources`` names where its facts come from.
+``tests/test_versions.py`` holds each version's count, every mapping to a rule folder and the
+Security Hub column against AWS's mapping of controls to CIS requirements.
 
 A rule's input parameters live in its ``parameters.json``; where a later version asks for other
 values than v1.2.0 (password policy length and reuse only, 45 days of unused credentials, remote
@@ -45,6 +47,9 @@ class Recommendation:
     #: Security Hub controls of this version's standard that check it; ``None`` when Security Hub
     #: offers no standard for the version.
     security_hub: tuple[str, ...] | None = None
+    #: Where AWS's pages disagree or changed over time about this row's Security Hub controls: what
+    #: each says and which the column follows (empty when they agree).
+    security_hub_note: str = ""
 
     @property
     def sort_key(self) -> tuple[int, ...]:
@@ -79,7 +84,7 @@ class Benchmark:
 
 
 def _recommendation(row: dict[str, object]) -> Recommendation:
-    known = {"id", "title", "level", "assessment", "rules", "unchecked", "security_hub"}
+    known = {"id", "title", "level", "assessment", "rules", "unchecked", "security_hub", "security_hub_note"}
     unknown = set(row) - known
     if unknown:
         raise ValueError(f"recommendation {row.get('id')}: unknown keys {sorted(unknown)}")
@@ -92,6 +97,7 @@ def _recommendation(row: dict[str, object]) -> Recommendation:
         rules=tuple(str(name) for name in row["rules"]),  # type: ignore[attr-defined]
         unchecked=str(row.get("unchecked") or ""),
         security_hub=None if hub is None else tuple(str(c) for c in hub),  # type: ignore[attr-defined]
+        security_hub_note=str(row.get("security_hub_note") or ""),
     )
 
 

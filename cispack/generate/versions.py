@@ -200,14 +200,20 @@ def _hub(rec: Recommendation) -> bool:
     return bool(rec.security_hub)
 
 
+def hub_controls(bench: Benchmark) -> tuple[str, ...]:
+    """The Security Hub controls of the version's standard, each once, in recommendation order."""
+    return tuple(dict.fromkeys(control for rec in bench.recommendations for control in rec.security_hub or ()))
+
+
 def comparison_table() -> str:
     """Per version: recommendations, those a rule of this pack checks, those Security Hub's standard
-    of that version checks, and where the two differ."""
+    of that version checks (and with how many controls), and where the two differ."""
     lines = [
         GENERATED,
         "",
         "| Version | Recommendations | Automated / Manual (benchmark) | Checked by a rule of this pack | "
-        "Process checks (awaiting review) | Checked by Security Hub's standard | Only this pack | Only Security Hub |",
+        "Process checks (awaiting review) | Checked by Security Hub's standard (its controls) | Only this pack | "
+        "Only Security Hub |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for bench in later_benchmarks():
@@ -218,7 +224,7 @@ def comparison_table() -> str:
             hub_text, only_ours, only_hub = "no standard", "—", "—"
         else:
             hub = [rec for rec in recs if _hub(rec)]
-            hub_text = str(len(hub))
+            hub_text = f"{len(hub)} ({len(hub_controls(bench))} controls)"
             only_ours = ", ".join(rec.id for rec in recs if rec.rules and not _hub(rec)) or "—"
             only_hub = ", ".join(rec.id for rec in recs if _hub(rec) and not rec.rules) or "—"
         lines.append(
@@ -241,6 +247,10 @@ def version_table(bench: Benchmark) -> str:
         if hub:
             row += f" {', '.join(rec.security_hub or ()) or '—'} |"
         lines.append(row)
+    notes = [rec for rec in bench.recommendations if rec.security_hub_note]
+    if notes:
+        lines += ["", "Where AWS's pages differ on the Security Hub column:", ""]
+        lines += [f"* {rec.id}: {rec.security_hub_note}." for rec in notes]
     return "\n".join(lines) + "\n"
 
 
