@@ -138,15 +138,20 @@ def test_an_old_key_in_use_is_reported_for_rotation_not_deactivated(aws, case, u
         assert any("rotate it" in text for text in result["Unchanged"]), case
 
 
+SETUP_KEY_CASES = [
+    ("setup key of a console user, never used, past the grace", True, timedelta(0), False, SOON, True),
+    ("setup key created seconds ago: within the grace", True, timedelta(0), False, None, False),
+    ("key created 200 days after the user: not a setup key", True, timedelta(days=200), False, None, False),
+    ("setup key that was used", True, timedelta(0), True, SOON, False),
+    ("user without a console password", False, timedelta(0), False, SOON, False),
+]
+
+
+# Named by the case alone: SOON is a time, which would name the test differently in each process.
 @pytest.mark.parametrize(
     ("case", "password", "created_after_user", "used", "now", "deactivated"),
-    [
-        ("setup key of a console user, never used, past the grace", True, timedelta(0), False, SOON, True),
-        ("setup key created seconds ago: within the grace", True, timedelta(0), False, None, False),
-        ("key created 200 days after the user: not a setup key", True, timedelta(days=200), False, None, False),
-        ("setup key that was used", True, timedelta(0), True, SOON, False),
-        ("user without a console password", False, timedelta(0), False, SOON, False),
-    ],
+    SETUP_KEY_CASES,
+    ids=[case[0] for case in SETUP_KEY_CASES],
 )
 def test_only_setup_keys_never_used_and_past_the_grace_are_deactivated(
     aws, case, password, created_after_user, used, now, deactivated

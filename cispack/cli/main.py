@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,40 +25,91 @@ CHECKOV = ROOT / "build" / "tools-venv" / "bin" / "checkov"
 RDK_LOG = ROOT / "build" / "rdk-test-local.log"
 
 
-def _run(title: str, argv: Sequence[str], cwd: str | None = None) -> bool:
-    print(f"\n=== {title}: {' '.join(argv)}", flush=True)
-    if title.startswith("rdk test-local"):
+@dataclass(frozen=True)
+class Step:
+    """One check of ``./pack test``: a command, run from ``cwd`` (the repository by default)."""
+
+    title: str
+    argv: tuple[str, ...]
+    cwd: Path = ROOT
+
+
+@dataclass(frozen=True)
+class Outcome:
+    step: Step
+    passed: bool
+    seconds: float
+    text: str
+
+
+def _run(step: Step) -> Outcome:
+    """Run one step, its output captured (steps run side by side and print one after the other)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        step.argv, cwd=step.cwd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    text = done.stdout
+    if step.title.startswith("rdk test-local"):
         # rdk's "Debug!" lines and one line per passing test bury the result: keep the whole
         # output in a log and print what matters.
-        done = subprocess.run(
-            argv, cwd=cwd or ROOT, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
         RDK_LOG.parent.mkdir(parents=True, exist_ok=True)
         RDK_LOG.write_text(done.stdout, encoding="utf-8")
-        for line in output.rdk_test_summary(done.stdout):
-            print(line)
-        print(f"(full output: {RDK_LOG.relative_to(ROOT)})", flush=True)
-        return done.returncode == 0
-    return subprocess.run(argv, cwd=cwd or ROOT, check=False).returncode == 0
+        text = "\n".join([*output.rdk_test_summary(done.stdout), f"(full output: {RDK_LOG.relative_to(ROOT)})"])
+    return Outcome(step, done.returncode == 0, time.perf_counter() - started, text)
+
+
+def run_steps(side_by_side: Sequence[Step], last: Sequence[Step], workers: int) -> list[Outcome]:
+    """``side_by_side`` at most ``workers`` at a time (each is one process on one core), then
+    ``last`` one after the other (pytest spreads itself over every core). Each step's output is
+    printed whole, in the order given, with the seconds it took."""
+
+    def report(outcome: Outcome) -> Outcome:
+        step = outcome.step
+        print(f"\n=== {step.title}: {' '.join(step.argv)}", flush=True)
+        if outcome.text.strip():
+            print(outcome.text.rstrip("\n"))
+        verdict = "passed" if outcome.passed else "FAILED"
+        print(f"--- {step.title}: {verdict} in {outcome.seconds:.0f} s", flush=True)
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        outcomes = [report(outcome) for outcome in pool.map(_run, side_by_side)]
+    for step in last:
+        print(f"\n=== {step.title}: {' '.join(step.argv)}", flush=True)
+        started = time.perf_counter()
+        passed = subprocess.run(step.argv, cwd=step.cwd, check=False).returncode == 0
+        seconds = time.perf_counter() - started
+        print(f"--- {step.title}: {'passed' if passed else 'FAILED'} in {seconds:.0f} s", flush=True)
+        outcomes.append(Outcome(step, passed, seconds, ""))
+    return outcomes
+
+
+def cores() -> int:
+    """The cores this process may use (a container's limit, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    """Every check CI runs; exits non-zero when any fails (pytest's "no tests" included)."""
+    """Every check CI runs; exits non-zero when any fails (pytest's "no tests" included). The
+    checks that are one process each run side by side, one per core; pytest then runs on every
+    core (pytest-xdist, each test file on one worker, so a file's module fixtures run once)."""
+    started = time.perf_counter()
     py = sys.executable
+    bin_dir = Path(py).parent
     templates = sorted(str(p) for p in TEMPLATES_DIR.glob("*.yaml"))
     pack = ROOT / "conformance-pack.yaml"
     if pack.exists():
         templates.append(str(pack))
     # The later CIS versions' packs (docs/versions.md).
     templates += sorted(str(p) for p in (ROOT / "conformance-packs").glob("*.yaml"))
-    steps: list[tuple[str, list[str], str | None]] = [
-        ("ruff lint", [py, "-m", "ruff", "check", "."], None),
-        ("ruff format", [py, "-m", "ruff", "format", "--check", "."], None),
-        ("mypy (shared code)", [py, "-m", "mypy"], None),
+    side_by_side = [
+        Step("ruff lint", (py, "-m", "ruff", "check", ".")),
+        Step("ruff format", (py, "-m", "ruff", "format", "--check", ".")),
+        Step("mypy (shared code)", (py, "-m", "mypy")),
     ]
     if templates:
         # cfn-lint 1.x has no ``python -m cfnlint`` entry point; its console script sits beside python.
-        steps.append(("cfn-lint", [str(Path(py).parent / "cfn-lint"), *templates], None))
+        side_by_side.append(Step("cfn-lint", (str(bin_dir / "cfn-lint"), *templates)))
     missing = []
     cfn_templates = sorted(str(p) for p in TEMPLATES_DIR.glob("*.yaml"))
     if cfn_templates and not CHECKOV.exists():
@@ -64,17 +119,17 @@ def cmd_test(args: argparse.Namespace) -> int:
         # --skip-download: no calls to the vendor's platform; skips live in each template.
         files = [arg for path in cfn_templates for arg in ("-f", path)]
         checkov = [str(CHECKOV), "--framework", "cloudformation", "--skip-download", "--compact", "--quiet"]
-        steps.append(("checkov", [*checkov, *files], None))
-    steps += [
-        ("pytest", [py, "-m", "pytest", *args.pytest_args], None),
-        ("rdk test-local --all", [str(Path(py).parent / "rdk"), "test-local", "--all"], str(RULES_DIR)),
-    ]
-    failed = missing + [title for title, argv, cwd in steps if not _run(title, argv, cwd)]
+        side_by_side.append(Step("checkov", (*checkov, *files)))
+    side_by_side.append(Step("rdk test-local --all", (str(bin_dir / "rdk"), "test-local", "--all"), RULES_DIR))
+    workers = cores()
+    pytest = Step("pytest", (py, "-m", "pytest", "-n", str(workers), "--dist", "loadfile", *args.pytest_args))
+    outcomes = run_steps(side_by_side, [pytest], workers)
+    failed = missing + [o.step.title for o in outcomes if not o.passed]
     print()
     if failed:
         print(f"FAILED: {', '.join(failed)}")
         return 1
-    print(f"all {len(steps)} checks passed")
+    print(f"all {len(outcomes)} checks passed in {time.perf_counter() - started:.0f} s")
     return 0
 
 
