@@ -21,7 +21,9 @@ from moto import mock_aws
 
 from cispack.cli import cmd_rollout
 from cispack.cli.main import main
+from cispack.dist.distribution import template_key
 from cispack.generate import member_template
+from cispack.rollout.stackset import template_defaults
 
 PREFIX = "pfx-code"
 BROKEN = "BROKEN_RULE"
@@ -60,7 +62,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "runtime": "python3.12",
         "rdklib_version": "0.3.10",
         "layer": entry("rdklib-layer", "layer"),
-        "rules": [entry(rule.name, "rule") for rule in custom_rules()],
+        "rules": [entry(rule.name, "rule") for rule in custom_rules(every_folder=True)],
     }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
@@ -248,6 +250,15 @@ CASES: list[tuple[str, tuple[str, ...], list[str], tuple[str, ...]]] = [
     ),
     # More of the same kind.
     ("rollout to no region", (), [*ROLLOUT, "--regions", ","], ("--regions",)),
+    (
+        "rollout of an unknown CIS version",
+        (),
+        [*DRY, "--benchmark", "cis-1.2.0,cis-2.0.0"],
+        ("--benchmark", "cis-2.0.0 is not one of cis-1.2.0, cis-1.4.0, cis-3.0.0, cis-5.0.0, cis-6.0.0"),
+    ),
+    ("rollout of no CIS version", (), [*DRY, "--benchmark", ","], ("--benchmark", "names no CIS version")),
+    ("rollout of a CIS version twice", (), [*DRY, "--benchmark", "cis-3.0.0,cis-3.0.0"], ("cis-3.0.0 twice",)),
+    ("report on an unknown CIS version", (), ["report", "--sample", "12", "--benchmark", "cis-2.0.0"], ("cis-2.0.0",)),
     ("rollout to a region twice", (), [*ROLLOUT, "--regions", "us-east-1,us-east-1"], ("us-east-1",)),
     ("rollout with the root spelt wrong", (), [*DRY, "--ou", "r-x"], ("r-x",)),
     (
@@ -572,7 +583,78 @@ def test_the_demo_counts_rules_and_evaluations_apart() -> None:
 def test_upload_prints_a_line_per_region(moto: None, dist: Path, capsys: pytest.CaptureFixture[str]) -> None:
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=f"{PREFIX}-us-east-1")
     zips = len(json.loads((dist / "manifest.json").read_text())["rules"]) + 1
+    # And the later versions' packs, which the member template reads by TemplateS3Uri in each region.
+    templates = member_template.pack_bodies()
+    assert len(templates) == 4
     assert main([*UPLOAD, "--dist", str(dist)]) == 0
-    assert capsys.readouterr().out == f"us-east-1: s3://{PREFIX}-us-east-1: {zips} uploaded, 0 already there\n"
+    out = capsys.readouterr().out
+    assert out == f"us-east-1: s3://{PREFIX}-us-east-1: {zips + len(templates)} uploaded, 0 already there\n"
     assert main([*UPLOAD, "--dist", str(dist), "--json"]) == 0
-    assert {entry["uploaded"] for entry in json.loads(capsys.readouterr().out)} == {False}
+    entries = json.loads(capsys.readouterr().out)
+    assert {entry["uploaded"] for entry in entries} == {False}
+    keys = {entry["key"] for entry in entries}
+    assert {template_key(body, name) for name, body in templates.items()} <= keys
+
+
+def _dry_run_parameters(argv: list[str], dist: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """The create and update calls' parameters of a dry run without credentials (--json)."""
+    assert main([*DRY, "--dist", str(dist), "--json", *argv]) == 0
+    calls = {call["operation"]: call["params"] for call in json.loads(capsys.readouterr().out)}
+    create = {p["ParameterKey"]: p["ParameterValue"] for p in calls["create_stack_set"]["Parameters"]}
+    update = {p["ParameterKey"]: p.get("ParameterValue", "previous") for p in calls["update_stack_set"]["Parameters"]}
+    return {"create": create, "update": update}
+
+
+SWITCHES = ("DeployCis120", "DeployCis140", "DeployCis300", "DeployCis500", "DeployCis600")
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [
+        ("cis-1.2.0,cis-3.0.0", ("true", "false", "true", "false", "false")),
+        ("cis-5.0.0", ("false", "false", "false", "true", "false")),
+        (" cis-6.0.0 , cis-1.4.0 ", ("false", "true", "false", "false", "true")),
+    ],
+)
+def test_rollout_benchmark_sets_every_versions_switch(
+    no_aws: None,
+    dist: Path,
+    committed_member_template: None,
+    capsys: pytest.CaptureFixture[str],
+    chosen: str,
+    expected: tuple[str, ...],
+) -> None:
+    parameters = _dry_run_parameters(["--benchmark", chosen], dist, capsys)
+    for call in ("create", "update"):
+        assert tuple(parameters[call][name] for name in SWITCHES) == expected, call
+
+
+def test_rollout_without_benchmark_keeps_the_stack_sets_choice(
+    no_aws: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A create takes the template's defaults (v1.2.0 alone); an update keeps what the StackSet has."""
+    parameters = _dry_run_parameters([], dist, capsys)
+    assert not set(SWITCHES) & set(parameters["create"])
+    assert {name: parameters["update"][name] for name in SWITCHES} == dict.fromkeys(SWITCHES, "previous")
+    defaults = template_defaults(member_template.MEMBER_TEMPLATE.read_text(encoding="utf-8"))
+    assert [defaults[name] for name in SWITCHES] == ["true", "false", "false", "false", "false"]
+
+
+def test_rollout_dry_run_shows_the_chosen_versions(
+    moto: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack_set(
+        StackSetName="cis-aws-foundations-config-pack",
+        TemplateBody="Parameters:\n  DeployCis120: {Type: String}\n  DeployCis300: {Type: String}\n"
+        "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n",
+        Parameters=[
+            {"ParameterKey": "DeployCis120", "ParameterValue": "true"},
+            {"ParameterKey": "DeployCis300", "ParameterValue": "false"},
+        ],
+    )
+    assert main([*DRY, "--dist", str(dist), "--benchmark", "cis-1.2.0,cis-3.0.0"]) == 0
+    out = capsys.readouterr().out
+    assert "  DeployCis120 = 'true'  (kept)" in out
+    assert "  DeployCis300: 'false' -> 'true'" in out
+    assert "  DeployCis600 = 'false'  (new)" in out

@@ -34,7 +34,7 @@ def test_the_config_enforces_the_one_profile(member: dict[str, Any]) -> None:
     assert config["Properties"]["CodeSigningPolicies"] == {"UntrustedArtifactOnDeployment": "Enforce"}
 
 
-@pytest.mark.parametrize("rule", custom_rules(), ids=lambda r: r.name)
+@pytest.mark.parametrize("rule", custom_rules(every_folder=True), ids=lambda r: r.name)
 def test_every_function_takes_it_when_set(member: dict[str, Any], rule: Any) -> None:
     function = member["Resources"][f"{logical_id(rule.name)}Function"]["Properties"]
     assert function["CodeSigningConfigArn"] == {

@@ -17,7 +17,8 @@ from cispack.generate.conformance import MAX_BODY_BYTES, MAX_PARAMETERS, MAX_S3_
 from cispack.generate.member_template import function_name
 from cispack.local.config import ComplianceLedger, pack_rule_suffix
 
-CUSTOM = custom_rules()
+CUSTOM = custom_rules()  # the v1.2.0 pack's
+FUNCTIONS = custom_rules(every_folder=True)  # the member template's functions
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,7 @@ def test_the_local_config_reads_a_pack_from_s3(aws):
 def test_every_rule_function_has_an_errors_alarm_notifying_the_operators(member):
     resources = member["Resources"]
     assert member["Parameters"]["AlarmTopicArn"]["Default"] == ""
-    for rule in CUSTOM:
+    for rule in FUNCTIONS:
         logical = conformance.logical_id(rule.name)
         alarm = resources[f"{logical}ErrorsAlarm"]
         assert alarm["Type"] == "AWS::CloudWatch::Alarm"
@@ -116,7 +117,7 @@ def test_every_rule_function_has_an_errors_alarm_notifying_the_operators(member)
 
 def test_asynchronous_invocations_are_not_retried_and_failures_go_to_the_operators(member):
     resources = member["Resources"]
-    for rule in CUSTOM:
+    for rule in FUNCTIONS:
         logical = conformance.logical_id(rule.name)
         config = resources[f"{logical}InvokeConfig"]
         assert config["Type"] == "AWS::Lambda::EventInvokeConfig"

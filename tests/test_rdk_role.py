@@ -12,7 +12,7 @@ from cispack.catalog.rules import custom_rules
 from cispack.generate import member_template, rdk_role
 from cispack.generate.conformance import logical_id
 
-CUSTOM = custom_rules()
+CUSTOM = custom_rules(every_folder=True)  # every rule folder: `rdk deploy --all` deploys each
 RDK_ROLE_RESOURCES = rdk_role.generate()["Resources"]
 
 
@@ -55,3 +55,19 @@ def test_function_and_log_group_names_are_rdks(rule: Any) -> None:
     assert rdk_role.rdk_function_name(rule) == rdk._rdk__get_lambda_name(rule.name, rule.parameters)
     group = RDK_ROLE_RESOURCES[f"{logical_id(rule.name)}LogGroup"]["Properties"]
     assert group["LogGroupName"] == f"/aws/lambda/{rdk_role.rdk_function_name(rule)}"
+
+
+@pytest.mark.parametrize("name", ["IAM_USER_ONE_ACTIVE_ACCESS_KEY", "METRIC_FILTER_ALARM_ORGANIZATIONS_CHANGES"])
+def test_the_rules_of_later_versions_only_get_their_log_group_and_actions(name: str) -> None:
+    """``rdk deploy --all`` deploys every rule folder: the two rules no v1.2.0 control uses too."""
+    rule = next(r for r in CUSTOM if r.name == name)
+    assert not rule.in_v120_pack
+    group = RDK_ROLE_RESOURCES[f"{logical_id(name)}LogGroup"]["Properties"]["LogGroupName"]
+    assert group == f"/aws/lambda/{rdk_role.rdk_function_name(rule)}"
+    role = RDK_ROLE_RESOURCES["RulesExecutionRole"]["Properties"]
+    (logs,) = _policy(role, "own-log-groups")["Statement"]
+    assert {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{group}:*"} in (
+        logs["Resource"]
+    )
+    (declared,) = _policy(role, "declared-rule-actions")["Statement"]
+    assert set(rule.required_actions()) <= set(declared["Action"])

@@ -26,6 +26,7 @@ from moto import mock_aws
 
 from cispack import ROOT, TEMPLATES_DIR
 from cispack.catalog.rules import Rule, custom_rules
+from cispack.catalog.versions import benchmark
 from cispack.cli import main as cli
 from cispack.dist import distribution
 from cispack.dist.packaging import LAMBDA_PACKAGES, import_standalone, lambda_like_path
@@ -36,11 +37,17 @@ REGIONS = ("us-east-1", "eu-west-1")
 GLOBAL_REGION = "us-east-1"
 BUCKET_PREFIX = "cis-pack-code-123456789012"
 MANAGEMENT = "123456789012"  # moto's default account: the organisation's management account
-CUSTOM = custom_rules()
+CUSTOM = custom_rules()  # the v1.2.0 pack's
+FUNCTIONS = custom_rules(every_folder=True)  # every custom rule folder: one zip and one function each
+#: The versions the local rollout deploys: v1.2.0 and v3.0.0 (./pack rollout --benchmark cis-1.2.0,cis-3.0.0).
+CHOSEN = ("cis-1.2.0", "cis-3.0.0")
+DEPLOYED = {r.name for r in CUSTOM} | {
+    name for name in benchmark("cis-3.0.0").rule_names if name in {r.name for r in FUNCTIONS}
+}
 # moto's CloudFormation skips, with a warning, what it does not implement; tests/test_templates.py
 # covers those resources.
 MOTO_SKIPS = r"Tried to parse AWS::(S3::BucketPolicy|Config::ConformancePack) but it's not supported"
-ACTIONS = member_template.declared_actions(CUSTOM)
+ACTIONS = member_template.declared_actions(FUNCTIONS)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +97,11 @@ def _member_session(session: Any, account: str) -> Any:
 
 
 def _expected_functions(region: str) -> set[str]:
-    return {member_template.function_name(r) for r in CUSTOM if not r.is_global or region == GLOBAL_REGION}
+    return {
+        member_template.function_name(r)
+        for r in FUNCTIONS
+        if r.name in DEPLOYED and (not r.is_global or region == GLOBAL_REGION)
+    }
 
 
 def _document(policy: Any) -> Any:
@@ -125,7 +136,7 @@ def _inspect(member: Any, account: str, manifest: distribution.Manifest) -> dict
         assert logs["Statement"][0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
         assert logs["Statement"][0]["Resource"] == [
             f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{member_template.function_name(r)}:*"
-            for r in CUSTOM
+            for r in FUNCTIONS
         ]
 
         lam = member.client("lambda", region_name=region)
@@ -136,7 +147,7 @@ def _inspect(member: Any, account: str, manifest: distribution.Manifest) -> dict
         # One layer per account and region. (moto names it after the stack, not LayerName.)
         layers = [layer["LatestMatchingVersion"] for layer in lam.list_layers()["Layers"]]
         assert [layer["CompatibleRuntimes"] for layer in layers] == [["python3.12"]]
-        for rule in CUSTOM:
+        for rule in FUNCTIONS:
             name = member_template.function_name(rule)
             if name not in functions:
                 continue
@@ -180,12 +191,17 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
         REGIONS,
         accounts=3,
         joining=1,
+        benchmarks=CHOSEN,
     )
     accounts = [entry["account"] for entry in record["accounts"]]
     assert len(set(accounts)) == 4 and MANAGEMENT not in accounts
     assert record["management_account"] == MANAGEMENT
     assert record["code_buckets"] == [f"{rollout.LOCAL_BUCKET_PREFIX}-{r}" for r in REGIONS]
     assert record["uploaded_keys"] == sorted(a.key for a in manifest.artifacts)
+    # The later versions' packs, read by TemplateS3Uri from each region's bucket (moto skips the packs).
+    assert record["uploaded_templates"] == sorted(
+        distribution.template_key(body, name) for name, body in member_template.pack_bodies().items()
+    )
     assert [(o["operation"], o["status"]) for o in record["stack_set"]["create"]] == [
         ("create_stack_instances", "SUCCEEDED")
     ]
@@ -197,7 +213,14 @@ def test_rollout_into_three_accounts_and_two_regions_then_a_fourth_account(
     described = session.client("cloudformation").describe_stack_set(StackSetName=rollout.STACK_SET_NAME)
     assert described["StackSet"]["PermissionModel"] == "SERVICE_MANAGED"
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["StackSet"]["Parameters"]}
-    assert parameters == member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION)
+    assert parameters == {
+        **member_template.parameter_values(manifest, rollout.LOCAL_BUCKET_PREFIX, "1", GLOBAL_REGION),
+        **member_template.benchmark_parameters(CHOSEN),
+    }
+    # The rules only the later versions use run in the global-resources region only.
+    later_only = {member_template.function_name(r) for r in FUNCTIONS if not r.in_v120_pack}
+    assert len(later_only) == 2 and later_only <= _expected_functions(GLOBAL_REGION)
+    assert not later_only & _expected_functions("eu-west-1")
 
     # docs/rollout.md names the seeded accounts a local rollout creates (the joining account's ID
     # depends on how many random IDs the process drew before, so it is not named).
@@ -250,7 +273,7 @@ def test_uploaded_zips_import_standalone_with_the_layer(
     for entry in (tmp_path / "layer" / "python").iterdir():
         (site / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
 
-    for rule in CUSTOM:
+    for rule in FUNCTIONS:
         unpacked = tmp_path / rule.name
         names = fetch(manifest.rule_key(rule.name), unpacked)
         assert f"{rule.name}.py" in names
@@ -261,7 +284,7 @@ def test_uploaded_zips_import_standalone_with_the_layer(
 
 def test_build_is_reproducible_and_the_layer_holds_only_rdklib(manifest: distribution.Manifest, tmp_path: Path) -> None:
     assert manifest.rdklib_version == importlib.metadata.version("rdklib")
-    assert [a.name for a in manifest.rules] == [r.name for r in CUSTOM]
+    assert [a.name for a in manifest.rules] == [r.name for r in FUNCTIONS]
     assert all(a.key == f"cis-config-pack/rules/{a.name}/{a.digest[:20]}.zip" for a in manifest.rules)
     again = distribution.build(tmp_path / "again")
     assert again.layer.path.read_bytes() == manifest.layer.path.read_bytes()

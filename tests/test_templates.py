@@ -15,11 +15,14 @@ from cispack import TEMPLATES_DIR
 from cispack.catalog.process_checks import PROCESS_CHECKS
 from cispack.catalog.remediations import own_runbooks
 from cispack.catalog.rules import custom_rules, load_rules
+from cispack.catalog.versions import VERSIONS
 from cispack.generate import conformance, member_template
 from cispack.generate.conformance import logical_id
 from cispack.generate.member_template import declared_actions, function_name
 
-CUSTOM = custom_rules()
+CUSTOM = custom_rules()  # the v1.2.0 pack's
+#: Every custom rule folder: the member template has a function for each (tests/test_member_template.py).
+FUNCTIONS = custom_rules(every_folder=True)
 TEMPLATES = sorted(TEMPLATES_DIR.glob("*.yaml"))
 
 
@@ -102,8 +105,8 @@ def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, An
     assert list(policies) == ["declared-rule-actions", "own-log-groups"]
     (declared,) = policies["declared-rule-actions"]
     assert declared["Effect"] == "Allow"
-    assert declared["Action"] == declared_actions(CUSTOM)
-    assert set(declared["Action"]) == {a for rule in CUSTOM for a in rule.required_actions()}
+    assert declared["Action"] == declared_actions(FUNCTIONS)
+    assert set(declared["Action"]) == {a for rule in FUNCTIONS for a in rule.required_actions()}
     assert "config:PutEvaluations" in declared["Action"]
     assert declared["Resource"] == "*"
     (logs,) = policies["own-log-groups"]
@@ -113,7 +116,7 @@ def test_execution_role_grants_exactly_the_declared_actions(member: dict[str, An
             "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
             f"/aws/lambda/{function_name(rule)}:*"
         }
-        for rule in CUSTOM
+        for rule in FUNCTIONS
     ]
 
 
@@ -148,8 +151,8 @@ def test_every_statement_names_its_actions(path: Path) -> None:
 
 def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
     functions = resources_of(member, "AWS::Lambda::Function")
-    assert list(functions) == [f"{logical_id(rule.name)}Function" for rule in CUSTOM]
-    for rule in CUSTOM:
+    assert list(functions) == [f"{logical_id(rule.name)}Function" for rule in FUNCTIONS]
+    for rule in FUNCTIONS:
         function = functions[f"{logical_id(rule.name)}Function"]
         properties = function["Properties"]
         assert properties["FunctionName"] == function_name(rule)
@@ -161,19 +164,19 @@ def test_functions_one_per_custom_rule(member: dict[str, Any]) -> None:
             "S3Bucket": {"Fn::Sub": "${CodeBucketPrefix}-${AWS::Region}"},
             "S3Key": {"Ref": f"{logical_id(rule.name)}CodeKey"},
         }
-        assert function.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
+        assert function["Condition"] == member_template.rule_condition(rule)
 
 
 def test_functions_carry_each_rules_timeout_and_memory(member: dict[str, Any]) -> None:
     # The figures of docs/reliability.md "Timeouts and memory", from each rule's parameters.json.
     functions = resources_of(member, "AWS::Lambda::Function")
-    for rule in CUSTOM:
+    for rule in FUNCTIONS:
         properties = functions[f"{logical_id(rule.name)}Function"]["Properties"]
         assert (properties["Timeout"], properties["MemorySize"]) == (
             rule.parameters["LambdaTimeout"],
             rule.parameters["LambdaMemorySize"],
         ), rule.name
-    timeouts = {rule.name: rule.parameters["LambdaTimeout"] for rule in CUSTOM}
+    timeouts = {rule.name: rule.parameters["LambdaTimeout"] for rule in FUNCTIONS}
     # The rules that walk every trail bucket get the longest timeout (benchmarks/large_accounts.py).
     assert timeouts["CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC"] == max(timeouts.values())
 
@@ -187,8 +190,8 @@ def test_layer_is_built_for_the_runtime(member: dict[str, Any]) -> None:
 
 def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None:
     permissions = resources_of(member, "AWS::Lambda::Permission")
-    assert list(permissions) == [f"{logical_id(rule.name)}Permission" for rule in CUSTOM]
-    for rule in CUSTOM:
+    assert list(permissions) == [f"{logical_id(rule.name)}Permission" for rule in FUNCTIONS]
+    for rule in FUNCTIONS:
         permission = permissions[f"{logical_id(rule.name)}Permission"]
         assert permission["Properties"] == {
             "FunctionName": {"Fn::GetAtt": [f"{logical_id(rule.name)}Function", "Arn"]},
@@ -196,11 +199,12 @@ def test_lambda_permissions_carry_source_account(member: dict[str, Any]) -> None
             "Principal": "config.amazonaws.com",
             "SourceAccount": {"Ref": "AWS::AccountId"},
         }
-        assert permission.get("Condition") == ("IsGlobalResourcesRegion" if rule.is_global else None)
+        assert permission["Condition"] == member_template.rule_condition(rule)
 
 
 def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None:
-    (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
+    pack = member["Resources"]["ConformancePack"]
+    assert pack["Condition"] == "Cis120Selected"
     properties = pack["Properties"]
     # Then the remediation settings: tests/test_remediation_pack.py.
     assert properties["ConformancePackInputParameters"][:2] == [
@@ -239,7 +243,9 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
             ]
         }
         expected = (
-            {"Fn::If": ["IsGlobalResourcesRegion", arn, "not-deployed-in-this-region"]} if rule.is_global else arn
+            {"Fn::If": [member_template.rule_condition(rule), arn, "not-deployed-in-this-region"]}
+            if rule.is_global
+            else arn
         )
         assert variables[f"{logical_id(rule.name)}FunctionArn"] == expected
     assert list(variables) == [f"{logical_id(rule.name)}FunctionArn" for rule in CUSTOM]
@@ -252,20 +258,24 @@ def test_conformance_pack_is_wired_to_this_stack(member: dict[str, Any]) -> None
     assert member["Conditions"]["HasCodeSigning"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "SigningProfileVersionArn"}, ""]}]
     }
-    # The others: whether the operators' topic is given, and where the remediation defaults' key and
-    # topic are made (tests/test_remediation_pack.py).
+    # The others: whether the operators' topic is given, where the remediation defaults' key and
+    # topic are made (tests/test_remediation_pack.py), which versions' packs are chosen and which
+    # rule functions they need (tests/test_member_template.py).
     assert set(member["Conditions"]) == {
         "IsGlobalResourcesRegion",
         "HasCodeSigning",
         member_template.ALARM_TOPIC_GIVEN,
         "CreateAlarmTopic",
         "CreateTrailKey",
+        *(member_template.version_condition(version) for version in VERSIONS),
+        *(member_template.rule_condition(rule) for rule in FUNCTIONS),
     }
 
 
 def test_member_parameters_match_what_the_rollout_passes(member: dict[str, Any]) -> None:
     expected = {"CodeBucketPrefix", "ProfileLevel", "GlobalResourcesRegion", "RdklibLayerKey", "CustomRuleFrequency"}
-    expected |= {f"{logical_id(rule.name)}CodeKey" for rule in CUSTOM}
+    expected |= {f"{logical_id(rule.name)}CodeKey" for rule in FUNCTIONS}
+    expected |= {member_template.deploy_parameter(version) for version in VERSIONS}
     # The remediation settings, the code signing profile and the operators' topic have defaults; the
     # rollout passes the topic when given (parameter_values(alarm_topic=...)).
     remediation = {*member_template.REMEDIATION_SETTINGS, member_template.SIGNING_PARAMETER, "AlarmTopicArn"}
@@ -333,8 +343,7 @@ def test_review_aggregates_the_whole_organisation_with_named_actions() -> None:
 def test_member_passes_the_profile_only_in_the_global_resources_region(member: dict[str, Any], profile: str) -> None:
     """Resolve the member template's pack parameters as CloudFormation would, per region, and
     check that the pack then creates the global rules in that region only, at the chosen profile."""
-    (pack,) = resources_of(member, "AWS::Config::ConformancePack").values()
-    properties = pack["Properties"]
+    properties = member["Resources"]["ConformancePack"]["Properties"]
     body = yaml.safe_load(properties["TemplateBody"]["Fn::Sub"][0])
     name = member_template.GLOBAL_CONDITION
     condition = member["Conditions"][name]

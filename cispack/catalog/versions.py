@@ -31,6 +31,9 @@ BENCHMARKS_DIR = Path(__file__).parent / "benchmarks"
 V120 = "cis-1.2.0"
 #: The later versions, oldest first; each has a ``cis-<version>.json``.
 LATER = ("cis-1.4.0", "cis-3.0.0", "cis-5.0.0", "cis-6.0.0")
+#: Every version the pack checks, oldest first: ``./pack report --benchmark`` and ``./pack rollout
+#: --benchmark`` take these names.
+VERSIONS = (V120, *LATER)
 AUTOMATED = "Automated"
 MANUAL = "Manual"
 

@@ -136,6 +136,35 @@ def regions(text: str) -> list[str]:
     return checked
 
 
+def benchmark(text: str) -> str:
+    """One CIS version the pack checks (``./pack report --benchmark``): cis-1.2.0, cis-1.4.0, ..."""
+    from cispack.catalog.versions import VERSIONS
+
+    if text not in VERSIONS:
+        raise argparse.ArgumentTypeError(f"{text} is not one of {', '.join(VERSIONS)}: give one of them")
+    return text
+
+
+def benchmarks(text: str) -> tuple[str, ...]:
+    """Comma-separated CIS versions (``./pack rollout --benchmark``), at least one, each known, none twice."""
+    from cispack.catalog.versions import VERSIONS
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no CIS version: give one or more of {', '.join(VERSIONS)}, separated by commas"
+        )
+    unknown = [name for name in names if name not in VERSIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"{unknown[0]} is not one of {', '.join(VERSIONS)}: give one or more of them, separated by commas"
+        )
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"{text} names {', '.join(twice)} twice: give each version once")
+    return tuple(names)
+
+
 def organizational_unit(text: str) -> str:
     """An OU ID (ou-xxxx-xxxxxxxx) or the organisation's root (r-xxxx)."""
     if OU_PATTERN.fullmatch(text) or ROOT_PATTERN.fullmatch(text):

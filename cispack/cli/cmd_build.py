@@ -22,7 +22,9 @@ def _build(args: argparse.Namespace) -> int:
     from cispack.generate import member_template, stale_files
 
     dist = Path(args.dist)
-    rules = custom_rules()  # a malformed parameters.json is named before build/dist is emptied
+    # Every custom rule folder (the rules only later CIS versions use included); a malformed
+    # parameters.json is named before build/dist is emptied.
+    rules = custom_rules(every_folder=True)
     with output.step(f"building the rule zips and the rdklib layer in {dist}"):
         manifest = distribution.build(dist, rules)
     if args.json:
@@ -44,10 +46,11 @@ def _upload(args: argparse.Namespace) -> int:
 
     from cispack.catalog.rules import custom_rules
     from cispack.dist import distribution
+    from cispack.generate import member_template
 
     dist = Path(args.dist)
     if args.build:
-        rules = custom_rules()
+        rules = custom_rules(every_folder=True)
         with output.step(f"building the rule zips and the rdklib layer in {dist}"):
             manifest = distribution.build(dist, rules)
     else:
@@ -60,6 +63,9 @@ def _upload(args: argparse.Namespace) -> int:
         raise NoCredentialsError()
     with output.step(f"uploading {len(manifest.artifacts)} zips to {output.shown_count(len(args.regions), 'region')}"):
         uploads = distribution.upload(manifest, args.regions, args.bucket_prefix, session)
+    # The conformance packs the member template reads by TemplateS3Uri, from each region's bucket.
+    with output.step("uploading the conformance pack templates the member template reads from S3"):
+        uploads += member_template.upload_pack_bodies(args.regions, args.bucket_prefix, session)
     if args.json:
         print(json.dumps([u.to_json() for u in uploads], indent=2))
         return 0
@@ -79,7 +85,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the manifest (every artifact, digest and key)")
     p.set_defaults(func=_build)
 
-    p = sub.add_parser("upload", help="upload the built zips to the code bucket of each region")
+    p = sub.add_parser(
+        "upload", help="upload the built zips and the conformance pack templates to the code bucket of each region"
+    )
     p.add_argument(
         "--regions", type=checks.regions, required=True, help="comma-separated regions, e.g. us-east-1,eu-west-1"
     )

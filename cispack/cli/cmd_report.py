@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from cispack.cli.checks import argparse_error, known_regions, region
+from cispack.cli.checks import argparse_error, benchmark, known_regions, region
 from cispack.report.export import PdfError, to_pdf, write_pack
 from cispack.report.model import Scorecard
 from cispack.report.render import FORMATS, ScorecardFileError, from_json, render
@@ -50,7 +50,10 @@ def register(sub: Any) -> None:
         "--level", type=int, choices=(1, 2), help="CIS profile (2 includes 1; default 2, or the --from file's)"
     )
     parser.add_argument(
-        "--benchmark", choices=VERSIONS, help="the CIS version to map the evaluations to (default cis-1.2.0)"
+        "--benchmark",
+        type=benchmark,
+        metavar="VERSION",
+        help=f"the CIS version to map the evaluations to: {', '.join(VERSIONS)} (default cis-1.2.0)",
     )
     parser.add_argument("--format", choices=(*FORMATS, "pdf"), default="text", help="output format (default text)")
     parser.add_argument("--out", metavar="FILE", help="write the report to FILE instead of standard output")

@@ -30,10 +30,14 @@ def _explicit(args: argparse.Namespace, body: str) -> dict[str, str]:
     """The member template parameters the user set (flags and --parameter), checked against the
     template's own parameter definitions."""
     from cispack.catalog.remediations import SETTINGS
+    from cispack.generate.member_template import benchmark_parameters
     from cispack.rollout.stackset import template_parameters
 
     definitions = template_parameters(body)
     values: dict[str, str] = {}
+    if args.benchmark is not None:
+        # Every version's switch: the chosen ones "true", the others "false".
+        values.update(benchmark_parameters(args.benchmark))
     for name, value in args.parameter or []:
         values[name] = value
     for setting in SETTINGS:
@@ -98,6 +102,7 @@ def _local(args: argparse.Namespace, body: str) -> int:
                 profile_level=args.profile_level or "1",
                 accounts=args.accounts,
                 joining=args.joining,
+                benchmarks=args.benchmark,
             )
     if args.json:
         print(json.dumps(record, indent=1))
@@ -185,12 +190,18 @@ def _run(args: argparse.Namespace) -> int:
     body = _member_template()
     explicit = _explicit(args, body)
     global_region = args.global_resources_region or args.regions[0]
+    try:
+        code = rollout.code_parameters(manifest, args.bucket_prefix)
+    except KeyError as absent:  # a build older than the rule folders
+        raise CliError(
+            f"the build in --dist {args.dist} lacks a rule ({absent.args[0]}): run ./pack build and ./pack upload again"
+        ) from None
     settings = rollout.Settings(
         organizational_unit_ids=tuple(args.ou),
         regions=tuple(args.regions),
         home_region=args.home_region or global_region,
         bucket_prefix=args.bucket_prefix,
-        parameters={**rollout.code_parameters(manifest, args.bucket_prefix), **explicit},
+        parameters={**code, **explicit},
         initial_parameters={rollout.GLOBAL_REGION_PARAMETER: global_region},
         stack_set_name=args.stack_set_name,
         call_as=args.call_as,
@@ -292,6 +303,7 @@ def _cost_regions(text: str) -> list[str]:
 def register(sub: Any) -> None:
     from cispack.catalog.remediations import SETTINGS
     from cispack.catalog.rules import FREQUENCIES
+    from cispack.catalog.versions import VERSIONS
     from cispack.dist.distribution import DIST_DIR
     from cispack.generate.conformance import DEFAULT_FREQUENCY
     from cispack.rollout.stackset import STACK_SET_NAME
@@ -315,6 +327,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--profile-level", choices=("1", "2"), help="CIS profile level (default: 1 on create, kept on update)"
+    )
+    p.add_argument(
+        "--benchmark",
+        type=checks.benchmarks,
+        metavar="VERSIONS",
+        help=f"the CIS versions whose conformance packs to deploy, comma-separated: {', '.join(VERSIONS)} "
+        "(sets every DeployCis<version> parameter; default: cis-1.2.0 on create, kept on update)",
     )
     p.add_argument(
         "--frequency",

@@ -123,7 +123,7 @@ def file_digest(archive: Path) -> str:
 
 def build_rule_zips(dest_dir: Path, rules: Iterable[Rule] | None = None) -> tuple[Artifact, ...]:
     """Each rule's zip (:func:`cispack.dist.packaging.rule_zip`), compiling shared modules once."""
-    chosen = list(rules if rules is not None else custom_rules())
+    chosen = list(rules if rules is not None else custom_rules(every_folder=True))
     dest_dir.mkdir(parents=True, exist_ok=True)
     groups = with_bytecode([tree_entries(rule.folder) for rule in chosen])
     artifacts = []
@@ -311,13 +311,15 @@ def upload(manifest: Manifest, regions: Sequence[str], bucket_prefix: str, sessi
     return uploads
 
 
-def upload_template(body: str, region: str, bucket_prefix: str, session: Any, name: str = "member") -> str:
-    """Put a template into the region's code bucket under a content-addressed key; its URL.
+def template_key(body: str, name: str) -> str:
+    """Where a template is stored in a code bucket: content-addressed, ``<name>`` its kind."""
+    return f"{KEY_ROOT}/templates/{name}/{hashlib.sha256(body.encode()).hexdigest()[:20]}.yaml"
 
-    StackSets accept a TemplateBody of at most 51,200 bytes; larger templates go by URL."""
-    data = body.encode()
-    digest = hashlib.sha256(data).hexdigest()[:20]
+
+def put_template(body: str, region: str, bucket_prefix: str, session: Any, name: str) -> Upload:
+    """Put a template into the region's code bucket under :func:`template_key`, once
+    (:func:`put_once`: a key holding other bytes stops it)."""
     bucket = bucket_name(bucket_prefix, region)
-    key = f"{KEY_ROOT}/templates/{name}/{digest}.yaml"
-    put_once(session.client("s3", region_name=region), bucket, key, data, "text/yaml")
-    return f"https://{bucket}.s3.{region}.amazonaws.com/{key}"
+    key = template_key(body, name)
+    fresh = put_once(session.client("s3", region_name=region), bucket, key, body.encode(), "text/yaml")
+    return Upload(region, bucket, key, fresh)

@@ -19,11 +19,12 @@ def generated_files(rules_dir: Path | None = None) -> dict[Path, str]:
     from cispack.generate import conformance, member_template, rdk_role, runbooks, versions
 
     rules = load_rules(rules_dir) if rules_dir else load_rules()
+    every = load_rules(rules_dir, every_folder=True)
     files = conformance.generated_files(rules)
     # The later versions' packs and tables (README.md gets its second generated section).
     files.update(versions.generated_files(rules_dir, files))
-    files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules))
-    files[rdk_role.RDK_ROLE_TEMPLATE] = rdk_role.render(rdk_role.generate(rules))
+    files[member_template.MEMBER_TEMPLATE] = member_template.render(member_template.generate(rules, every))
+    files[rdk_role.RDK_ROLE_TEMPLATE] = rdk_role.render(rdk_role.generate(every))
     files[runbooks.SETUP_TEMPLATE] = runbooks.render_setup_template()
     files.update(runbooks.rdk_files(rules))
     files.update(runbooks.documentation())

@@ -1,7 +1,7 @@
 """``templates/member.yaml``, generated from ``rules/``: what the StackSet deploys in every
 account and region of the organisation.
 
-* one Lambda function per custom rule (python3.12, handler ``<NAME>.lambda_handler``, code from
+* one Lambda function per custom rule of every rule folder (python3.12, handler ``<NAME>.lambda_handler``, code from
   the region's code bucket, the pack's own rdklib layer, the timeout and memory of the rule's
   ``LambdaTimeout`` and ``LambdaMemorySize``), each with its log group and an
   ``AWS::Lambda::Permission`` for ``config.amazonaws.com`` restricted with ``SourceAccount``;
@@ -38,19 +38,31 @@ one role per region per account, all with the same policy.
 
 Custom rules on global resources (IAM, the account) get their function, log group and
 permission only in the global-resources region, where the conformance pack deploys them.
+
+One conformance pack per CIS version, each switched by a parameter (``DeployCis120`` ...
+``DeployCis600``, "true" or "false"; v1.2.0 alone by default) and created under that version's
+condition (``Cis120Selected`` ...). The v1.2.0 pack keeps its name and its inline body with the
+remediation; each later version's pack (``conformance-packs/cis-<version>.yaml``) is read by
+``TemplateS3Uri`` from the region's code bucket (the member template is close to CloudFormation's
+1 MB already), content-addressed like the code (:func:`pack_bodies`, uploaded by ``./pack
+upload``), and gets this stack's function ARNs as its ``<Rule>LambdaArn`` parameters. A custom
+rule's function, log group, permission, invoke configuration and alarm exist only where some
+selected version's pack uses the rule (:func:`rule_condition`); the execution role grants the
+union of every custom rule's declared actions whichever versions are chosen.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from cispack import TEMPLATES_DIR
-from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules
-from cispack.dist.distribution import KEY_ROOT, Manifest, upload_template
+from cispack.catalog.rules import LAMBDA_RUNTIME, Rule, custom_rules, load_rules
+from cispack.catalog.versions import V120, VERSIONS, Benchmark, later_benchmarks
+from cispack.dist.distribution import Manifest, Upload, put_template, template_key
 from cispack.generate import conformance, runbooks, yaml_text
+from cispack.generate import versions as version_packs
 from cispack.generate.conformance import logical_id
 
 MEMBER_TEMPLATE = TEMPLATES_DIR / "member.yaml"
@@ -61,6 +73,9 @@ LAYER_KEY_PARAMETER = "RdklibLayerKey"
 GLOBAL_CONDITION = "IsGlobalResourcesRegion"
 LOG_RETENTION_DAYS = 365
 CONFORMANCE_PACK_NAME = "cis-aws-foundations-v1-2-0"
+#: What a rule function's ARN is in a pack where the function is not deployed (a global rule
+#: outside the global-resources region: the pack creates no rule for it there).
+NOT_DEPLOYED = "not-deployed-in-this-region"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 ALARM_TOPIC = "AlarmTopicArn"
 ALARM_TOPIC_GIVEN = "AlarmTopicGiven"
@@ -414,6 +429,16 @@ def _parameters(rules: Sequence[Rule]) -> dict[str, Any]:
             ),
         },
     }
+    for version in VERSIONS:
+        parameters[deploy_parameter(version)] = {
+            "Type": "String",
+            "Description": (
+                f"Deploy the CIS {version.removeprefix('cis-')} conformance pack ({pack_name(version)}) and the "
+                "functions of its custom rules: true or false."
+            ),
+            "AllowedValues": ["true", "false"],
+            "Default": "true" if version == V120 else "false",
+        }
     for rule in rules:
         parameters[code_key_parameter(rule.name)] = {
             "Type": "String",
@@ -452,6 +477,144 @@ def custom_rules_of(rules: Sequence[Rule] | None) -> list[Rule]:
     return [rule for rule in rules if rule.is_custom] if rules is not None else custom_rules()
 
 
+# --- one conformance pack per CIS version -------------------------------------------------------
+
+
+def deploy_parameter(version: str) -> str:
+    """``cis-1.4.0`` -> ``DeployCis140``: the member template's switch for that version's pack."""
+    return "DeployCis" + version.removeprefix("cis-").replace(".", "")
+
+
+def version_condition(version: str) -> str:
+    """``cis-1.4.0`` -> ``Cis140Selected``: the condition of that version's pack."""
+    return deploy_parameter(version).removeprefix("Deploy") + "Selected"
+
+
+def pack_name(version: str) -> str:
+    """``cis-1.4.0`` -> ``cis-aws-foundations-v1-4-0`` (v1.2.0: :data:`CONFORMANCE_PACK_NAME`)."""
+    return "cis-aws-foundations-v" + version.removeprefix("cis-").replace(".", "-")
+
+
+def pack_resource_id(version: str) -> str:
+    """The v1.2.0 pack keeps its logical ID ``ConformancePack``; the others ``ConformancePackCis140``..."""
+    return "ConformancePack" + ("" if version == V120 else deploy_parameter(version).removeprefix("Deploy"))
+
+
+def benchmark_parameters(selected: Iterable[str]) -> dict[str, str]:
+    """Every version's switch: ``"true"`` for the ``selected`` versions, ``"false"`` for the others."""
+    chosen = set(selected)
+    unknown = sorted(chosen - set(VERSIONS))
+    if unknown:
+        raise ValueError(f"Unknown CIS version {unknown[0]!r}: expected one of {', '.join(VERSIONS)}.")
+    return {deploy_parameter(version): "true" if version in chosen else "false" for version in VERSIONS}
+
+
+def versions_of(rule: Rule, benches: Sequence[Benchmark] | None = None) -> list[str]:
+    """The versions whose pack holds the rule, oldest first."""
+    chosen = later_benchmarks() if benches is None else benches
+    later = [bench.name for bench in chosen if rule.name in bench.rule_names]
+    return [V120, *later] if rule.in_v120_pack else later
+
+
+def rule_condition(rule: Rule) -> str:
+    """The condition of a custom rule's function (and its log group, permission, invoke
+    configuration and alarm): some selected version's pack holds the rule (and, for a rule on
+    global resources, this is the global-resources region)."""
+    return f"{logical_id(rule.name)}Deployed"
+
+
+def _rule_condition_definition(rule: Rule, benches: Sequence[Benchmark]) -> dict[str, Any]:
+    used = versions_of(rule, benches)
+    if not used:
+        raise ValueError(f"custom rule {rule.name} is in no CIS version's pack: map it to a recommendation")
+    if len(used) == 1:  # Fn::Or takes two conditions or more
+        selected: dict[str, Any] = {"Fn::Equals": [_ref(deploy_parameter(used[0])), "true"]}
+    else:
+        selected = {"Fn::Or": [{"Condition": version_condition(version)} for version in used]}
+    if not rule.is_global:
+        return selected
+    return {"Fn::And": [selected, {"Condition": GLOBAL_CONDITION}]}
+
+
+def _function_arn(rule: Rule) -> dict[str, Any]:
+    """The rule function's ARN for a pack that holds the rule. Fn::Select picks the ARN; listing
+    the permission beside it makes the pack wait for it (a Ref is an implicit dependency), so
+    Config's first invocation of a new rule cannot come before its permission. DependsOn cannot
+    name a resource that a condition leaves out; a Ref inside Fn::If can.
+
+    A pack's condition implies its regional rules' conditions; a global rule's function exists
+    only in the global-resources region, and elsewhere the pack gets :data:`NOT_DEPLOYED` (and
+    ``GlobalResourcesProfile`` ``none``, so it creates no rule that would use it)."""
+    logical = logical_id(rule.name)
+    arn = {"Fn::Select": [0, [{"Fn::GetAtt": [f"{logical}Function", "Arn"]}, _ref(f"{logical}Permission")]]}
+    return {"Fn::If": [rule_condition(rule), arn, NOT_DEPLOYED]} if rule.is_global else arn
+
+
+def later_pack_key(bench: Benchmark, every: dict[str, Rule] | None = None) -> str:
+    """Where the version's pack (``conformance-packs/cis-<version>.yaml``) is stored in each
+    region's code bucket: content-addressed, as :func:`cispack.dist.distribution.template_key`."""
+    return template_key(version_packs.pack_text(bench, every), bench.name)
+
+
+def pack_bodies(rules: Sequence[Rule] | None = None, every: dict[str, Rule] | None = None) -> dict[str, str]:
+    """Every pack body the member template reads from the code buckets, by key name: each later
+    version's pack, and the v1.2.0 pack when it no longer fits inline (:func:`pack_goes_by_s3`)."""
+    folders = every if every is not None else {rule.name: rule for rule in load_rules(every_folder=True)}
+    bodies = {bench.name: version_packs.pack_text(bench, folders) for bench in later_benchmarks()}
+    if pack_goes_by_s3(rules):
+        bodies["conformance-pack"] = s3_pack_body(rules)
+    return bodies
+
+
+def upload_pack_bodies(regions: Sequence[str], bucket_prefix: str, session: Any) -> list[Upload]:
+    """Store :func:`pack_bodies` in every region's code bucket (``./pack upload`` and the local
+    rollout do, beside the code): a conformance pack reads ``TemplateS3Uri`` from its own region."""
+    bodies = pack_bodies()
+    return [
+        put_template(body, region, bucket_prefix, session, name) for region in regions for name, body in bodies.items()
+    ]
+
+
+def _later_pack(bench: Benchmark, every: dict[str, Rule]) -> dict[str, Any]:
+    """The version's pack, read from the region's code bucket, given this stack's function ARNs
+    and the parameters the v1.2.0 pack gets (those the version's pack declares)."""
+    declared = version_packs.build_version_pack(bench, every)["Parameters"]
+    custom = [every[name] for name in bench.rule_names if every[name].is_custom]
+    arns = [
+        {"ParameterName": conformance.lambda_arn_parameter(rule.name), "ParameterValue": _function_arn(rule)}
+        for rule in custom
+    ]
+    shared = [p for p in _shared_pack_parameters() if p["ParameterName"] in declared]
+    return {
+        "Type": "AWS::Config::ConformancePack",
+        "Condition": version_condition(bench.name),
+        "Properties": {
+            "ConformancePackName": pack_name(bench.name),
+            "TemplateS3Uri": _sub(f"s3://${{CodeBucketPrefix}}-${{AWS::Region}}/{later_pack_key(bench, every)}"),
+            "ConformancePackInputParameters": [*arns, *shared],
+        },
+    }
+
+
+def _shared_pack_parameters() -> list[dict[str, Any]]:
+    """What every version's pack gets from this template besides the ARNs: the profile, the
+    global-resources answer, the custom rules' schedule and the rule parameters several rules
+    share."""
+    return [
+        {"ParameterName": conformance.PROFILE_LEVEL, "ParameterValue": _ref("ProfileLevel")},
+        {
+            # The profile in the one region that evaluates global resources, "none" elsewhere.
+            "ParameterName": conformance.GLOBAL_RESOURCES_PROFILE,
+            "ParameterValue": {"Fn::If": [GLOBAL_CONDITION, _ref("ProfileLevel"), conformance.NO_GLOBAL_RESOURCES]},
+        },
+        {"ParameterName": conformance.CUSTOM_RULE_FREQUENCY, "ParameterValue": _ref(conformance.CUSTOM_RULE_FREQUENCY)},
+        *(
+            {"ParameterName": name, "ParameterValue": _ref(name)}
+            for name in conformance.SHARED_RULE_PARAMETERS.values()
+        ),
+    ]
+
+
 #: What Fn::Sub may add to the inline body per custom rule: a function ARN (up to about 140
 #: characters) where its ``${<Rule>FunctionArn}`` placeholder stood.
 ARN_ALLOWANCE = 120
@@ -476,16 +639,7 @@ def s3_pack_body(rules: Sequence[Rule] | None = None) -> str:
 def s3_pack_key(rules: Sequence[Rule] | None = None) -> str:
     """Where :func:`s3_pack_body` is stored in each region's code bucket: content-addressed, as
     :func:`cispack.dist.distribution.upload_template` names templates."""
-    digest = hashlib.sha256(s3_pack_body(rules).encode()).hexdigest()[:20]
-    return f"{KEY_ROOT}/templates/conformance-pack/{digest}.yaml"
-
-
-def upload_pack_body(regions: Sequence[str], bucket_prefix: str, session: Any) -> list[str]:
-    """Store :func:`s3_pack_body` in every region's code bucket (the rollout does this before the
-    StackSet when :func:`pack_goes_by_s3`); the URLs."""
-    return [
-        upload_template(s3_pack_body(), region, bucket_prefix, session, name="conformance-pack") for region in regions
-    ]
+    return template_key(s3_pack_body(rules), "conformance-pack")
 
 
 def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) -> dict[str, Any]:
@@ -494,17 +648,7 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
     Inline while the body fits the 51,200 bytes of ``TemplateBody``; otherwise read from the
     region's code bucket (``TemplateS3Uri``), the ARNs passed as the pack's parameters."""
     by_s3 = pack_goes_by_s3(all_rules)
-    variables: dict[str, Any] = {}
-    for rule in custom:
-        logical = logical_id(rule.name)
-        # Fn::Select picks the function's ARN; listing the permission beside it makes the pack
-        # wait for it (a Ref is an implicit dependency), so Config's first invocation of a new
-        # rule cannot come before its permission. DependsOn cannot name a resource that a
-        # condition leaves out; a Ref inside Fn::If can.
-        arn = {"Fn::Select": [0, [{"Fn::GetAtt": [f"{logical}Function", "Arn"]}, _ref(f"{logical}Permission")]]}
-        variables[_arn_variable(rule)] = (
-            {"Fn::If": [GLOBAL_CONDITION, arn, "not-deployed-in-this-region"]} if rule.is_global else arn
-        )
+    variables = {_arn_variable(rule): _function_arn(rule) for rule in custom}
     template: dict[str, Any] = {"TemplateBody": {"Fn::Sub": [_pack_body(all_rules), variables]}}
     arn_parameters: list[dict[str, Any]] = []
     if by_s3:
@@ -516,30 +660,18 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
             }
             for rule in custom
         ]
+    shared = _shared_pack_parameters()
     return {
         "Type": "AWS::Config::ConformancePack",
+        "Condition": version_condition(V120),
         "Properties": {
             "ConformancePackName": CONFORMANCE_PACK_NAME,
             **template,
             "ConformancePackInputParameters": [
                 *arn_parameters,
-                {"ParameterName": conformance.PROFILE_LEVEL, "ParameterValue": _ref("ProfileLevel")},
-                {
-                    # The profile in the one region that evaluates global resources, "none" elsewhere.
-                    "ParameterName": conformance.GLOBAL_RESOURCES_PROFILE,
-                    "ParameterValue": {
-                        "Fn::If": [GLOBAL_CONDITION, _ref("ProfileLevel"), conformance.NO_GLOBAL_RESOURCES]
-                    },
-                },
-                {
-                    "ParameterName": conformance.CUSTOM_RULE_FREQUENCY,
-                    "ParameterValue": _ref(conformance.CUSTOM_RULE_FREQUENCY),
-                },
+                *shared[:3],
                 *({"ParameterName": name, "ParameterValue": _ref(name)} for name in REMEDIATION_SETTINGS),
-                *(
-                    {"ParameterName": name, "ParameterValue": _ref(name)}
-                    for name in conformance.SHARED_RULE_PARAMETERS.values()
-                ),
+                *shared[3:],
             ],
         },
         # AWS Config looks a remediation's document up when the pack creates it.
@@ -547,9 +679,20 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
     }
 
 
-def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
-    """The member template as a document; ``rules`` defaults to every folder of rules/."""
-    custom = custom_rules_of(rules)
+def every_rule(every: Sequence[Rule] | None = None) -> list[Rule]:
+    """Every rule folder (``every``, default those of rules/), the rules of later versions included."""
+    return list(every) if every is not None else load_rules(every_folder=True)
+
+
+def generate(rules: Sequence[Rule] | None = None, every: Sequence[Rule] | None = None) -> dict[str, Any]:
+    """The member template as a document. ``rules``: the v1.2.0 pack's (default those of
+    rules/); ``every``: every rule folder (default those of rules/), whose custom rules get a
+    function each, under the condition that a selected version's pack holds them."""
+    v120_custom = custom_rules_of(rules)
+    folders = every_rule(every)
+    by_name = {rule.name: rule for rule in folders}
+    custom = [rule for rule in folders if rule.is_custom]
+    benches = later_benchmarks()
     resources: dict[str, Any] = {
         "RdklibLayer": {
             "Type": "AWS::Lambda::LayerVersion",
@@ -575,7 +718,7 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
         },
     }
     for rule in custom:
-        condition = GLOBAL_CONDITION if rule.is_global else None
+        condition = rule_condition(rule)
         logical = logical_id(rule.name)
         log_group = log_group_resource(rule)
         if condition:
@@ -587,7 +730,9 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
         resources[f"{logical}ErrorsAlarm"] = _errors_alarm(rule, condition)
     # The runbooks' key and alarm topic only where the trail and the 3.x alarms are remediated.
     resources.update(runbooks.resources(also=GLOBAL_CONDITION))
-    resources["ConformancePack"] = _conformance_pack(custom, rules)
+    resources[pack_resource_id(V120)] = _conformance_pack(v120_custom, rules)
+    for bench in benches:
+        resources[pack_resource_id(bench.name)] = _later_pack(bench, by_name)
     outputs: dict[str, Any] = {
         "RulesExecutionRoleArn": {
             "Description": "The execution role of this region's rule functions.",
@@ -597,13 +742,15 @@ def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": (
-            "CIS AWS Foundations Benchmark v1.2.0 - AWS Config rules pack, member account and region: "
-            "custom rule functions, their execution role and permissions, the remediation runbooks and their role, "
-            "and the conformance pack."
+            "CIS AWS Foundations Benchmark v1.2.0 (and v1.4.0, v3.0.0, v5.0.0, v6.0.0) - AWS Config rules pack, "
+            "member account and region: custom rule functions, their execution role and permissions, the "
+            "remediation runbooks and their role, and the conformance pack of each chosen CIS version."
         ),
         "Parameters": _parameters(custom),
         "Conditions": {
             GLOBAL_CONDITION: {"Fn::Equals": [_ref("AWS::Region"), _ref("GlobalResourcesRegion")]},
+            **{version_condition(v): {"Fn::Equals": [_ref(deploy_parameter(v)), "true"]} for v in VERSIONS},
+            **{rule_condition(rule): _rule_condition_definition(rule, benches) for rule in custom},
             ALARM_TOPIC_GIVEN: {"Fn::Not": [{"Fn::Equals": [_ref(ALARM_TOPIC), ""]}]},
             SIGNING_CONDITION: {"Fn::Not": [{"Fn::Equals": [_ref(SIGNING_PARAMETER), ""]}]},
             **runbooks.default_conditions(also=GLOBAL_CONDITION),
@@ -635,7 +782,7 @@ def parameter_values(
         conformance.CUSTOM_RULE_FREQUENCY: frequency,
         LAYER_KEY_PARAMETER: manifest.layer.key,
     }
-    for rule in rules if rules is not None else custom_rules():
+    for rule in rules if rules is not None else custom_rules(every_folder=True):
         values[code_key_parameter(rule.name)] = manifest.rule_key(rule.name)
     if alarm_topic:
         values[ALARM_TOPIC] = alarm_topic

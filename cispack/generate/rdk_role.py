@@ -38,8 +38,10 @@ def rdk_log_group_name(rule: Rule) -> str:
     return f"/aws/lambda/{rdk_function_name(rule)}"
 
 
-def generate(rules: Sequence[Rule] | None = None) -> dict[str, Any]:
-    custom = member_template.custom_rules_of(rules)
+def generate(every: Sequence[Rule] | None = None) -> dict[str, Any]:
+    """The role and log groups for every custom rule folder (``every``, default those of rules/),
+    the rules only later CIS versions use included, so ``rdk deploy --all`` works for each."""
+    custom = [rule for rule in member_template.every_rule(every) if rule.is_custom]
     role = member_template.execution_role(
         custom, ROLE_NAME_PREFIX + "${AWS::Region}", [rdk_log_group_name(rule) for rule in custom]
     )

@@ -122,6 +122,12 @@ def build_version_pack(
     }
 
 
+def pack_text(bench: Benchmark, rules: dict[str, Rule] | None = None) -> str:
+    """``conformance-packs/cis-<version>.yaml`` as ``./pack generate`` writes it: the pack the
+    member template reads from each region's code bucket (its ``<Rule>LambdaArn`` parameters)."""
+    return conformance.render(build_version_pack(bench, rules), header(bench))
+
+
 def generated_files(rules_dir: Path | None = None, generated: dict[Path, str] | None = None) -> dict[Path, str]:
     """``conformance-packs/cis-<version>.yaml`` of every later version, the README's rule x version
     table (on top of ``generated``'s README, which already holds the v1.2.0 table) and the tables of
@@ -131,10 +137,7 @@ def generated_files(rules_dir: Path | None = None, generated: dict[Path, str] | 
     missing = sorted({name for bench in later_benchmarks() for name in bench.rule_names} - set(every))
     if missing:
         raise ValueError(f"The later CIS versions map to rule folders that do not exist: {', '.join(missing)}.")
-    files = {
-        pack_path(bench): conformance.render(build_version_pack(bench, every), header(bench))
-        for bench in later_benchmarks()
-    }
+    files = {pack_path(bench): pack_text(bench, every) for bench in later_benchmarks()}
     readme = conformance.CONTROLS_TABLE_PATH
     text = (generated or {}).get(readme) or readme.read_text(encoding="utf-8")
     matrix = rules_matrix(folders)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 
 from cispack.catalog.recommendations import Control
-from cispack.catalog.versions import AUTOMATED, LATER, V120, Benchmark, benchmark
+from cispack.catalog.versions import AUTOMATED, LATER, V120, VERSIONS, Benchmark, benchmark
 from cispack.report.model import BENCHMARK, Compliance, Scorecard, catalogue_scorecard, pack_rules, scorecard
 
 __all__ = [
@@ -33,9 +33,6 @@ __all__ = [
     "version_of_title",
     "version_scorecard",
 ]
-
-#: Every version ``./pack report --benchmark`` maps to, oldest first.
-VERSIONS = (V120, *LATER)
 
 
 class UnknownBenchmark(ValueError):

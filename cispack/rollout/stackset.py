@@ -440,7 +440,8 @@ def local_summary(record: Mapping[str, Any]) -> list[str]:
     lines = [
         f"local rollout done: organization {record['organization']}, OU {record['ou']}, management account "
         f"{record['management_account']}",
-        f"  code buckets: {', '.join(record['code_buckets'])} ({len(record['uploaded_keys'])} zips uploaded)",
+        f"  code buckets: {', '.join(record['code_buckets'])} ({len(record['uploaded_keys'])} zips and "
+        f"{len(record.get('uploaded_templates', []))} conformance pack templates uploaded)",
         f"  StackSet {record['stack_set']['id']}: create "
         + ", ".join(f"{o['operation']} {o['status']}" for o in record["stack_set"]["create"])
         + "; update "
@@ -676,10 +677,12 @@ def local_rollout(
     accounts: int = 3,
     joining: int = 1,
     seed: int | None = 42,
+    benchmarks: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The whole rollout on the local AWS of ``session`` (moto must be active), the first region
     being the global-resources and home region; the record of what it created. ``seed`` seeds
-    moto's random IDs (moto's documented seed endpoint), so account IDs repeat from run to run."""
+    moto's random IDs (moto's documented seed endpoint), so account IDs repeat from run to run.
+    ``benchmarks``: the CIS versions whose packs to deploy (None: the template's defaults)."""
     if seed is not None:
         import requests  # moto intercepts this call inside mock_aws
 
@@ -687,12 +690,17 @@ def local_rollout(
     org_id, ou, members = create_local_organization(session, accounts)
     deploy_code_buckets(session, regions, LOCAL_BUCKET_PREFIX, org_id, code_bucket_template)
     uploads = upload(manifest, regions, LOCAL_BUCKET_PREFIX, session)
+    templates = member_template.upload_pack_bodies(regions, LOCAL_BUCKET_PREFIX, session)
+    chosen = member_template.benchmark_parameters(benchmarks) if benchmarks is not None else {}
     settings = Settings(
         organizational_unit_ids=(ou,),
         regions=tuple(regions),
         home_region=regions[0],
         bucket_prefix=LOCAL_BUCKET_PREFIX,
-        parameters=member_template.parameter_values(manifest, LOCAL_BUCKET_PREFIX, profile_level, regions[0]),
+        parameters={
+            **member_template.parameter_values(manifest, LOCAL_BUCKET_PREFIX, profile_level, regions[0]),
+            **chosen,
+        },
         max_concurrent_percentage=50,
         failure_tolerance_percentage=10,
     )
@@ -711,6 +719,7 @@ def local_rollout(
         "regions": list(regions),
         "code_buckets": [bucket_name(LOCAL_BUCKET_PREFIX, r) for r in regions],
         "uploaded_keys": sorted({u.key for u in uploads}),
+        "uploaded_templates": sorted({u.key for u in templates}),
         "stack_set": {"id": first.stack_set_id, "create": first.operations, "update": second.operations},
         "stack_instances": [list(i) for i in instances],
         "accounts": [inventory(member_session(session, a, regions[0]), a, regions) for a in members],
