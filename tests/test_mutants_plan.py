@@ -8,14 +8,17 @@ from pathlib import Path
 import pytest
 
 from cispack import ROOT
+from cispack.testing import mutants as mutants_tool
 from cispack.testing.mutants import (
     Equivalent,
     Module,
+    Score,
     changed_lines,
     format_table,
     function_of,
     load_plan,
     parse_results,
+    passed,
     score_module,
 )
 
@@ -83,7 +86,7 @@ def test_changed_lines_leave_out_the_headers_and_the_indentation():
     assert changed_lines(DIFFS["cis_a.x_f__mutmut_2"]) == ("return x >= 8", "return x > 8")
 
 
-def test_score_leaves_out_documented_equivalents_and_unrun_mutants():
+def test_score_leaves_out_documented_equivalents_but_not_unrun_mutants():
     equivalent = Equivalent("cis_a", "g", "a = 1", "a = 2", "a is never read")
     other_module = Equivalent("cis_b", "f", "return x >= 8", "return x > 8", "another module's")
     score = score_module(
@@ -91,5 +94,30 @@ def test_score_leaves_out_documented_equivalents_and_unrun_mutants():
     )
     assert (score.mutants, score.killed, score.equivalent, score.not_run) == (6, 2, 1, 1)
     assert [name for name, _ in score.survivors] == ["cis_a.x_f__mutmut_2", "cis_a.xǁJudgeǁ__call____mutmut_10"]
-    assert score.score == 50.0
-    assert format_table([score])[-1] == "| `cis_a` | 6 | 2 | 1 | 2 | 50.0 % |"
+    # 2 killed of the 5 that are not equivalent: the mutant mutmut never ran is not left out.
+    assert score.score == 40.0
+    assert format_table([score])[0] == "| Module | Mutants | Killed | Equivalent | Survived | Not run | Score |"
+    assert format_table([score])[-1] == "| `cis_a` | 6 | 2 | 1 | 2 | 1 | 40.0 % |"
+
+
+@pytest.mark.parametrize(
+    ("killed", "not_run", "passes"),
+    [
+        pytest.param(95, 0, True, id="complete pass over the goal"),
+        pytest.param(89, 0, False, id="complete pass under the goal"),
+        pytest.param(95, 1, False, id="one mutant not run fails even over the goal"),
+    ],
+)
+def test_the_command_fails_an_incomplete_pass(killed: int, not_run: int, passes: bool):
+    score = Score("cis_a", mutants=100, killed=killed, not_run=not_run)
+    assert passed([score]) is passes
+
+
+def test_an_interrupted_pass_prints_its_unrun_mutants_and_exits_1(monkeypatch, capsys):
+    interrupted = Score("cis_a", mutants=10, killed=9, not_run=1)
+    monkeypatch.setattr(mutants_tool, "load_plan", lambda: ({"cis_a": Module("cis_a", ("tests",))}, []))
+    monkeypatch.setattr(mutants_tool, "run_module", lambda module, equivalents: interrupted)
+    assert mutants_tool.main(["cis_a"]) == 1
+    out = capsys.readouterr().out
+    assert "cis_a: 1 of 10 mutants were not run; the pass is incomplete." in out
+    assert out.rstrip().endswith("| `cis_a` | 10 | 9 | 0 | 0 | 1 | 90.0 % |")

@@ -158,6 +158,16 @@ def test_blackhole_route_and_routes_without_peering_are_not_judged():
     assert ec2.change(item(*routes)) == ("COMPLIANT", NO_ROUTE)
 
 
+def test_route_listed_after_one_through_a_dead_connection_is_still_judged():
+    """A rejected connection's route comes first in the table; the live, too-wide route after it counts."""
+    ec2 = Ec2().connections(connection("rejected", pcx="pcx-0dead"), connection())
+    routes = [peering_route("0.0.0.0/0", pcx="pcx-0dead"), peering_route("10.1.0.0/16")]
+    assert ec2.change(item(*routes)) == (
+        "NON_COMPLIANT",
+        too_much("10.1.0.0/16 covers all of 10.1.0.0/16 of peer vpc-0b"),
+    )
+
+
 def test_connections_are_read_once_for_every_route():
     ec2 = Ec2().connections(connection())
     assert ec2.change(item(peering_route("10.1.4.0/24"), peering_route("10.2.4.0/24"))) == ("COMPLIANT", PART_ONLY)
@@ -284,6 +294,21 @@ def test_table_of_another_account_is_not_applicable():
         "NOT_APPLICABLE",
         f"Route table {TABLE} belongs to account {OTHER} (a shared VPC), whose own deployment of the rule judges it.",
     )
+
+
+def test_item_recorded_for_another_account_is_not_applicable_and_reads_nothing():
+    ec2 = Ec2()  # nothing is asked: another account's deployment judges the table
+    recorded = {**item(peering_route("0.0.0.0/0")), "awsAccountId": OTHER}
+    assert ec2.change(recorded) == (
+        "NOT_APPLICABLE",
+        f"Route table {TABLE} belongs to account {OTHER}, whose own deployment of the rule judges it.",
+    )
+
+
+def test_item_recorded_for_this_account_is_judged():
+    ec2 = Ec2().connections(connection())
+    recorded = {**item(peering_route("10.1.0.0/16")), "awsAccountId": ACCOUNT}
+    assert ec2.change(recorded) == ("NON_COMPLIANT", too_much("10.1.0.0/16 covers all of 10.1.0.0/16 of peer vpc-0b"))
 
 
 def test_item_without_a_route_list_is_judged_from_describe_route_tables():

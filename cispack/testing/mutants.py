@@ -5,7 +5,8 @@ time (``all`` to ``any``, ``>=`` to ``>``, a string or a number altered, a state
 each change runs against that module's own tests; a change no test notices is a *survivor*: a bug
 the suite would let through. Some survivors change nothing a caller can observe (an *equivalent*
 mutant); the same file lists them, each with the reason, and the score leaves them out:
-``score = killed / (mutants - equivalent)``.
+``score = killed / (mutants - equivalent)``. A mutant mutmut did not run (an interrupted pass)
+counts as not killed, has a column of its own in the table, and fails the command.
 
 **Layout.** mutmut names a mutated function after its file's path (``rulelib/cis_x.py`` would be
 ``rulelib.cis_x``) and only counts a test's call when the running module carries that name, while
@@ -79,7 +80,9 @@ class Score:
 
     @property
     def score(self) -> float:
-        judged = self.mutants - self.equivalent - self.not_run
+        """killed / (mutants - equivalent). A mutant mutmut did not run counts as not killed: an
+        interrupted pass never scores higher than a complete one (and :func:`main` fails it)."""
+        judged = self.mutants - self.equivalent
         return 100.0 * self.killed / judged if judged else 100.0
 
 
@@ -138,7 +141,8 @@ def stage(module: Module, work: Path) -> None:
 
 
 def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
-    argv = [str(Path(sys.executable).parent / "mutmut"), *args]
+    # ``python -m mutmut``: the interpreter running the pack is the one whose packages the tests need.
+    argv = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         done = subprocess.run(argv, cwd=work, capture_output=True, text=True, check=False)
         output = done.stdout + done.stderr
@@ -240,12 +244,13 @@ def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Pat
 
 def format_table(scores: Sequence[Score]) -> list[str]:
     lines = [
-        "| Module | Mutants | Killed | Equivalent | Survived | Score |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Module | Mutants | Killed | Equivalent | Survived | Not run | Score |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for s in scores:
         lines.append(
-            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.equivalent} | {len(s.survivors)} | {s.score:.1f} % |"
+            f"| `{s.module}` | {s.mutants} | {s.killed} | {s.equivalent} | {len(s.survivors)} | {s.not_run}"
+            f" | {s.score:.1f} % |"
         )
     return lines
 
@@ -269,7 +274,14 @@ def main(names: Sequence[str], goal: float = 90.0) -> int:
         for mutant, text in score.survivors:
             print(f"\nsurvived: {mutant} ({text})")
         print(f"{name}: {score.killed} of {score.mutants - score.equivalent} killed ({score.score:.1f} %)", flush=True)
+        if score.not_run:
+            print(f"{name}: {score.not_run} of {score.mutants} mutants were not run; the pass is incomplete.")
     print()
     for line in format_table(scores):
         print(line)
-    return 0 if all(s.score >= goal for s in scores) else 1
+    return 0 if passed(scores, goal) else 1
+
+
+def passed(scores: Iterable[Score], goal: float = 90.0) -> bool:
+    """Every module reached the goal, and mutmut ran every one of its mutants."""
+    return all(s.score >= goal and not s.not_run for s in scores)

@@ -71,6 +71,18 @@ CASES = [
         ),
     ),
     Case(
+        "password_used_the_moment_the_lookback_starts",
+        report(password_last_used="2026-04-01T12:00:00+00:00"),
+        now=NOW,
+        expect=account("NON_COMPLIANT", "The root user was used within the last 90 days: password on 2026-04-01."),
+    ),
+    Case(
+        "access_key_used_the_moment_the_lookback_starts",
+        report(access_key_1_active="true", access_key_1_last_used_date="2026-04-01T12:00:00+00:00"),
+        now=NOW,
+        expect=account("NON_COMPLIANT", "The root user was used within the last 90 days: access key 1 on 2026-04-01."),
+    ),
+    Case(
         "use_older_than_lookback",
         report(password_last_used="2026-03-01T00:00:00+00:00"),
         now=NOW,
