@@ -138,7 +138,8 @@ def stage(module: Module, work: Path) -> None:
 
 
 def _mutmut(work: Path, *args: str, log: Path | None = None) -> str:
-    argv = [str(Path(sys.executable).parent / "mutmut"), *args]
+    # ``python -m mutmut``: the interpreter running the pack is the one whose packages the tests need.
+    argv = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         done = subprocess.run(argv, cwd=work, capture_output=True, text=True, check=False)
         output = done.stdout + done.stderr
