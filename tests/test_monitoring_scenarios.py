@@ -30,6 +30,7 @@ from cis_monitoring import (
     closest_miss,
     group_coverage,
 )
+from cis_rule import EvaluationError
 
 ACCOUNT = "123456789012"
 CENTRAL = "999988887777"
@@ -347,6 +348,15 @@ def test_a_topic_arn_without_an_account(account):
         "SNS topic cis-alarms of alarm cis-alarm is owned by account unknown, which the rule parameter "
         "trustedTopicAccounts does not list.",
     )
+
+
+def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:cis-alarms",)))
+    with pytest.raises(EvaluationError) as error:
+        account.judge()
+    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:cis-alarms' is not a valid SNS topic ARN."
 
 
 # --- Filters and their coverage ------------------------------------------------------------------
