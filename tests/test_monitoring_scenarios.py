@@ -18,7 +18,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+import cis_monitoring
 import cis_pattern_coverage
+import cis_rule
 from cis_monitoring import (
     ALARMS_PAGE,
     METRIC_FILTERS_PAGE,
@@ -363,15 +365,38 @@ def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
 
 
 def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
-    # Events with long values: the event the closest filter misses is cut down value by value
-    # (a long value keeps its start and ends with "...") until it fits.
-    source = "organizations-and-accounts-management.example.amazonaws.com"
-    accepted = (f'{{ ($.eventSource = "{source}") && ($.eventName = "{"DeleteOrganizationalUnit" * 3}") }}',)
-    near = MetricFilter("near", LOG_GROUP, REGION, f'{{ $.eventSource = "{source}" && $.eventName = "Other" }}', ())
-    assert closest_miss([near], accepted) == (
-        '; the closest, near, misses {"eventSource": "organizations-and-acc...", '
-        '"eventName": "DeleteOrganizationalU..."}'
+    # The event no filter matches is too long for the annotation: long values are cut (keeping
+    # their start, ending with "...") first to 40 characters, then to 24, inside lists too; a value
+    # of exactly 24 characters and a boolean stay as they are.
+    ou = "arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-exampleouid111"
+    accepted = (
+        f'{{ ($.resources[0] = "{ou}") && ($.eventName = "DeleteOrganizationalUnit") && ($.readOnly IS FALSE) }}',
     )
+    unrelated = MetricFilter("unrelated", LOG_GROUP, REGION, '{ $.eventName = "Other" }', ())
+    assert closest_miss([unrelated], accepted) == (
+        "; no filter tests this control's events, e.g. "
+        '{"resources": ["arn:aws:organizations..."], "eventName": "DeleteOrganizationalUnit", "readOnly": false}'
+    )
+
+
+def test_a_group_decided_late_in_an_invocation_gets_only_the_time_left():
+    # A five-minute invocation with 34 s left: the 30 s kept for sending and the 5 s kept for the
+    # rest of the chain leave no time for the decision, not its own ten seconds.
+    class Context:
+        millis = 300_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.millis
+
+    context = Context()
+    cis_rule._DEADLINE.start(context)
+    context.millis = 34_000
+    try:
+        with mock.patch.object(cis_monitoring, "covers", wraps=cis_monitoring.covers) as decided:
+            group_coverage([PATTERN], (PATTERN,))
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert decided.call_args.kwargs == {"seconds": 0.0}
 
 
 def test_filters_on_one_metric_cover_together_what_neither_covers_alone():
