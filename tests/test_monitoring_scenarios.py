@@ -328,6 +328,19 @@ def test_a_trusted_central_topic_is_named_rather_than_an_organisation_trail(acco
     )
 
 
+def test_a_trusted_central_topic_is_named_rather_than_a_central_log_group(account):
+    # Two trails of this account: a-central delivers to a log group of another account; b-cis
+    # reaches an alarm whose topic is in a trusted account. The chain that got further is named.
+    trails(account, trail_item("a-central", log_group_account=CENTRAL), trail_item("b-cis"), logging=2)
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(topic(CENTRAL),)))
+    assert verdict(account.judge(trusted=(CENTRAL,))) == (
+        NOT_APPLICABLE,
+        f"SNS topic cis-alarms of alarm cis-alarm is owned by account {CENTRAL}, so its subscriptions cannot be "
+        "verified from this account.",
+    )
+
+
 def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actions_disabled(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
@@ -362,6 +375,18 @@ def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
 
 
 # --- Filters and their coverage ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("f" * 48, "f" * 48), ("f" * 49, "f" * 45 + "...")],
+    ids=["name_of_48_characters_whole", "name_of_49_characters_shortened"],
+)
+def test_a_long_filter_name_is_shortened_in_the_annotation(name, shown):
+    near = MetricFilter(name, LOG_GROUP, REGION, '{ $.errorCode = "AccessDenied*" }', ())
+    assert (
+        closest_miss([near], (PATTERN,)) == f'; the closest, {shown}, misses {{"errorCode": "UnauthorizedOperation"}}'
+    )
 
 
 def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
