@@ -214,9 +214,6 @@ class MetricFilter:
             metrics,
         )
 
-    def metric(self, namespace: str, name: str) -> Metric | None:
-        return next((m for m in self.metrics if (m.namespace, m.name) == (namespace, name)), None)
-
 
 @dataclass(frozen=True)
 class Alarm:

@@ -1,0 +1,432 @@
+"""The CIS 3.x monitoring chain (rulelib/cis_monitoring.py) in states moto cannot build, or that
+would take it a second per case: alarms on dimension values, a dimension whose field cannot be
+read, decisions beyond their bound, which of two broken or foreign links is named, a topic ARN
+without an account, a witness event too long for the annotation.
+
+Each service is a boto3 client under botocore's ``Stubber``: a test queues exactly the answers AWS
+gives in that state, in the order the chain asks, in the region it must ask, and the Stubber
+checks every request against the service model. ``tests/test_monitoring_chain.py`` runs every
+link through the rule itself on moto.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+import cis_monitoring
+import cis_pattern_coverage
+import cis_rule
+from cis_monitoring import (
+    ALARMS_PAGE,
+    METRIC_FILTERS_PAGE,
+    NON_COMPLIANT,
+    NOT_APPLICABLE,
+    MetricFilter,
+    MonitoringChains,
+    Outcome,
+    closest_miss,
+    group_coverage,
+)
+from cis_rule import EvaluationError
+
+ACCOUNT = "123456789012"
+CENTRAL = "999988887777"
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+PATTERN = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+ROOT_PATTERN = (
+    '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+)
+LOG_GROUP = "CloudTrail/cis"
+METRIC = "metric CISBenchmark/cis-metric"
+# Neither equals the CIS pattern nor misses one of its samples: only the search decides them.
+NEEDS_SEARCH = "{ $.errorCode = %Unauthorized|^AccessDenied% }"
+
+
+def topic(account: str = ACCOUNT, region: str = REGION, name: str = "cis-alarms") -> str:
+    return f"arn:aws:sns:{region}:{account}:{name}"
+
+
+class Account:
+    """This account's AWS, one stubbed client per service and region."""
+
+    def __init__(self) -> None:
+        self._stubs: dict[tuple[str, str], Stubber] = {}
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._stubs:
+            client = boto3.client(
+                service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
+            )
+            self._stubs[key] = Stubber(client)
+            self._stubs[key].activate()
+        return self._stubs[key].client
+
+    def answer(self, service: str, operation: str, response: Any, expected: Any = None, region: str = REGION) -> None:
+        self.client(service, region)
+        self._stubs[(service, region)].add_response(operation, response, expected)
+
+    def judge(self, control: str = "3.1", patterns: tuple[str, ...] = (PATTERN,), trusted: tuple[str, ...] = ()):
+        outcome = MonitoringChains(self.client, ACCOUNT, REGION, trusted).judge(control, patterns)
+        for stub in self._stubs.values():
+            stub.assert_no_pending_responses()
+        return outcome
+
+
+def trail_item(name: str = "cis-trail", *, multi_region: bool = True, region: str = REGION, **log_group: str):
+    """A trail of this account homed in ``region`` delivering to LOG_GROUP of this account there
+    (``log_group_account`` names another owner)."""
+    owner = log_group.get("log_group_account", ACCOUNT)
+    return {
+        "Name": name,
+        "TrailARN": f"arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/{name}",
+        "HomeRegion": region,
+        "IsMultiRegionTrail": multi_region,
+        "IsOrganizationTrail": False,
+        "S3BucketName": "cis-trail-logs",
+        "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{region}:{owner}:log-group:{LOG_GROUP}:*",
+    }
+
+
+def organisation_trail() -> dict[str, Any]:
+    return {
+        "Name": "org-trail",
+        "TrailARN": f"arn:aws:cloudtrail:{REGION}:{CENTRAL}:trail/org-trail",
+        "HomeRegion": REGION,
+        "IsMultiRegionTrail": True,
+        "IsOrganizationTrail": True,
+        "S3BucketName": "org-cloudtrail-logs",
+        "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{REGION}:{CENTRAL}:log-group:org/CloudTrail:*",
+    }
+
+
+REGIONAL = trail_item("a-regional", multi_region=False)
+
+
+def trails(account: Account, *items: dict[str, Any], logging: int = 1, region: str = REGION) -> None:
+    """``DescribeTrails``, then status and selectors (logging every management event) of the
+    ``logging`` trails the chain reads, in ``region``."""
+    account.answer("cloudtrail", "describe_trails", {"trailList": list(items)})
+    for _ in range(logging):
+        account.answer("cloudtrail", "get_trail_status", {"IsLogging": True}, region=region)
+        selectors = {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}
+        account.answer("cloudtrail", "get_event_selectors", selectors, region=region)
+
+
+def filter_item(name: str, pattern: str, dimensions: dict[str, str] | None = None) -> dict[str, Any]:
+    transformation: dict[str, Any] = {"metricName": "cis-metric", "metricNamespace": "CISBenchmark", "metricValue": "1"}
+    if dimensions:
+        transformation["dimensions"] = dimensions
+    return {
+        "filterName": name,
+        "filterPattern": pattern,
+        "logGroupName": LOG_GROUP,
+        "metricTransformations": [transformation],
+    }
+
+
+def filters(account: Account, *items: dict[str, Any], region: str = REGION) -> None:
+    request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
+    account.answer("logs", "describe_metric_filters", {"metricFilters": list(items)}, request, region)
+
+
+def alarm_item(
+    name: str, dimensions: dict[str, str] | None = None, actions: tuple[str, ...] = (topic(),), enabled: bool = True
+) -> dict[str, Any]:
+    return {
+        "AlarmName": name,
+        "AlarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+        "MetricName": "cis-metric",
+        "Namespace": "CISBenchmark",
+        "ActionsEnabled": enabled,
+        "AlarmActions": list(actions),
+        "Dimensions": [{"Name": k, "Value": v} for k, v in (dimensions or {}).items()],
+    }
+
+
+def alarms_for_metric(account: Account, *items: dict[str, Any]) -> None:
+    request = {"MetricName": "cis-metric", "Namespace": "CISBenchmark"}
+    account.answer("cloudwatch", "describe_alarms_for_metric", {"MetricAlarms": list(items)}, request)
+
+
+def all_alarms(account: Account, page: dict[str, Any], region: str = REGION) -> None:
+    """The region's metric alarms in one page of the largest size AWS accepts (read when the
+    filter's metric has dimensions)."""
+    request = {"AlarmTypes": ["MetricAlarm"], "MaxRecords": ALARMS_PAGE}
+    account.answer("cloudwatch", "describe_alarms", page, request, region)
+
+
+def subscribed(account: Account, arn: str = topic()) -> None:
+    confirmed = {"SubscriptionArn": f"{arn}:0c6a1a4e", "Owner": ACCOUNT, "Protocol": "sqs", "Endpoint": "q"}
+    account.answer("sns", "list_subscriptions_by_topic", {"Subscriptions": [{**confirmed, "TopicArn": arn}]})
+
+
+@pytest.fixture
+def account() -> Account:
+    return Account()
+
+
+@pytest.fixture
+def tiny_bound():
+    """A decision bound of 3 automaton states, and no decision remembered from another test."""
+    cis_pattern_coverage.clear_caches()
+    with mock.patch.object(cis_pattern_coverage, "DECISION_STATES", 3):
+        yield
+    cis_pattern_coverage.clear_caches()
+
+
+def verdict(outcome: Outcome) -> tuple[str, str]:
+    return outcome.compliance, outcome.text
+
+
+# --- An alarm on dimension values ----------------------------------------------------------------
+
+
+def test_an_alarm_on_the_value_the_pattern_requires_counts_every_event(account):
+    # CIS 3.3: the filter writes the identity type as a dimension, the pattern only matches
+    # Root, so the alarm on Type=Root counts every event of the pattern.
+    trails(account, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("root-usage", dimensions={"Type": "Root"})]})
+    subscribed(account)
+    outcome = account.judge("3.3", (ROOT_PATTERN,))
+    assert verdict(outcome) == (
+        "COMPLIANT",
+        "Trail cis-trail feeds filter root on log group CloudTrail/cis; alarm root-usage notifies SNS topic "
+        "cis-alarms, which has a confirmed subscription.",
+    )
+
+
+def test_an_alarm_on_a_dimension_value_beyond_the_bound_could_not_be_evaluated(account, tiny_bound):
+    # The filter is the CIS pattern itself (decided at once); whether Type=Root loses events
+    # needs the search, which the bound stops. A single-region trail is judged first.
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("root-usage", dimensions={"Type": "Root"})]})
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == (
+        NON_COMPLIANT,
+        "Could not evaluate: could not decide whether alarm root-usage (Type=Root) counts every event of the "
+        "CIS 3.3 pattern within its bound of 3 automaton states.",
+    )
+
+
+def test_an_alarm_on_the_dimension_value_star_counts_only_events_whose_code_is_a_star(account):
+    # CloudWatch matches dimension values exactly: the series Code="*" holds the events whose
+    # code is the text "*", not every event. A single-region trail is judged first.
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN, dimensions={"Code": "$.errorCode"}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("every-code", dimensions={"Code": "*"})]})
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"Alarm every-code on {METRIC} of filter cis-filter counts only events with Code=*, which miss events "
+        'of the CIS 3.1 pattern, e.g. {"errorCode": "UnauthorizedOperation"}.',
+    )
+
+
+def test_an_alarm_on_a_dimension_whose_field_cannot_be_read(account):
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN, dimensions={"Code": "errorCode ("}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("by-code", dimensions={"Code": "AccessDenied"})]})
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"Alarm by-code on {METRIC} of filter cis-filter names a dimension whose field cannot be read.",
+    )
+
+
+def test_an_alarm_naming_other_dimensions_than_the_filter_writes(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN, dimensions={"Code": "$.errorCode", "Event": "$.eventName"}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("by-user", dimensions={"Code": "AccessDenied", "User": "bob"})]})
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"No alarm watches the series of {METRIC} of filter cis-filter (written with Code, Event): alarm by-user "
+        "names Code, User, so it sees none of them.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [(73, "A" * 73), (74, "A" * 37 + "...")],
+    ids=["ninety_characters_shown_whole", "ninety_one_characters_shortened"],
+)
+def test_the_event_an_alarm_misses_is_shortened_beyond_ninety_characters(account, length, shown):
+    name = "A" * length
+    pattern = f'{{ $.eventName = "{name}" }}'
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", pattern, dimensions={"Event": "$.eventName"}))
+    all_alarms(account, {"MetricAlarms": [alarm_item("other-event", dimensions={"Event": "B"})]})
+    assert verdict(account.judge("3.1", (pattern,))) == (
+        NON_COMPLIANT,
+        f"Alarm other-event on {METRIC} of filter cis-filter counts only events with Event=B, which miss events "
+        f'of the CIS 3.1 pattern, e.g. {{"eventName": "{shown}"}}.',
+    )
+
+
+def test_the_alarms_of_a_log_group_in_another_region_are_read_there(account):
+    # The trail is homed in eu-west-1 with its log group; the filter writes a dimension, so the
+    # region's alarms are paged through, in eu-west-1. That region has no metric alarm at all.
+    trails(account, trail_item(region=OTHER_REGION), region=OTHER_REGION)
+    filters(account, filter_item("cis-filter", PATTERN, dimensions={"Code": "$.errorCode"}), region=OTHER_REGION)
+    all_alarms(account, {}, region=OTHER_REGION)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"No alarm on {METRIC} of filter cis-filter on log group CloudTrail/cis.",
+    )
+
+
+# --- Which link is named ------------------------------------------------------------------------
+
+
+def test_an_undecided_filter_is_named_rather_than_a_trail_that_is_not_multi_region(account, tiny_bound):
+    trails(account, REGIONAL, trail_item("b-cis"))
+    filters(account, filter_item("hard", NEEDS_SEARCH))
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Could not evaluate: could not decide whether filter hard on log group CloudTrail/cis covers the "
+        "CIS 3.1 pattern within its bound of 3 automaton states.",
+    )
+
+
+def test_two_filters_on_one_metric_beyond_the_bound_are_both_named(account, tiny_bound):
+    trails(account, trail_item())
+    filters(
+        account,
+        filter_item("hard-a", NEEDS_SEARCH),
+        filter_item("hard-b", NEEDS_SEARCH.replace("Unauthorized", "Unauthorized|Forbidden")),
+    )
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Could not evaluate: could not decide whether filters hard-a and hard-b on log group CloudTrail/cis "
+        "covers the CIS 3.1 pattern within its bound of 3 automaton states.",
+    )
+
+
+def test_a_central_log_group_is_named_rather_than_an_organisation_trail(account):
+    # Both chains leave this account; the local trail's got further (to its log group).
+    trails(account, trail_item(log_group_account=CENTRAL), organisation_trail())
+    assert verdict(account.judge()) == (
+        NOT_APPLICABLE,
+        f"Log group {LOG_GROUP} of trail cis-trail is owned by account {CENTRAL}, so its metric filters cannot "
+        "be verified from this account.",
+    )
+
+
+def test_a_trusted_central_topic_is_named_rather_than_an_organisation_trail(account):
+    trails(account, trail_item(), organisation_trail())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(topic(CENTRAL),)))
+    assert verdict(account.judge(trusted=(CENTRAL,))) == (
+        NOT_APPLICABLE,
+        f"SNS topic cis-alarms of alarm cis-alarm is owned by account {CENTRAL}, so its subscriptions cannot be "
+        "verified from this account.",
+    )
+
+
+def test_a_trusted_central_topic_is_named_rather_than_a_central_log_group(account):
+    # Two trails of this account: a-central delivers to a log group of another account; b-cis
+    # reaches an alarm whose topic is in a trusted account. The chain that got further is named.
+    trails(account, trail_item("a-central", log_group_account=CENTRAL), trail_item("b-cis"), logging=2)
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(topic(CENTRAL),)))
+    assert verdict(account.judge(trusted=(CENTRAL,))) == (
+        NOT_APPLICABLE,
+        f"SNS topic cis-alarms of alarm cis-alarm is owned by account {CENTRAL}, so its subscriptions cannot be "
+        "verified from this account.",
+    )
+
+
+def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actions_disabled(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(
+        account, alarm_item("a-disabled", enabled=False), alarm_item("b-central", actions=(topic(CENTRAL),))
+    )
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"SNS topic cis-alarms of alarm b-central is owned by account {CENTRAL}, which the rule parameter "
+        "trustedTopicAccounts does not list.",
+    )
+
+
+def test_a_topic_arn_without_an_account(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=("arn:aws:sns:us-east-1::cis-alarms",)))
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "SNS topic cis-alarms of alarm cis-alarm is owned by account unknown, which the rule parameter "
+        "trustedTopicAccounts does not list.",
+    )
+
+
+def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:cis-alarms",)))
+    with pytest.raises(EvaluationError) as error:
+        account.judge()
+    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:cis-alarms' is not a valid SNS topic ARN."
+
+
+# --- Filters and their coverage ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("f" * 48, "f" * 48), ("f" * 49, "f" * 45 + "...")],
+    ids=["name_of_48_characters_whole", "name_of_49_characters_shortened"],
+)
+def test_a_long_filter_name_is_shortened_in_the_annotation(name, shown):
+    near = MetricFilter(name, LOG_GROUP, REGION, '{ $.errorCode = "AccessDenied*" }', ())
+    assert (
+        closest_miss([near], (PATTERN,)) == f'; the closest, {shown}, misses {{"errorCode": "UnauthorizedOperation"}}'
+    )
+
+
+def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
+    # The event no filter matches is too long for the annotation: long values are cut (keeping
+    # their start, ending with "...") first to 40 characters, then to 24, inside lists too; a value
+    # of exactly 24 characters and a boolean stay as they are.
+    ou = "arn:aws:organizations::111122223333:ou/o-exampleorgid/ou-exampleouid111"
+    accepted = (
+        f'{{ ($.resources[0] = "{ou}") && ($.eventName = "DeleteOrganizationalUnit") && ($.readOnly IS FALSE) }}',
+    )
+    unrelated = MetricFilter("unrelated", LOG_GROUP, REGION, '{ $.eventName = "Other" }', ())
+    assert closest_miss([unrelated], accepted) == (
+        "; no filter tests this control's events, e.g. "
+        '{"resources": ["arn:aws:organizations..."], "eventName": "DeleteOrganizationalUnit", "readOnly": false}'
+    )
+
+
+def test_a_group_decided_late_in_an_invocation_gets_only_the_time_left():
+    # A five-minute invocation with 34 s left: the 30 s kept for sending and the 5 s kept for the
+    # rest of the chain leave no time for the decision, not its own ten seconds.
+    class Context:
+        millis = 300_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.millis
+
+    context = Context()
+    cis_rule._DEADLINE.start(context)
+    context.millis = 34_000
+    try:
+        with mock.patch.object(cis_monitoring, "covers", wraps=cis_monitoring.covers) as decided:
+            group_coverage([PATTERN], (PATTERN,))
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert decided.call_args.kwargs == {"seconds": 0.0}
+
+
+def test_filters_on_one_metric_cover_together_what_neither_covers_alone():
+    unauthorized = '{ $.errorCode = "*UnauthorizedOperation" }'
+    denied = '{ $.errorCode = "AccessDenied*" }'
+    assert group_coverage([unauthorized, denied, unauthorized], (PATTERN,)).covered
+    assert not group_coverage([unauthorized], (PATTERN,)).covered
+    assert not group_coverage([denied], (PATTERN,)).covered
