@@ -397,27 +397,29 @@ def test_debug_shows_the_traceback(no_aws: None, dist: Path) -> None:
         main(["--debug", *UPLOAD, "--dist", str(dist)])
 
 
+def existing_stack_set(parameters: dict[str, str]) -> None:
+    """The pack's StackSet as an earlier rollout left it: a template declaring ``parameters``, set to their values."""
+    declared = "".join(f"  {name}: {{Type: String}}\n" for name in parameters)
+    boto3.client("cloudformation", region_name="us-east-1").create_stack_set(
+        StackSetName="cis-aws-foundations-config-pack",
+        TemplateBody=f"Parameters:\n{declared}Resources:\n  Topic: {{Type: AWS::SNS::Topic}}\n",
+        Parameters=[{"ParameterKey": name, "ParameterValue": value} for name, value in parameters.items()],
+    )
+
+
 def test_rollout_dry_run_shows_the_parameter_diff_of_the_stack_set(
     moto: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With credentials the dry run reads the StackSet (read-only) and shows each parameter
     before and after: set, kept or changed."""
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    cfn.create_stack_set(
-        StackSetName="cis-aws-foundations-config-pack",
-        TemplateBody="Parameters:\n  AlarmTopic: {Type: String}\n  ProfileLevel: {Type: String}\n"
-        "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n",
-        Parameters=[
-            {"ParameterKey": "AlarmTopic", "ParameterValue": "security-team"},
-            {"ParameterKey": "ProfileLevel", "ParameterValue": "2"},
-        ],
-    )
+    existing_stack_set({"AlarmTopic": "security-team", "ProfileLevel": "2"})
     assert main([*DRY, "--dist", str(dist), "--profile-level", "1"]) == 0
     out = capsys.readouterr().out
     assert "updates the StackSet" in out
     assert "  AlarmTopic = 'security-team'  (kept)" in out
     assert "  ProfileLevel: '2' -> '1'" in out
     assert "nothing is changed" in out
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
     described = cfn.describe_stack_set(StackSetName="cis-aws-foundations-config-pack")["StackSet"]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]} == {
         "AlarmTopic": "security-team",
@@ -643,16 +645,7 @@ def test_rollout_without_benchmark_keeps_the_stack_sets_choice(
 def test_rollout_dry_run_shows_the_chosen_versions(
     moto: None, dist: Path, committed_member_template: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    cfn.create_stack_set(
-        StackSetName="cis-aws-foundations-config-pack",
-        TemplateBody="Parameters:\n  DeployCis120: {Type: String}\n  DeployCis300: {Type: String}\n"
-        "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n",
-        Parameters=[
-            {"ParameterKey": "DeployCis120", "ParameterValue": "true"},
-            {"ParameterKey": "DeployCis300", "ParameterValue": "false"},
-        ],
-    )
+    existing_stack_set({"DeployCis120": "true", "DeployCis300": "false"})
     assert main([*DRY, "--dist", str(dist), "--benchmark", "cis-1.2.0,cis-3.0.0"]) == 0
     out = capsys.readouterr().out
     assert "  DeployCis120 = 'true'  (kept)" in out

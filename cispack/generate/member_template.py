@@ -596,10 +596,9 @@ def _later_pack(bench: Benchmark, every: dict[str, Rule]) -> dict[str, Any]:
     }
 
 
-def _shared_pack_parameters() -> list[dict[str, Any]]:
-    """What every version's pack gets from this template besides the ARNs: the profile, the
-    global-resources answer, the custom rules' schedule and the rule parameters several rules
-    share."""
+def _profile_parameters() -> list[dict[str, Any]]:
+    """What every version's pack gets from this template first: the profile, the global-resources
+    answer and the custom rules' schedule."""
     return [
         {"ParameterName": conformance.PROFILE_LEVEL, "ParameterValue": _ref("ProfileLevel")},
         {
@@ -608,11 +607,19 @@ def _shared_pack_parameters() -> list[dict[str, Any]]:
             "ParameterValue": {"Fn::If": [GLOBAL_CONDITION, _ref("ProfileLevel"), conformance.NO_GLOBAL_RESOURCES]},
         },
         {"ParameterName": conformance.CUSTOM_RULE_FREQUENCY, "ParameterValue": _ref(conformance.CUSTOM_RULE_FREQUENCY)},
-        *(
-            {"ParameterName": name, "ParameterValue": _ref(name)}
-            for name in conformance.SHARED_RULE_PARAMETERS.values()
-        ),
     ]
+
+
+def _passed_on(names: Iterable[str]) -> list[dict[str, Any]]:
+    """This template's parameters ``names``, handed to a pack under the same names."""
+    return [{"ParameterName": name, "ParameterValue": _ref(name)} for name in names]
+
+
+def _shared_pack_parameters() -> list[dict[str, Any]]:
+    """What every version's pack gets from this template besides the ARNs: the profile, the
+    global-resources answer, the custom rules' schedule and the rule parameters several rules
+    share."""
+    return [*_profile_parameters(), *_passed_on(conformance.SHARED_RULE_PARAMETERS.values())]
 
 
 #: What Fn::Sub may add to the inline body per custom rule: a function ARN (up to about 140
@@ -638,7 +645,7 @@ def s3_pack_body(rules: Sequence[Rule] | None = None) -> str:
 
 def s3_pack_key(rules: Sequence[Rule] | None = None) -> str:
     """Where :func:`s3_pack_body` is stored in each region's code bucket: content-addressed, as
-    :func:`cispack.dist.distribution.upload_template` names templates."""
+    :func:`cispack.dist.distribution.template_key` names templates."""
     return template_key(s3_pack_body(rules), "conformance-pack")
 
 
@@ -660,7 +667,6 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
             }
             for rule in custom
         ]
-    shared = _shared_pack_parameters()
     return {
         "Type": "AWS::Config::ConformancePack",
         "Condition": version_condition(V120),
@@ -669,9 +675,9 @@ def _conformance_pack(custom: Sequence[Rule], all_rules: Sequence[Rule] | None) 
             **template,
             "ConformancePackInputParameters": [
                 *arn_parameters,
-                *shared[:3],
-                *({"ParameterName": name, "ParameterValue": _ref(name)} for name in REMEDIATION_SETTINGS),
-                *shared[3:],
+                *_profile_parameters(),
+                *_passed_on(REMEDIATION_SETTINGS),
+                *_passed_on(conformance.SHARED_RULE_PARAMETERS.values()),
             ],
         },
         # AWS Config looks a remediation's document up when the pack creates it.

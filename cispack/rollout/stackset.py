@@ -441,7 +441,7 @@ def local_summary(record: Mapping[str, Any]) -> list[str]:
         f"local rollout done: organization {record['organization']}, OU {record['ou']}, management account "
         f"{record['management_account']}",
         f"  code buckets: {', '.join(record['code_buckets'])} ({len(record['uploaded_keys'])} zips and "
-        f"{len(record.get('uploaded_templates', []))} conformance pack templates uploaded)",
+        f"{len(record['uploaded_templates'])} conformance pack templates uploaded)",
         f"  StackSet {record['stack_set']['id']}: create "
         + ", ".join(f"{o['operation']} {o['status']}" for o in record["stack_set"]["create"])
         + "; update "
