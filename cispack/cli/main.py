@@ -58,10 +58,11 @@ def _run(step: Step) -> Outcome:
     return Outcome(step, done.returncode == 0, time.perf_counter() - started, text)
 
 
-def run_steps(side_by_side: Sequence[Step], last: Sequence[Step], workers: int) -> list[Outcome]:
-    """``side_by_side`` at most ``workers`` at a time (each is one process on one core), then
-    ``last`` one after the other (pytest spreads itself over every core). Each step's output is
-    printed whole, in the order given, with the seconds it took."""
+def run_steps(side_by_side: Sequence[Step], spread: Sequence[Step], workers: int) -> list[Outcome]:
+    """``side_by_side`` at most ``workers`` at a time (each is one process on one core) while the
+    ``spread`` steps (pytest, which spreads itself over every core) run from the start beside them,
+    so no core waits for the longest one-process step. Each step's output is printed whole, in the
+    order given (``side_by_side`` first), with the seconds it took."""
 
     def report(outcome: Outcome) -> Outcome:
         step = outcome.step
@@ -72,15 +73,11 @@ def run_steps(side_by_side: Sequence[Step], last: Sequence[Step], workers: int) 
         print(f"--- {step.title}: {verdict} in {outcome.seconds:.0f} s", flush=True)
         return outcome
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        outcomes = [report(outcome) for outcome in pool.map(_run, side_by_side)]
-    for step in last:
-        print(f"\n=== {step.title}: {' '.join(step.argv)}", flush=True)
-        started = time.perf_counter()
-        passed = subprocess.run(step.argv, cwd=step.cwd, check=False).returncode == 0
-        seconds = time.perf_counter() - started
-        print(f"--- {step.title}: {'passed' if passed else 'FAILED'} in {seconds:.0f} s", flush=True)
-        outcomes.append(Outcome(step, passed, seconds, ""))
+    with ThreadPoolExecutor(max_workers=max(1, len(spread))) as spread_pool:
+        spreading = [spread_pool.submit(_run, step) for step in spread]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            outcomes = [report(outcome) for outcome in pool.map(_run, side_by_side)]
+        outcomes += [report(future.result()) for future in spreading]
     return outcomes
 
 
@@ -91,8 +88,9 @@ def cores() -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     """Every check CI runs; exits non-zero when any fails (pytest's "no tests" included). The
-    checks that are one process each run side by side, one per core; pytest then runs on every
-    core (pytest-xdist, each test file on one worker, so a file's module fixtures run once)."""
+    checks that are one process each run side by side, one per core, and pytest beside them on
+    every core (pytest-xdist, each test file on one worker, so a file's module fixtures run once):
+    the machine stays busy until the last test ends."""
     started = time.perf_counter()
     py = sys.executable
     bin_dir = Path(py).parent
