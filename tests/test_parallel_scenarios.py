@@ -89,6 +89,17 @@ def test_every_bucket_judged_gives_its_verdicts_in_the_buckets_order(workers):
     ]
 
 
+def test_judged_one_at_a_time_when_asked_for_one_worker():
+    threads: set[str] = set()
+
+    def judge(name: str) -> Any:
+        threads.add(threading.current_thread().name)
+        return compliant(name, S3_BUCKET, f"S3 bucket {name} is fine.")
+
+    judge_each(judge, ["a-logs", "b-logs", "c-logs"], subject, "buckets judged", workers=1)
+    assert threads == {threading.main_thread().name}
+
+
 def test_a_bucket_whose_policy_the_rule_may_not_read_is_reported_and_the_others_still_judged():
     judge = Buckets(failing={"b-logs": client_error(DENIED, 403)})
     verdicts = judge_each(judge, ["a-logs", "b-logs", "c-logs"], subject, "buckets judged")
