@@ -246,8 +246,16 @@ def test_a_bucket_deleted_while_the_rule_ran_is_not_applicable(account):
     judge = Judge({"dropped-logs": s3_error("NoSuchBucket", 404)})
     verdicts = evaluate_trail_buckets(account, ACCOUNT, judge.start)
     assert [row(v) for v in verdicts] == [
-        ("dropped-logs", "NOT_APPLICABLE", "S3 bucket dropped-logs (CloudTrail logs of audit) was deleted while the rule ran."),
-        ("gone-logs", "NOT_APPLICABLE", "S3 bucket gone-logs (CloudTrail logs of main) was deleted while the rule ran."),
+        (
+            "dropped-logs",
+            "NOT_APPLICABLE",
+            "S3 bucket dropped-logs (CloudTrail logs of audit) was deleted while the rule ran.",
+        ),
+        (
+            "gone-logs",
+            "NOT_APPLICABLE",
+            "S3 bucket gone-logs (CloudTrail logs of main) was deleted while the rule ran.",
+        ),
     ]
 
 
