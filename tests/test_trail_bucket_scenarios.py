@@ -67,7 +67,10 @@ class Account:
         """The rule region's DescribeTrails (shadow trails included) and ListTrails, page by page."""
         cloudtrail = self.stub("cloudtrail")
         cloudtrail.add_response("describe_trails", {"trailList": visible}, {"includeShadowTrails": True})
-        for number, page in enumerate(pages or ([],)):
+        if not pages:
+            # CloudTrail leaves the list out of an answer that has no trail.
+            cloudtrail.add_response("list_trails", {}, {})
+        for number, page in enumerate(pages):
             token = {"NextToken": f"page-{number + 1}"} if number + 1 < len(pages) else {}
             asked = {"NextToken": f"page-{number}"} if number else {}
             cloudtrail.add_response("list_trails", {"Trails": page, **token}, asked)
@@ -190,8 +193,8 @@ def test_each_owned_trail_bucket_is_judged_once_in_its_own_region_in_bucket_name
     # ListTrails (two pages) also names two single-region trails homed in Sydney and Frankfurt.
     account.trails(
         [main, audit, org],
-        [listed("main"), listed("audit"), listed("org", account=MANAGEMENT)],
-        [listed("sydney", "ap-southeast-2"), listed("frankfurt", "eu-central-1")],
+        [listed("main"), listed("sydney", "ap-southeast-2"), listed("org", account=MANAGEMENT)],
+        [listed("audit"), listed("frankfurt", "eu-central-1")],
     )
     account.described_in(
         "ap-southeast-2", [arn("ap-southeast-2", "sydney")], [described("sydney", "apse2-logs", "ap-southeast-2")]
@@ -422,6 +425,20 @@ def test_a_change_item_without_a_region_reads_the_buckets_location(account, fiel
     (verdict,) = evaluate_trail_bucket_change(account, ACCOUNT, item("main-logs", **fields), Judge())
     assert row(verdict)[2] == "S3 bucket main-logs (CloudTrail logs of main) read in ap-southeast-2 with []."
     assert account.built == [("cloudtrail", None), ("s3", None), ("s3", "ap-southeast-2")]
+
+
+def test_a_change_to_the_bucket_of_a_single_region_trail_homed_elsewhere_is_judged(account):
+    account.trails([], [listed("sydney", "ap-southeast-2")])
+    account.described_in(
+        "ap-southeast-2", [arn("ap-southeast-2", "sydney")], [described("sydney", "apse2-logs", "ap-southeast-2")]
+    )
+    change = item("apse2-logs", awsRegion="ap-southeast-2")
+    (verdict,) = evaluate_trail_bucket_change(account, ACCOUNT, change, Judge())
+    assert row(verdict) == (
+        "apse2-logs",
+        "COMPLIANT",
+        "S3 bucket apse2-logs (CloudTrail logs of sydney) read in ap-southeast-2 with [].",
+    )
 
 
 def test_a_change_item_without_an_owner_is_taken_as_this_accounts(account):
