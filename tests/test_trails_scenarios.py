@@ -21,6 +21,7 @@ from cis_rule import EvaluationError
 from cis_trails import (
     Trail,
     TrailUnreadableError,
+    arn_account,
     describe_trails_by_arn,
     event_selectors,
     management_events_all,
@@ -148,6 +149,14 @@ def test_a_description_without_an_arn_cannot_be_judged():
     with pytest.raises(EvaluationError) as raised:
         Trail.from_description({"Name": "t"})
     assert str(raised.value) == "Unexpected cloudtrail ARN ''."
+
+
+def test_the_account_of_a_listed_trail_is_read_from_its_arn():
+    # ListTrails gives only name, ARN and home region: the owner comes from the ARN.
+    assert arn_account(arn("org", "eu-west-1", MANAGEMENT)) == MANAGEMENT
+    with pytest.raises(EvaluationError) as raised:
+        arn_account(f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:main")
+    assert str(raised.value) == f"Unexpected cloudtrail ARN 'arn:aws:logs:us-east-1:{ACCOUNT}:log-group:main'."
 
 
 def test_a_long_malformed_arn_is_cut_to_120_characters_in_the_message():
@@ -350,8 +359,24 @@ def advanced(*fields: dict[str, Any]) -> dict[str, Any]:
         pytest.param(
             {"EventSelectors": [{"ReadWriteType": "All"}]}, False, id="classic_without_management_events_flag"
         ),
+        pytest.param(
+            {
+                "EventSelectors": [
+                    {
+                        "ReadWriteType": "All",
+                        "IncludeManagementEvents": True,
+                        "ExcludeManagementEventSources": ["kms.amazonaws.com"],
+                    }
+                ]
+            },
+            False,
+            id="classic_excluding_kms_events",
+        ),
         pytest.param(advanced(MANAGEMENT_EVENTS), True, id="advanced_management"),
         pytest.param({"AdvancedEventSelectors": [{"Name": "s"}]}, False, id="advanced_without_fields"),
+        pytest.param(
+            advanced(MANAGEMENT_EVENTS, {"Field": "readOnly", "Equals": ["false"]}), False, id="advanced_writes_only"
+        ),
         pytest.param(
             advanced(MANAGEMENT_EVENTS, {"Field": "eventCategory", "Equals": ["Data"]}),
             False,
