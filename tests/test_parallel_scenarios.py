@@ -192,17 +192,21 @@ def test_a_failure_the_rule_does_not_judge_is_never_handed_to_the_failure_handle
         map_in_order(work, range(3), "items read", on_error=lambda n, error: -1)
 
 
-def overlap(items: int, workers: int | None) -> int:
-    """How many of ``items`` slow items were in flight at once at most."""
+def overlap(items: int, workers: int | None, expected: int) -> int:
+    """How many of ``items`` slow items were in flight at once at most. Each item waits (up to 5 s)
+    until ``expected`` items are in flight, so that a loaded machine's slow thread start cannot
+    make items that should overlap run one after the other."""
     lock = threading.Lock()
     running = [0]
     most = [0]
+    together = threading.Barrier(expected, timeout=5)
 
     def work(n: int) -> int:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.03)
+        together.wait()
+        time.sleep(0.01)
         with lock:
             running[0] -= 1
         return n
@@ -220,7 +224,7 @@ def overlap(items: int, workers: int | None) -> int:
     ],
 )
 def test_how_many_items_are_in_flight_at_once(items, workers, in_flight):
-    assert overlap(items, workers) == in_flight
+    assert overlap(items, workers, in_flight) == in_flight
 
 
 def test_the_workers_are_the_rules_own_threads():
@@ -230,10 +234,11 @@ def test_the_workers_are_the_rules_own_threads():
 
 def test_after_a_failure_the_items_already_running_finish_before_the_error_is_raised():
     finished: list[int] = []
+    started = threading.Barrier(3, timeout=5)
 
     def work(n: int) -> int:
+        started.wait()
         if n == 0:
-            time.sleep(0.02)  # the others have started
             raise EvaluationError("item 0 is unreadable.")
         time.sleep(0.1)
         finished.append(n)
