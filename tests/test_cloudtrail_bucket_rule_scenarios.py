@@ -113,6 +113,14 @@ class Account:
         cloudtrail.add_response("list_trails", {"Trails": listing}, {})
         return self
 
+    def trail_homed_elsewhere(self, described: dict[str, Any]) -> Account:
+        """A single-region trail of another region: listed here, described in its home region."""
+        home = described["HomeRegion"]
+        self.stub("cloudtrail", home).add_response(
+            "describe_trails", {"trailList": [described]}, {"trailNameList": [described["TrailARN"]]}
+        )
+        return self
+
     def buckets(self, *names: str, region: str = REGION) -> Account:
         """``ListBuckets`` (one page), each bucket in ``region``."""
         created = datetime(2026, 1, 1, tzinfo=UTC)
@@ -175,6 +183,8 @@ class Account:
 
 
 def verdicts(evaluations: list[Any]) -> list[tuple[str, str, str]]:
+    """(bucket, compliance, annotation) of each evaluation, every one about an S3 bucket."""
+    assert {e.complianceResourceType for e in evaluations} <= {S3_BUCKET}
     return [(e.complianceResourceId, e.complianceType, e.annotation) for e in evaluations]
 
 
@@ -248,6 +258,15 @@ def test_trail_bucket_in_another_region_is_read_there():
     aws.bucket_acl("READ", region="eu-west-1").bucket_policy(region="eu-west-1").bucket_block(region="eu-west-1")
     assert periodic(not_public.CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(), aws) == [
         (BUCKET, "NON_COMPLIANT", f"{SUBJECT} is public: its ACL grants READ to AllUsers.")
+    ]
+
+
+def test_bucket_of_a_single_region_trail_homed_in_another_region_is_judged():
+    regional = {**trail("regional", region="eu-west-1"), "IsMultiRegionTrail": False}
+    aws = Account().trails(listed=(regional,)).trail_homed_elsewhere(regional).buckets(BUCKET).account_block()
+    aws.bucket_acl().bucket_policy().bucket_block()
+    assert periodic(not_public.CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC(), aws) == [
+        (BUCKET, "COMPLIANT", f"S3 bucket {BUCKET} (CloudTrail logs of regional) {PRIVATE}")
     ]
 
 
@@ -334,6 +353,14 @@ def test_unlogged_trail_bucket_is_non_compliant():
     aws = Account().trails(trail()).buckets(BUCKET).logging(None)
     assert periodic(access_logging.CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(), aws) == [
         (BUCKET, "NON_COMPLIANT", f"{SUBJECT} has server access logging off.")
+    ]
+
+
+def test_logging_of_the_bucket_of_a_single_region_trail_homed_in_another_region_is_judged():
+    regional = {**trail("regional", region="eu-west-1"), "IsMultiRegionTrail": False}
+    aws = Account().trails(listed=(regional,)).trail_homed_elsewhere(regional).buckets(BUCKET).logging(None)
+    assert periodic(access_logging.CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING(), aws) == [
+        (BUCKET, "NON_COMPLIANT", f"S3 bucket {BUCKET} (CloudTrail logs of regional) has server access logging off.")
     ]
 
 
