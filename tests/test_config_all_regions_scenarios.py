@@ -19,7 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cis_rule import Clients, EvaluationError, RuleFailed
+import cis_rule
+from cis_rule import Clients, EvaluationError, OutOfTime, RuleFailed
 from cispack import RULES_DIR
 from cispack.local.config import ComplianceLedger
 from cispack.local.events import scheduled_event
@@ -129,12 +130,18 @@ def test_what_makes_a_region_pass(case, recorders, statuses, expected):
 # --- The account: every region ------------------------------------------------------------------
 
 
+#: The pack's clients, built once for every scenario (building 17 regions' clients per test is most of
+#: the file's time); each scenario stubs them afresh, and the fixture below unstubs them after it.
+CLIENTS = Clients(None, REGION, False)
+ACTIVE: list[Stubber] = []
+
+
 class Account:
     """The regions of the account, each with its recorders, as the rule's client factory hands
     out its clients: EC2 in the rule's region, AWS Config in each region the scenario expects read."""
 
     def __init__(self, *enabled: str, not_enabled: tuple[str, ...] = ("ap-east-1",)) -> None:
-        self.clients = Clients(None, REGION, False)
+        self.clients = CLIENTS
         self.stubs: dict[tuple[str, str], Stubber] = {}
         self.enabled = enabled
         self.not_enabled = not_enabled
@@ -147,6 +154,7 @@ class Account:
         if (service, region) not in self.stubs:
             stubber = Stubber(self.clients.build_client(service, region))
             stubber.activate()
+            ACTIVE.append(stubber)
             self.stubs[(service, region)] = stubber
         return self.stubs[(service, region)]
 
@@ -167,6 +175,12 @@ class Account:
         config = self.stub("config", region)
         config.add_response("describe_configuration_recorders", {"ConfigurationRecorders": recorders}, {})
         config.add_response("describe_configuration_recorder_status", {"ConfigurationRecordersStatus": statuses}, {})
+        return self
+
+    def unread(self, *regions: str) -> Account:
+        """AWS Config clients with nothing queued: any read in these regions fails the test."""
+        for region in regions:
+            self.stub("config", region)
         return self
 
     def passing(self, *regions: str, global_in: tuple[str, ...] = ()) -> Account:
@@ -203,6 +217,9 @@ def environment(monkeypatch):
         monkeypatch.setenv(variable, value)
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(variable, raising=False)
+    yield
+    while ACTIVE:
+        ACTIVE.pop().deactivate()
 
 
 def verdict(aws: Account, excluded: str = "") -> tuple[str, str]:
@@ -304,6 +321,23 @@ def test_three_reasons_and_no_global_types_name_one_region_per_reason_to_fit():
     )
 
 
+def test_annotation_one_character_too_long_names_fewer_regions():
+    # With four regions a reason, the sentence is 256 characters before its period: one too many.
+    regions = (
+        "ap-northeast-1", "ap-northeast-3", "ap-southeast-2", "ap-southeast-3", "ap-southeast-6", "ap-southeast-7",
+        "eu-west-1", "us-east-1",
+    )  # fmt: skip
+    aws = Account(*regions).regions_listed().passing("us-east-1", global_in=("us-east-1",))
+    aws.without_recorder("ap-northeast-1").partial("ap-southeast-2", "ap-southeast-7", "eu-west-1")
+    aws.stopped("ap-northeast-3", "ap-southeast-6").failed("ap-southeast-3")
+    assert verdict(aws) == (
+        "NON_COMPLIANT",
+        "AWS Config is incomplete in 7 of 8 checked regions: no recorder in ap-northeast-1; not all resource types "
+        "recorded in ap-southeast-2, ap-southeast-7 and 1 more; recorder stopped in ap-northeast-3 and "
+        "ap-southeast-6; last status FAILURE in ap-southeast-3.",
+    )
+
+
 def test_excluded_regions_are_not_read():
     aws = (
         Account(*THREE).regions_listed(all_regions=True).regions_listed().passing("us-east-1", global_in=("us-east-1",))
@@ -362,6 +396,32 @@ def test_region_throttling_after_retries_fails_the_run_as_a_transient_error():
     rule = rule_module.CONFIG_ENABLED_ALL_REGIONS()
     with pytest.raises(ClientError, match="ThrottlingException"):
         rule.evaluate_periodic(EVENT, aws, rule.evaluate_parameters({}))
+
+
+class Clock:
+    """Lambda's remaining time, as the scenario sets it."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_time_running_out_while_regions_are_read_says_how_far_it_got():
+    clock = Clock(60_000)
+    aws = Account(*THREE).regions_listed().unread(*THREE)
+    cis_rule._DEADLINE.start(clock)
+    try:
+        # The regions are listed with time to spare; then the time is gone before the first region.
+        clock.remaining_ms = 1_000
+        rule = rule_module.CONFIG_ENABLED_ALL_REGIONS()
+        with pytest.raises(
+            OutOfTime, match=r"^Stopped with 1\.0 s left before the Lambda timeout after 0 of 3 regions read,"
+        ):
+            rule.evaluate_periodic(EVENT, aws, rule.evaluate_parameters({}))
+    finally:
+        cis_rule._DEADLINE.stop()
 
 
 # --- The handler ----------------------------------------------------------------------------------
