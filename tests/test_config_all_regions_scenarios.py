@@ -321,6 +321,26 @@ def test_three_reasons_and_no_global_types_name_one_region_per_reason_to_fit():
     )
 
 
+@pytest.mark.parametrize(
+    ("case", "failed_regions", "counted"),
+    [
+        ("four_failed", SEVENTEEN[13:], "4 regions"),
+        # The one region of a reason is named whatever the others need.
+        ("one_failed", SEVENTEEN[13:14], "us-east-1"),
+    ],
+)
+def test_every_reason_and_no_global_types_count_the_regions_when_names_do_not_fit(case, failed_regions, counted):
+    aws = Account(*SEVENTEEN).regions_listed().passing(*(r for r in SEVENTEEN[13:] if r not in failed_regions))
+    aws.without_recorder(*SEVENTEEN[:5]).partial(*SEVENTEEN[5:9]).stopped(*SEVENTEEN[9:13]).failed(*failed_regions)
+    failed = 13 + len(failed_regions)
+    assert verdict(aws) == (
+        "NON_COMPLIANT",
+        f"AWS Config is incomplete in {failed} of 17 checked regions: no recorder in 5 regions; not all resource "
+        "types recorded in 4 regions; recorder stopped in 4 regions; last status FAILURE in "
+        f"{counted}; and no region records global resource types.",
+    )
+
+
 def test_annotation_one_character_too_long_names_fewer_regions():
     # With four regions a reason, the sentence is 256 characters before its period: one too many.
     regions = (
