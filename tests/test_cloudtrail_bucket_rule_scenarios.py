@@ -82,18 +82,25 @@ def denied(operation: str) -> dict[str, Any]:
     return {"service_error_code": "AccessDenied", "service_message": f"{operation} denied", "http_status_code": 403}
 
 
+#: The pack's clients, built once for every scenario (building them is most of a scenario's time);
+#: each scenario stubs them afresh, and the fixture below unstubs them after it.
+CLIENTS = Clients(None, REGION, False)
+ACTIVE: list[Stubber] = []
+
+
 class Account:
     """The account's AWS as the rule's client factory hands it out: one stubbed client per
     service and region, built ahead by the scenario (:meth:`stub`)."""
 
     def __init__(self) -> None:
-        self.clients = Clients(None, REGION, False)
+        self.clients = CLIENTS
         self.stubs: dict[tuple[str, str], Stubber] = {}
 
     def stub(self, service: str, region: str = REGION) -> Stubber:
         if (service, region) not in self.stubs:
             stubber = Stubber(self.clients.build_client(service, region))
             stubber.activate()
+            ACTIVE.append(stubber)
             self.stubs[(service, region)] = stubber
         return self.stubs[(service, region)]
 
@@ -195,6 +202,9 @@ def serial(monkeypatch):
     monkeypatch.setattr(cis_parallel, "WORKERS", 1)
     for variable, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         monkeypatch.setenv(variable, value)
+    yield
+    while ACTIVE:
+        ACTIVE.pop().deactivate()
 
 
 def periodic(rule: Any, aws: Account) -> list[tuple[str, str, str]]:
