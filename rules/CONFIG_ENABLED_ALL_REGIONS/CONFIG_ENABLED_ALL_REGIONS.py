@@ -28,7 +28,8 @@ Scenarios:
 1. Every enabled region has a passing recorder, one records global types: COMPLIANT.
 2. No recorder anywhere (a new account): NON_COMPLIANT, naming the regions.
 3. Some regions without a recorder, with a partial recording group, stopped, or failed:
-   NON_COMPLIANT, the annotation grouping regions by reason.
+   NON_COMPLIANT, the annotation grouping regions by reason (up to four named per reason, fewer when
+   the annotation would pass 256 characters, only counted when even one name each does not fit).
 4. Every region passes but none records global resource types: NON_COMPLIANT.
 5. A recorder whose last status is PENDING: passes.
 6. Regions in ``excludedRegions`` are not checked; a value that is not a region name:
@@ -68,6 +69,14 @@ PARTIAL = "not all resource types recorded"
 STOPPED = "recorder stopped"
 FAILED = "last status FAILURE"
 REASONS = (NO_RECORDER, PARTIAL, STOPPED, FAILED)
+
+
+def _named(regions, limit):
+    """Up to ``limit`` regions by name and how many more; with no limit (0), only how many, but a
+    region alone by its name."""
+    if limit or len(regions) == 1:
+        return join_names(regions, limit or 1)
+    return f"{len(regions)} regions"
 
 
 def _records_all_types(recorder):
@@ -144,9 +153,9 @@ class CONFIG_ENABLED_ALL_REGIONS(CisRule):
         no_global = "no region records global resource types"
         if failed:
             # Name up to four regions per reason, fewer when that keeps every reason within the
-            # 256 characters of an annotation.
-            for limit in (4, 2, 1):
-                groups = [f"{reason} in {join_names(regions, limit)}" for reason, regions in failing.items() if regions]
+            # 256 characters of an annotation, and only count them when even one name each is too long.
+            for limit in (4, 2, 1, 0):
+                groups = [f"{reason} in {_named(regions, limit)}" for reason, regions in failing.items() if regions]
                 text = f"AWS Config is incomplete in {failed} of {len(checked)} checked regions: {'; '.join(groups)}"
                 if not global_regions:
                     text += f"; and {no_global}"
