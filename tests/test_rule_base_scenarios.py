@@ -919,3 +919,120 @@ def test_rejected_evaluations_and_a_later_failure_are_both_reported(aws):
         "reason code): COMPLIANT AWS::IAM::User user007; those resources keep their previous verdict. The run then failed: "
         "AccessDeniedException: Not now.",
     )
+
+
+# --- What the event says ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "event", "sentence"),
+    [
+        ("array", ["ScheduledNotification"], "The event must be a JSON object, not a JSON array."),
+        ("null", None, "The event must be a JSON object, not null."),
+        ("true", True, "The event must be a JSON object, not the boolean true."),
+        ("false", False, "The event must be a JSON object, not the boolean false."),
+        ("number", 1.5, "The event must be a JSON object, not the number 1.5."),
+        ("short_text", "x" * 40, f"The event must be a JSON object, not '{'x' * 40}'."),
+        ("long_text", "y" * 41, f"The event must be a JSON object, not '{'y' * 37}...'."),
+        ("not_json_at_all", {1, 2}, "The event must be a JSON object, not set."),
+    ],
+)
+def test_an_event_that_is_not_an_object_is_named_by_what_it_is(case, event, sentence):
+    with pytest.raises(RuleFailed) as failed:
+        handle(Account(), event, None)
+    assert str(failed.value) == "InvalidEvent: " + sentence
+
+
+def test_a_change_notification_whose_item_has_no_capture_time_is_refused():
+    item = bucket_item("logs")
+    del item["configurationItemCaptureTime"]
+    with pytest.raises(RuleFailed) as failed:
+        handle(Buckets(), change(item), None)
+    assert str(failed.value) == (
+        "InvalidEvent: invokingEvent.configurationItem.configurationItemCaptureTime is missing; "
+        "expected an ISO 8601 time such as 2026-01-01T00:00:00.000Z."
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "environment", "arn", "region"),
+    [
+        ("lambda_region", {"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "us-west-2"}, "", "eu-central-1"),
+        ("default_region", {"AWS_DEFAULT_REGION": "us-west-2"}, "", "us-west-2"),
+        ("rule_arn", {}, "arn:aws:config:ap-south-1:111122223333:config-rule/config-rule-x", "ap-south-1"),
+    ],
+)
+def test_the_rule_runs_in_the_lambdas_region_else_its_rule_arns(monkeypatch, case, environment, arn, region):
+    from cis_rule import event_region
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert event_region({"configRuleArn": arn}) == region
+
+
+@pytest.mark.parametrize("arn", ["", "arn:aws:config::111122223333:config-rule/x", "arn:aws:config"])
+def test_a_rule_that_cannot_tell_its_region_cannot_evaluate(monkeypatch, arn):
+    from cis_rule import event_region
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(
+        EvaluationError, match=r"^The rule cannot tell which region it runs in: AWS_REGION is not set\.$"
+    ):
+        event_region({"configRuleArn": arn})
+
+
+def test_a_change_rule_also_needs_to_read_an_oversized_item_back():
+    assert Buckets.required_actions() == (
+        "config:GetComplianceDetailsByConfigRule",
+        "config:GetResourceConfigHistory",
+        "config:PutEvaluations",
+        "s3:GetBucketPolicy",
+    )
+    assert Buckets.is_periodic() is False
+    assert Users.is_periodic() is True
+
+
+@pytest.mark.parametrize(
+    ("case", "params", "arn", "region"),
+    [
+        ("config_role", {"AssumeRoleMode": "true"}, f"arn:aws:iam::{ACCOUNT_ID}:role/config-role", None),
+        (
+            "named_role",
+            {"ExecutionRoleName": "audit/cis-reader"},
+            f"arn:aws:iam::{ACCOUNT_ID}:role/audit/cis-reader",
+            None,
+        ),
+        (
+            "role_region",
+            {"AssumeRoleMode": "true", "ExecutionRoleRegion": "us-east-1"},
+            f"arn:aws:iam::{ACCOUNT_ID}:role/config-role",
+            "us-east-1",
+        ),
+    ],
+)
+def test_the_role_to_assume_and_where(case, params, arn, region):
+    event = scheduled(**params)
+    assert Users().get_execution_role_arn(event) == arn
+    assert Users().get_assume_role_region(event) == region
+
+
+@pytest.mark.parametrize(
+    ("case", "response", "message"),
+    [
+        ("customer", {"customerErrorCode": "AccessDenied", "customerErrorMessage": "No."}, "AccessDenied: No."),
+        ("internal", {"internalErrorMessage": "Broken.", "customerErrorCode": None}, "Error: Broken."),
+        ("nothing", {}, "Error: "),
+    ],
+)
+def test_a_failed_invocation_says_its_code_and_message(case, response, message):
+    assert str(RuleFailed(response)) == message
+
+
+def test_a_partial_run_says_how_many_were_not_judged():
+    cause = client_error("Throttling", 400, operation="ListUsers", action="iam:ListUsers")
+    partial = PartialRun([compliant("alice", IAM_USER)], ["bob", "carol"], cause)
+    assert str(partial) == "2 not judged: iam:ListUsers failed after retries (Throttling)"
+    assert (len(partial.evaluations), partial.unjudged, partial.cause) == (1, ["bob", "carol"], cause)
