@@ -12,7 +12,7 @@ No moto: every client is botocore's ``Stubber`` answering exactly the calls the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -26,9 +26,11 @@ from cis_rule import (
     S3_BUCKET,
     CisRule,
     EvaluationError,
+    ListParameter,
     NotJudgedYet,
     PartialRun,
     RuleFailed,
+    account_id,
     compliant,
     failure_text,
     handle,
@@ -42,6 +44,7 @@ REGION = "eu-west-1"
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 NOW_TEXT = "2026-01-10T12:00:00.000Z"
 RULE = "CIS_TEST_RULE"
+FIVE_EAST = timezone(timedelta(hours=5))
 
 
 # One session for every scenario: it loads each service's model once.
@@ -259,12 +262,13 @@ def test_a_user_last_marked_stale_is_judged_with_the_never_judged_ones(aws):
             (IAM_USER, "carol", "COMPLIANT", datetime(2026, 1, 5), ""),  # no zone: UTC
             (IAM_USER, "dave", "COMPLIANT", datetime(2026, 1, 6, tzinfo=UTC), ""),
             (IAM_USER, "erin", "NON_COMPLIANT", None, "x"),
+            (IAM_USER, "fay", "COMPLIANT", datetime(2026, 1, 6, 10, tzinfo=FIVE_EAST), ""),  # 05:00 UTC
         ]
     )
-    aws.users("alice", "carol", "dave", "erin", "bob")
+    aws.users("alice", "carol", "dave", "fay", "erin", "bob")
     aws.accepts()
     sent = handle(Users(), scheduled(), None)
-    assert [e["ComplianceResourceId"] for e in sent] == ["erin", "bob", "carol", "dave", "alice"]
+    assert [e["ComplianceResourceId"] for e in sent] == ["erin", "bob", "carol", "dave", "fay", "alice"]
 
 
 def test_judging_order_outside_a_run_keeps_the_items_order():
@@ -355,6 +359,7 @@ LAST = [
     ),
     (IAM_USER, "frank", "COMPLIANT", datetime(2026, 1, 7, 9, 30), ""),  # no zone: UTC
     (IAM_USER, "gina", "NON_COMPLIANT", None, "x"),
+    (IAM_USER, "hana", "COMPLIANT", datetime(2026, 1, 7, 10, tzinfo=FIVE_EAST), ""),  # 05:00 UTC
 ]
 
 
@@ -368,10 +373,11 @@ def test_a_throttled_run_sends_what_it_decided_and_marks_results_older_than_48_h
         ("COMPLIANT", IAM_USER, "alice", "User alice has MFA."),
         ("NON_COMPLIANT", IAM_USER, "carol", "Could not evaluate: not evaluated since 2026-01-07 12:00 UTC."),
         ("NON_COMPLIANT", IAM_USER, "frank", "Could not evaluate: not evaluated since 2026-01-07 09:30 UTC."),
+        ("NON_COMPLIANT", IAM_USER, "hana", "Could not evaluate: not evaluated since 2026-01-07 05:00 UTC."),
     ]
     assert failure(failed) == (
         "NotJudged",
-        "Sent the 1 verdicts decided and 2 not evaluated for over 48 hours, no clean-up; not judged: bob, carol, "
+        "Sent the 1 verdicts decided and 3 not evaluated for over 48 hours, no clean-up; not judged: bob, carol, "
         "dave, erin, frank and 1 more, because iam:ListUsers failed after retries (Throttling). Denied or slowed down.",
     )
 
@@ -382,8 +388,8 @@ def test_stale_after_hours_sets_how_old_a_result_may_grow(aws):
     aws.accepts()
     with pytest.raises(RuleFailed) as failed:
         handle(UsersCutShort(), scheduled(staleAfterHours="46"), None)
-    assert [row[2] for row in sent_rows(aws.sent)] == ["alice", "bob", "carol", "dave", "frank"]
-    assert "and 4 not evaluated for over 46 hours, no clean-up" in failure(failed)[1]
+    assert [row[2] for row in sent_rows(aws.sent)] == ["alice", "bob", "carol", "dave", "frank", "hana"]
+    assert "and 5 not evaluated for over 46 hours, no clean-up" in failure(failed)[1]
 
 
 def test_a_stale_after_hours_beyond_a_century_is_a_century(aws):
@@ -568,18 +574,20 @@ def test_no_answer_from_aws_names_the_endpoint(aws, monkeypatch):
 
 
 class Buckets(CisRule):
-    """Judges a bucket from its configuration item: public when its name starts with ``public``."""
+    """Judges a bucket from its configuration item: public when its name starts with one of
+    ``publicPrefixes``."""
 
     RESOURCE_TYPE = S3_BUCKET
     CHANGE_TYPES = (S3_BUCKET,)
     ACTIONS = ("s3:GetBucketPolicy",)
+    PARAMETERS = {"publicPrefixes": ListParameter(default=("public",))}
 
     def evaluate_change(self, event, client_factory, configuration_item, valid_rule_parameters):
         name = configuration_item["resourceId"]
         if name.startswith("denied"):
             client_factory.build_client("iam").list_users()
-        if name.startswith("public"):
-            return [non_compliant(name, S3_BUCKET, f"Bucket {name} is public.")]
+        if name.startswith(valid_rule_parameters["publicPrefixes"]):
+            return [non_compliant(name, S3_BUCKET, f"Bucket {name} of account {account_id(event)} is public.")]
         return [compliant(name, S3_BUCKET, f"Bucket {name} is private.")]
 
 
@@ -629,7 +637,7 @@ def oversized(name: str, **summary: Any) -> dict[str, Any]:
     ("case", "item", "left_scope", "row"),
     [
         ("private", bucket_item("logs"), False, ("COMPLIANT", S3_BUCKET, "logs", "Bucket logs is private.")),
-        ("public", bucket_item("public-site"), False, ("NON_COMPLIANT", S3_BUCKET, "public-site", "Bucket public-site is public.")),
+        ("public", bucket_item("public-site"), False, ("NON_COMPLIANT", S3_BUCKET, "public-site", "Bucket public-site of account 111122223333 is public.")),
         ("deleted", bucket_item("logs", "ResourceDeleted"), False, ("NOT_APPLICABLE", S3_BUCKET, "logs", "")),
         ("left_scope", bucket_item("public-site"), True, ("NOT_APPLICABLE", S3_BUCKET, "public-site", "")),
         ("another_type", {**bucket_item("vol"), "resourceType": "AWS::EC2::Volume"}, False, ("NOT_APPLICABLE", "AWS::EC2::Volume", "vol", "")),
@@ -700,7 +708,9 @@ def test_an_oversized_change_is_judged_from_the_item_read_back(aws):
     aws.stub("config").add_response(*history({"configurationItems": [recorded_item("public-site")]}))
     aws.accepts()
     sent = handle(Buckets(), oversized("public-site"), None)
-    assert sent_rows(sent) == [("NON_COMPLIANT", S3_BUCKET, "public-site", "Bucket public-site is public.")]
+    assert sent_rows(sent) == [
+        ("NON_COMPLIANT", S3_BUCKET, "public-site", "Bucket public-site of account 111122223333 is public.")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -773,12 +783,17 @@ def test_an_oversized_item_with_a_status_aws_config_does_not_write_is_refused(aw
     )
     with pytest.raises(RuleFailed) as failed:
         handle(Buckets(), oversized("public-site"), None)
-    assert failure(failed) == (
-        "InvalidEvent",
+    sentence = (
         "the configuration item GetResourceConfigHistory returned has configurationItemStatus 'ResourceMoved', which "
         "AWS Config does not write; expected one of OK, ResourceDiscovered, ResourceNotRecorded, ResourceDeleted, "
-        "ResourceDeletedNotRecorded.",
+        "ResourceDeletedNotRecorded."
     )
+    assert failed.value.response == {
+        "internalErrorMessage": "The event is malformed",
+        "internalErrorDetails": sentence,
+        "customerErrorCode": "InvalidEvent",
+        "customerErrorMessage": sentence,
+    }
 
 
 def test_an_oversized_item_of_a_deleted_bucket_is_not_applicable(aws):
@@ -1036,3 +1051,37 @@ def test_a_partial_run_says_how_many_were_not_judged():
     partial = PartialRun([compliant("alice", IAM_USER)], ["bob", "carol"], cause)
     assert str(partial) == "2 not judged: iam:ListUsers failed after retries (Throttling)"
     assert (len(partial.evaluations), partial.unjudged, partial.cause) == (1, ["bob", "carol"], cause)
+
+
+def test_a_changed_bucket_is_judged_with_the_rules_parameters(aws):
+    aws.accepts()
+    event = change(bucket_item("www-site"))
+    event["ruleParameters"] = json.dumps({"publicPrefixes": "www, public"})
+    sent = handle(Buckets(), event, None)
+    assert sent_rows(sent) == [
+        ("NON_COMPLIANT", S3_BUCKET, "www-site", "Bucket www-site of account 111122223333 is public.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "invoking", "sentence"),
+    [
+        (
+            "message_type_object",
+            {"messageType": {"type": "ConfigurationItemChangeNotification"}},
+            "invokingEvent.messageType must be one of ScheduledNotification, ConfigurationItemChangeNotification, "
+            "OversizedConfigurationItemChangeNotification, not a JSON object.",
+        ),
+        (
+            "item_a_string",
+            {"messageType": "ConfigurationItemChangeNotification", "configurationItem": "logs"},
+            "invokingEvent.configurationItem must be a JSON object, not 'logs'.",
+        ),
+    ],
+)
+def test_a_change_notification_with_the_wrong_kind_of_value_is_refused(case, invoking, sentence):
+    event = change(bucket_item("logs"))
+    event["invokingEvent"] = json.dumps({"notificationCreationTime": NOW_TEXT, **invoking})
+    with pytest.raises(RuleFailed) as failed:
+        handle(Buckets(), event, None)
+    assert str(failed.value) == "InvalidEvent: " + sentence
