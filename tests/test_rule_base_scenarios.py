@@ -31,12 +31,14 @@ from cis_rule import (
     PartialRun,
     RuleFailed,
     account_id,
+    check_deadline,
     compliant,
     failure_text,
     handle,
     is_transient,
     judging_order,
     non_compliant,
+    seconds_left,
 )
 
 ACCOUNT_ID = "111122223333"
@@ -1085,3 +1087,52 @@ def test_a_change_notification_with_the_wrong_kind_of_value_is_refused(case, inv
     with pytest.raises(RuleFailed) as failed:
         handle(Buckets(), event, None)
     assert str(failed.value) == "InvalidEvent: " + sentence
+
+
+# --- The time a rule has left ---------------------------------------------------------------------------
+
+
+class Lambda:
+    """Lambda's context: the milliseconds left, as the test sets them."""
+
+    def __init__(self, remaining_ms: Any) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> Any:
+        return self.remaining_ms
+
+
+class Timed(Account):
+    """Notes the seconds it has left before deciding nothing, 250 verdicts, then 99."""
+
+    def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+        self.left = [seconds_left()]
+        check_deadline("250 decided", decided=250)
+        self.left.append(seconds_left())
+        check_deadline("99 decided", decided=99)
+        self.left.append(seconds_left())
+        return []
+
+
+@pytest.mark.parametrize(
+    ("case", "remaining_ms", "left"),
+    [
+        # 15 minutes: the margin is 20 s of backoff and 10 s to send, and 4 s per further batch of 100.
+        ("long_timeout", 900_000, [870.0, 862.0, 862.0]),
+        # 1 minute: the margin is at most a quarter of the time the run started with.
+        ("short_timeout", 60_000, [45.0, 45.0, 45.0]),
+        ("no_number", "soon", [None, None, None]),
+        ("a_boolean", True, [None, None, None]),
+    ],
+)
+def test_a_rule_knows_the_seconds_it_may_still_spend(aws, case, remaining_ms, left):
+    rule = Timed()
+    aws.accepts()
+    assert handle(rule, scheduled(), Lambda(remaining_ms)) == []
+    assert rule.left == left
+    assert seconds_left() is None  # the invocation is over
+
+
+def test_outside_an_invocation_a_rule_has_no_deadline():
+    assert seconds_left() is None
+    check_deadline("anything", needed_s=10_000.0, decided=10_000)
