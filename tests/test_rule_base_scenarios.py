@@ -36,9 +36,11 @@ from cis_rule import (
     failure_text,
     handle,
     is_transient,
+    join_names,
     judging_order,
     non_compliant,
     seconds_left,
+    send_margin,
 )
 
 ACCOUNT_ID = "111122223333"
@@ -1136,3 +1138,36 @@ def test_a_rule_knows_the_seconds_it_may_still_spend(aws, case, remaining_ms, le
 def test_outside_an_invocation_a_rule_has_no_deadline():
     assert seconds_left() is None
     check_deadline("anything", needed_s=10_000.0, decided=10_000)
+
+
+@pytest.mark.parametrize(
+    ("case", "decided", "margin"),
+    [
+        ("nothing", 0, 30.0),
+        ("one_batch", 100, 30.0),
+        ("a_second_batch", 101, 34.0),
+        ("two_batches", 200, 34.0),
+        ("a_third_batch", 201, 38.0),
+    ],
+)
+def test_sending_keeps_four_more_seconds_per_further_batch_of_one_hundred(case, decided, margin):
+    assert send_margin(decided) == margin
+
+
+@pytest.mark.parametrize(
+    ("case", "names", "text"),
+    [
+        ("two", ["alice", "bob"], "alice and bob"),
+        ("eight", [f"u{n}" for n in range(8)], "u0, u1, u2, u3, u4, u5, u6 and u7"),
+        ("nine", [f"u{n}" for n in range(9)], "u0, u1, u2, u3, u4, u5, u6, u7 and 1 more"),
+    ],
+)
+def test_names_in_a_sentence_stop_after_eight(case, names, text):
+    assert join_names(names) == text
+
+
+def test_an_error_answer_without_a_code_is_named_as_an_error():
+    without_code = botocore.exceptions.ClientError({"Error": {"Message": "m"}}, "GetBucketPolicy")
+    without_error = botocore.exceptions.ClientError({"ResponseMetadata": {"HTTPStatusCode": 400}}, "GetBucketPolicy")
+    assert failure_text(without_code) == "GetBucketPolicy failed (an error)"
+    assert failure_text(without_error) == "GetBucketPolicy failed (an error)"
