@@ -12,6 +12,7 @@ No moto: every client is botocore's ``Stubber`` answering exactly the calls the 
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +32,7 @@ from cis_rule import (
     PartialRun,
     RuleFailed,
     account_id,
+    annotation,
     check_deadline,
     compliant,
     failure_text,
@@ -1171,3 +1173,44 @@ def test_an_error_answer_without_a_code_is_named_as_an_error():
     without_error = botocore.exceptions.ClientError({"ResponseMetadata": {"HTTPStatusCode": 400}}, "GetBucketPolicy")
     assert failure_text(without_code) == "GetBucketPolicy failed (an error)"
     assert failure_text(without_error) == "GetBucketPolicy failed (an error)"
+
+
+@pytest.fixture
+def tokyo_time(monkeypatch):
+    """The Lambda's local time zone set to Tokyo (a function may set TZ)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_stale_result_is_dated_in_utc_whatever_the_functions_time_zone(aws, tokyo_time):
+    aws.last_results([(IAM_USER, "carol", "COMPLIANT", hours_ago(72), "")])
+    aws.users_fail("Throttling", 400)
+    aws.accepts()
+    with pytest.raises(RuleFailed):
+        handle(UsersCutShort(), scheduled(), None)
+    assert sent_rows(aws.sent)[1] == (
+        "NON_COMPLIANT",
+        IAM_USER,
+        "carol",
+        "Could not evaluate: not evaluated since 2026-01-07 12:00 UTC.",
+    )
+
+
+# Where a long annotation is cut: 252 characters or bytes, then "....", never after a character
+# that joins or modifies the next one (the cut leaves it dangling), nor after a space.
+@pytest.mark.parametrize(
+    ("case", "text", "expected"),
+    [
+        ("after_a_space", "a" * 251 + " " + "b" * 10, "a" * 251 + "...."),
+        ("after_a_zero_width_joiner", "a" * 248 + "\u200d\U0001f4bb" + "b" * 10, "a" * 248 + "...."),
+        ("after_a_variation_selector", "a" * 249 + "\ufe00" + "b" * 10, "a" * 249 + "...."),
+        ("after_a_combining_accent", "a" * 250 + "\u0301" + "b" * 10, "a" * 250 + "...."),
+        ("an_accent_early_in_the_text", "e\u0301" + "a" * 300, "e\u0301" + "a" * 249 + "...."),
+        ("a_joiner_early_in_the_text", "a\u200d" + "b" * 300, "a\u200d" + "b" * 248 + "...."),
+    ],
+)
+def test_a_long_annotation_is_cut_where_nothing_dangles(case, text, expected):
+    assert annotation(text) == expected
