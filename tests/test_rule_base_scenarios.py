@@ -1214,3 +1214,17 @@ def test_a_stale_result_is_dated_in_utc_whatever_the_functions_time_zone(aws, to
 )
 def test_a_long_annotation_is_cut_where_nothing_dangles(case, text, expected):
     assert annotation(text) == expected
+
+
+def test_a_user_judged_before_the_run_was_cut_short_gets_its_verdict_not_a_stale_mark(aws):
+    aws.last_results(
+        [(IAM_USER, "alice", "COMPLIANT", hours_ago(100), ""), (IAM_USER, "carol", "COMPLIANT", hours_ago(100), "")]
+    )
+    aws.users_fail("Throttling", 400)
+    aws.accepts()
+    with pytest.raises(RuleFailed):
+        handle(UsersCutShort(), scheduled(), None)
+    assert sent_rows(aws.sent) == [
+        ("COMPLIANT", IAM_USER, "alice", "User alice has MFA."),
+        ("NON_COMPLIANT", IAM_USER, "carol", "Could not evaluate: not evaluated since 2026-01-06 08:00 UTC."),
+    ]
