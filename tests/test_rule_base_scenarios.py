@@ -85,23 +85,28 @@ class Aws:
     def last_results(self, *pages: list[tuple[str, str, str, datetime | None, str]]) -> None:
         """GetComplianceDetailsByConfigRule's pages: (type, ID, compliance, recorded, annotation)."""
         for number, rows in enumerate(pages):
-            answer: dict[str, Any] = {
-                "EvaluationResults": [
-                    {
-                        "EvaluationResultIdentifier": {
-                            "EvaluationResultQualifier": {
-                                "ConfigRuleName": RULE,
-                                "ResourceType": kind,
-                                "ResourceId": rid,
-                            }
-                        },
-                        "ComplianceType": compliance,
-                        **({"ResultRecordedTime": recorded} if recorded else {}),
-                        **({"Annotation": text} if text else {}),
-                    }
-                    for kind, rid, compliance, recorded, text in rows
-                ]
-            }
+            # AWS leaves an empty list out of its answer.
+            answer: dict[str, Any] = (
+                {}
+                if not rows
+                else {
+                    "EvaluationResults": [
+                        {
+                            "EvaluationResultIdentifier": {
+                                "EvaluationResultQualifier": {
+                                    "ConfigRuleName": RULE,
+                                    "ResourceType": kind,
+                                    "ResourceId": rid,
+                                }
+                            },
+                            "ComplianceType": compliance,
+                            **({"ResultRecordedTime": recorded} if recorded else {}),
+                            **({"Annotation": text} if text else {}),
+                        }
+                        for kind, rid, compliance, recorded, text in rows
+                    ]
+                }
+            )
             request = {"ConfigRuleName": RULE, "ComplianceTypes": ["COMPLIANT", "NON_COMPLIANT"], "Limit": 100}
             if number:
                 request["NextToken"] = f"page-{number}"
@@ -862,6 +867,7 @@ def test_a_failure_is_named_and_sorted_as_retrying_may_or_may_not_cure_it(case, 
         ("alarms", "cloudwatch", "describe_alarms", "cloudwatch:DescribeAlarms"),
         ("filters", "logs", "describe_metric_filters", "logs:DescribeMetricFilters"),
         ("trails", "cloudtrail", "describe_trails", "cloudtrail:DescribeTrails"),
+        ("access_points", "s3control", "list_access_points", "s3:ListAccessPoints"),
     ],
 )
 def test_a_denied_call_is_named_by_the_iam_action_to_grant(aws, case, service, method, action):
@@ -1228,3 +1234,14 @@ def test_a_user_judged_before_the_run_was_cut_short_gets_its_verdict_not_a_stale
         ("COMPLIANT", IAM_USER, "alice", "User alice has MFA."),
         ("NON_COMPLIANT", IAM_USER, "carol", "Could not evaluate: not evaluated since 2026-01-06 08:00 UTC."),
     ]
+
+
+def test_only_a_rule_reporting_resources_retires_the_ones_it_no_longer_reports():
+    class PerUser(CisRule):
+        RESOURCE_TYPE = IAM_USER
+
+    class PerAccount(CisRule):
+        pass
+
+    assert PerUser.delete_old_evaluations_on_scheduled_notification is True
+    assert PerAccount.delete_old_evaluations_on_scheduled_notification is False
