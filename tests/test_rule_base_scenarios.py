@@ -850,6 +850,7 @@ def client_error(
         ("read_timeout", botocore.exceptions.ReadTimeoutError(endpoint_url="https://s3"), True, "no answer from AWS (ReadTimeoutError)"),
         ("no_credentials", botocore.exceptions.NoCredentialsError(), False, "no answer from AWS (NoCredentialsError)"),
         ("cannot_decide", EvaluationError(" The policy is not JSON. "), False, "The policy is not JSON"),
+        ("ends_in_a_capital", EvaluationError("The report lists no user named MAX."), False, "The report lists no user named MAX"),
         ("report_not_ready", NotJudgedYet("The report is being generated."), True, "The report is being generated"),
     ],
 )  # fmt: skip
@@ -1245,3 +1246,49 @@ def test_only_a_rule_reporting_resources_retires_the_ones_it_no_longer_reports()
 
     assert PerUser.delete_old_evaluations_on_scheduled_notification is True
     assert PerAccount.delete_old_evaluations_on_scheduled_notification is False
+
+
+# What the operators' logs get when sending fails: rdklib's four fields, raw error text in the details.
+@pytest.mark.parametrize(
+    ("case", "code", "status", "response"),
+    [
+        (
+            "denied",
+            "AccessDeniedException",
+            400,
+            {
+                "internalErrorMessage": "Insufficient access to perform this action.",
+                "internalErrorDetails": "An error occurred (AccessDeniedException) when calling the PutEvaluations operation: Not now.",
+                "customerErrorCode": "AccessDeniedException",
+                "customerErrorMessage": "Not now.",
+            },
+        ),
+        (
+            "server_error",
+            "InternalError",
+            500,
+            {
+                "internalErrorMessage": "Unexpected error while completing API request",
+                "internalErrorDetails": "An error occurred (InternalError) when calling the PutEvaluations operation: Not now.",
+                "customerErrorCode": None,
+                "customerErrorMessage": None,
+            },
+        ),
+        (
+            "bad_token",
+            "InvalidResultTokenException",
+            400,
+            {
+                "internalErrorMessage": "Customer error while making API request",
+                "internalErrorDetails": "An error occurred (InvalidResultTokenException) when calling the PutEvaluations operation: Not now.",
+                "customerErrorCode": "InvalidResultTokenException",
+                "customerErrorMessage": "Not now.",
+            },
+        ),
+    ],
+)
+def test_a_failed_send_leaves_the_error_in_the_functions_log(aws, case, code, status, response):
+    aws.refuses_evaluations(code, status)
+    with pytest.raises(RuleFailed) as failed:
+        handle(Buckets(), change(bucket_item("logs")), None)
+    assert failed.value.response == response
