@@ -64,6 +64,7 @@ class Aws:
     def __init__(self) -> None:
         self.stubbers: dict[tuple[str, str], Stubber] = {}
         self.sent: list[dict[str, Any]] = []
+        self.real: dict[tuple[str, str], Any] = {}
 
     def stub(self, service: str, region: str = REGION) -> Stubber:
         if (service, region) not in self.stubbers:
@@ -74,10 +75,16 @@ class Aws:
             self.stubbers[(service, region)].activate()
         return self.stubbers[(service, region)]
 
+    def unreachable(self, service: str, region: str = REGION) -> None:
+        """A client whose requests really leave (to a port nothing answers on), not stubbed."""
+        self.real[(service, region)] = SESSION.client(service, region_name=region, endpoint_url="http://127.0.0.1:9")
+
     def _keep(self, params: dict[str, Any], **_: Any) -> None:
         self.sent.extend(params["Evaluations"])
 
     def client(self, service: str, region: str | None = None, *_: Any, **__: Any) -> Any:
+        if (service, region or REGION) in self.real:
+            return self.real[(service, region or REGION)]
         return self.stub(service, region or REGION).client
 
     # --- What AWS Config answers ---
@@ -1034,6 +1041,12 @@ def test_a_change_rule_also_needs_to_read_an_oversized_item_back():
             None,
         ),
         (
+            "named_role_beside_a_config_role_with_a_path",
+            {"ExecutionRoleName": "audit"},
+            f"arn:aws:iam::{ACCOUNT_ID}:role/audit",
+            None,
+        ),
+        (
             "role_region",
             {"AssumeRoleMode": "true", "ExecutionRoleRegion": "us-east-1"},
             f"arn:aws:iam::{ACCOUNT_ID}:role/config-role",
@@ -1043,6 +1056,8 @@ def test_a_change_rule_also_needs_to_read_an_oversized_item_back():
 )
 def test_the_role_to_assume_and_where(case, params, arn, region):
     event = scheduled(**params)
+    if "with_a_path" in case:
+        event["executionRoleArn"] = f"arn:aws:iam::{ACCOUNT_ID}:role/service-role/config-role"
     assert Users().get_execution_role_arn(event) == arn
     assert Users().get_assume_role_region(event) == region
 
@@ -1292,3 +1307,23 @@ def test_a_failed_send_leaves_the_error_in_the_functions_log(aws, case, code, st
     with pytest.raises(RuleFailed) as failed:
         handle(Buckets(), change(bucket_item("logs")), None)
     assert failed.value.response == response
+
+
+def test_a_request_about_to_leave_with_no_time_to_send_stops_the_run_naming_its_action(aws):
+    class Filters(Account):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            logs = client_factory.build_client("logs")
+            self.context.remaining_ms = 1_000  # the account was slow: one second left
+            logs.describe_metric_filters()
+            raise AssertionError("the request should not have been sent")
+
+    rule = Filters()
+    rule.context = Lambda(900_000)
+    aws.unreachable("logs")
+    aws.last_results([])
+    with pytest.raises(RuleFailed) as failed:
+        handle(rule, scheduled(), rule.context)
+    assert failure(failed)[1].startswith(
+        "Nothing judged, nothing sent. Stopped with 1.0 s left before the Lambda timeout after "
+        "logs:DescribeMetricFilters was about to be sent, keeping the rest"
+    )
