@@ -487,10 +487,12 @@ def test_a_report_still_being_generated_leaves_the_run_not_judged(aws):
     aws.last_results([])
     with pytest.raises(RuleFailed) as failed:
         handle(WaitingForReport(), scheduled(), None)
-    assert failure(failed) == (
-        None,
-        "Nothing judged, nothing sent. The credential report is still being generated.",
-    )
+    assert failed.value.response == {
+        "internalErrorMessage": "The credential report is still being generated. ",
+        "internalErrorDetails": "The credential report is still being generated. ",
+        "customerErrorCode": None,
+        "customerErrorMessage": "Nothing judged, nothing sent. The credential report is still being generated.",
+    }
 
 
 # --- A run that cannot judge at all -------------------------------------------------------------------
@@ -582,10 +584,13 @@ def test_no_answer_from_aws_names_the_endpoint(aws, monkeypatch):
     aws.last_results([])
     with pytest.raises(RuleFailed) as failed:
         handle(Unreachable(), scheduled(), None)
-    assert failure(failed) == (
-        "EndpointConnectionError",
-        'Nothing judged, nothing sent. No answer from AWS after retries: Could not connect to the endpoint URL: "https://iam.amazonaws.com/"',
-    )
+    unreachable = 'Could not connect to the endpoint URL: "https://iam.amazonaws.com/"'
+    assert failed.value.response == {
+        "internalErrorMessage": "No answer from AWS",
+        "internalErrorDetails": unreachable,
+        "customerErrorCode": "EndpointConnectionError",
+        "customerErrorMessage": f"Nothing judged, nothing sent. No answer from AWS after retries: {unreachable}",
+    }
 
 
 # --- Configuration changes --------------------------------------------------------------------------
