@@ -41,6 +41,7 @@ from cis_rule import (
     join_names,
     judging_order,
     non_compliant,
+    not_applicable,
     seconds_left,
     send_margin,
 )
@@ -1332,3 +1333,13 @@ def test_a_request_about_to_leave_with_no_time_to_send_stops_the_run_naming_its_
         "Nothing judged, nothing sent. Stopped with 1.0 s left before the Lambda timeout after "
         "logs:DescribeMetricFilters was about to be sent, keeping the rest"
     )
+
+
+def test_a_resource_out_of_scope_is_not_applicable_with_one_sentence():
+    evaluation = not_applicable("logs", S3_BUCKET, "Bucket logs belongs to another account")
+    assert (evaluation.complianceType, evaluation.complianceResourceType, evaluation.complianceResourceId) == (
+        "NOT_APPLICABLE",
+        S3_BUCKET,
+        "logs",
+    )
+    assert evaluation.annotation == "Bucket logs belongs to another account."
