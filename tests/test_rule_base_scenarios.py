@@ -27,6 +27,7 @@ from cis_rule import (
     S3_BUCKET,
     CisRule,
     EvaluationError,
+    IntParameter,
     ListParameter,
     NotJudgedYet,
     PartialRun,
@@ -1343,3 +1344,48 @@ def test_a_resource_out_of_scope_is_not_applicable_with_one_sentence():
         "logs",
     )
     assert evaluation.annotation == "Bucket logs belongs to another account."
+
+
+def test_evaluations_rejected_in_the_first_of_two_batches_are_counted_against_all_sent(aws):
+    class Many(Users):
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            return [compliant(f"user{n:03}", IAM_USER) for n in range(150)]
+
+    aws.last_results([])
+    rejected = {
+        "ComplianceResourceType": IAM_USER,
+        "ComplianceResourceId": "user007",
+        "ComplianceType": "COMPLIANT",
+        "OrderingTimestamp": NOW,
+    }
+    aws.stub("config").add_response("put_evaluations", {"FailedEvaluations": [rejected]})
+    aws.accepts()
+    with pytest.raises(RuleFailed) as failed:
+        handle(Many(), scheduled(), None)
+    assert failure(failed)[1].startswith("AWS Config rejected 1 of 150 evaluations")
+
+
+def test_a_rule_that_keeps_old_results_retires_nothing(aws):
+    class KeepsOld(Users):
+        delete_old_evaluations_on_scheduled_notification = False
+
+    aws.last_results([(IAM_USER, "gone", "COMPLIANT", hours_ago(1), "")])
+    aws.users("alice")
+    aws.accepts()
+    assert sent_rows(handle(KeepsOld(), scheduled(), None)) == [("COMPLIANT", IAM_USER, "alice", "")]
+
+
+def test_an_account_rule_judges_with_the_events_account_and_its_parameters(aws):
+    class EnoughUsers(CisRule):
+        PARAMETERS = {"minimumUsers": IntParameter(default=1, minimum=0)}
+
+        def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
+            users = client_factory.build_client("iam").list_users()["Users"]
+            enough = len(users) >= valid_rule_parameters["minimumUsers"]
+            verdict = compliant if enough else non_compliant
+            return [verdict(account_id(event), ACCOUNT, f"The account has {len(users)} users.")]
+
+    aws.users("alice")
+    aws.accepts()
+    sent = handle(EnoughUsers(), scheduled(minimumUsers="2"), None)
+    assert sent_rows(sent) == [("NON_COMPLIANT", ACCOUNT, ACCOUNT_ID, "The account has 1 users.")]
