@@ -1316,11 +1316,14 @@ def test_a_failed_send_leaves_the_error_in_the_functions_log(aws, case, code, st
     assert failed.value.response == response
 
 
-def test_a_request_about_to_leave_with_no_time_to_send_stops_the_run_naming_its_action(aws):
+@pytest.mark.parametrize(
+    ("case", "left_ms", "shown"), [("one_second", 1_000, "1.0"), ("a_fraction", 400, "0.4"), ("overdue", -50, "0.0")]
+)
+def test_a_request_about_to_leave_with_no_time_to_send_stops_the_run_naming_its_action(aws, case, left_ms, shown):
     class Filters(Account):
         def evaluate_periodic(self, event, client_factory, valid_rule_parameters):
             logs = client_factory.build_client("logs")
-            self.context.remaining_ms = 1_000  # the account was slow: one second left
+            self.context.remaining_ms = left_ms  # the account was slow
             logs.describe_metric_filters()
             raise AssertionError("the request should not have been sent")
 
@@ -1331,7 +1334,7 @@ def test_a_request_about_to_leave_with_no_time_to_send_stops_the_run_naming_its_
     with pytest.raises(RuleFailed) as failed:
         handle(rule, scheduled(), rule.context)
     assert failure(failed)[1].startswith(
-        "Nothing judged, nothing sent. Stopped with 1.0 s left before the Lambda timeout after "
+        f"Nothing judged, nothing sent. Stopped with {shown} s left before the Lambda timeout after "
         "logs:DescribeMetricFilters was about to be sent, keeping the rest"
     )
 
