@@ -931,6 +931,16 @@ def test_evaluations_aws_config_rejected_fail_the_invocation_naming_them(aws):
         "AWS Config rejected 1 of 2 evaluations (PutEvaluations listed them as FailedEvaluations, which carry no "
         "reason code): NON_COMPLIANT AWS::IAM::User bob; those resources keep their previous verdict.",
     )
+    # The function's log keeps what AWS Config listed.
+    assert failed.value.response["internalErrorMessage"] == "PutEvaluations rejected evaluations"
+    assert json.loads(failed.value.response["internalErrorDetails"]) == [
+        {
+            "ComplianceResourceType": IAM_USER,
+            "ComplianceResourceId": "bob",
+            "ComplianceType": "NON_COMPLIANT",
+            "OrderingTimestamp": str(NOW),
+        }
+    ]
 
 
 def test_rejected_evaluations_and_a_later_failure_are_both_reported(aws):
