@@ -411,3 +411,49 @@ def test_a_change_only_rule_refuses_a_scheduled_notification(api_calls):
         == "InvalidEvent: BucketChanges has no periodic trigger; it does not take a ScheduledNotification."
     )
     assert api_calls == []
+
+
+# The same refusals for one rule of each kind, without moto: the event is refused before any client
+# exists (a client asked for fails the test).
+PERIODIC_ONLY = next(rule for rule in CUSTOM if not rule.rule_class().CHANGE_TYPES)
+WITH_INTEGER = next(
+    rule for rule in CUSTOM if any(isinstance(spec, IntParameter) for spec in rule.rule_class().PARAMETERS.values())
+)
+WITH_LIST = next(
+    rule
+    for rule in CUSTOM
+    if any(isinstance(spec, ListParameter) and spec.item_pattern for spec in rule.rule_class().PARAMETERS.values())
+)
+
+
+@pytest.fixture
+def no_client(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a client was built for a malformed event: {args}")
+
+    monkeypatch.setattr(boto3, "client", refuse)
+
+
+@pytest.mark.parametrize(("case", "change", "sentence"), MALFORMED, ids=[row[0] for row in MALFORMED])
+def test_a_malformed_event_is_refused_before_any_client_is_built(no_client, case, change, sentence):
+    event = valid(PERIODIC_ONLY.name)
+    change(event)
+    with pytest.raises(RuleFailed) as failed:
+        PERIODIC_ONLY.module().lambda_handler(event, None)
+    assert str(failed.value) == "InvalidEvent: " + sentence.replace("{rule}", PERIODIC_ONLY.name)
+
+
+FAST_PARAMETER_CASES = [(rule, *row) for rule in (WITH_INTEGER, WITH_LIST) for row in bad_parameters(rule)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "case", "parameters", "sentence"),
+    FAST_PARAMETER_CASES,
+    ids=[f"{c[0].name}-{c[1]}" for c in FAST_PARAMETER_CASES],
+)
+def test_a_malformed_parameter_is_refused_before_any_client_is_built(no_client, rule, case, parameters, sentence):
+    event = valid(rule.name)
+    event["ruleParameters"] = json.dumps(parameters)
+    with pytest.raises(RuleFailed) as failed:
+        rule.module().lambda_handler(event, None)
+    assert str(failed.value) == "InvalidParameterValueException: " + sentence
