@@ -418,11 +418,6 @@ class _Deadline:
         with self._lock:
             self._sending = True
 
-    def left(self) -> float | None:
-        with self._lock:
-            clock = self._clock
-        return None if clock is None else float(clock[0]()) / 1000
-
     def spare(self) -> tuple[float, float] | None:
         """Seconds left in the invocation and the margin sending needs now, or ``None`` outside a
         Lambda invocation or once the run is sending."""
