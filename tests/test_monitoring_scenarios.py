@@ -389,6 +389,51 @@ def test_a_long_filter_name_is_shortened_in_the_annotation(name, shown):
     )
 
 
+BROKEN = "expected '&&', '||' or '}' but found end of pattern"
+
+
+@pytest.mark.parametrize(
+    ("patterns", "annotation"),
+    [
+        (
+            {"broken-denied": '{ $.errorCode = "AccessDenied*" '},
+            f"; the closest, broken-denied, could not be read ({BROKEN})",
+        ),
+        (
+            {
+                "broken-both": '{ $.errorCode = "AccessDenied*" || $.errorCode = "*UnauthorizedOperation" ',
+                "event-named": '{ $.eventName = "UnauthorizedOperation" }',
+            },
+            f"; the closest, broken-both, could not be read ({BROKEN})",
+        ),
+        (
+            {"broken-other": "{ $.eventName = CreateUser ", "unrelated": "{ $.eventName = CreateUser }"},
+            '; no filter tests this control\'s events, e.g. {"errorCode": "UnauthorizedOperation"}',
+        ),
+        (
+            {
+                "a-broken": "{ $.eventName = CreateUser ",
+                "b-broken": "{ $.eventName = DeleteUser ",
+                "c-broken": "{ ($.eventName = PutUser }",
+            },
+            "; a-broken, b-broken and 1 more could not be read",
+        ),
+    ],
+    ids=[
+        "the_only_filter_unreadable_and_naming_a_code_of_the_control",
+        "an_unreadable_filter_naming_both_codes_before_a_readable_one_naming_one_on_another_field",
+        "an_unreadable_filter_of_another_control_is_not_blamed_for_an_unrelated_readable_one",
+        "only_unreadable_filters_of_other_controls_two_named",
+    ],
+)
+def test_the_closest_filter_an_unreadable_one_or_a_readable_one(patterns, annotation):
+    # CIS 3.1 (error codes *UnauthorizedOperation and AccessDenied*). An unreadable filter is
+    # named when it names more of the control's values than any readable filter that matches none
+    # of the control's events; filters that name none of them are listed, two at most.
+    found = [MetricFilter(name, LOG_GROUP, REGION, pattern, ()) for name, pattern in patterns.items()]
+    assert closest_miss(found, (PATTERN,)) == annotation
+
+
 def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
     # The event no filter matches is too long for the annotation: long values are cut (keeping
     # their start, ending with "...") first to 40 characters, then to 24, inside lists too; a value
@@ -402,6 +447,28 @@ def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
         "; no filter tests this control's events, e.g. "
         '{"resources": ["arn:aws:organizations..."], "eventName": "DeleteOrganizationalUnit", "readOnly": false}'
     )
+
+
+@pytest.mark.parametrize(
+    ("accepted", "event"),
+    [
+        (ROOT_PATTERN, '{"userIdentity": {"type": "Root"}, "eventType": "x"}'),
+        ('{ $.userIdentity.userName = "José" }', '{"userIdentity": {"userName": "José"}}'),
+        (
+            '{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") && '
+            '($.userAgent = "console.amazonaws.com") }',
+            '{"eventSource": "organizat...", "eventName": "LeaveOrga...", "userAgent": "console.a..."}',
+        ),
+    ],
+    ids=[
+        "root_usage_two_fields_as_compact_json",
+        "a_name_outside_ascii_as_written",
+        "three_values_cut_to_twelve_characters_when_twenty_four_are_too_long",
+    ],
+)
+def test_the_event_no_filter_tests_as_the_annotation_shows_it(accepted, event):
+    unrelated = MetricFilter("unrelated", LOG_GROUP, REGION, '{ $.eventName = "Other" }', ())
+    assert closest_miss([unrelated], (accepted,)) == f"; no filter tests this control's events, e.g. {event}"
 
 
 def test_a_group_decided_late_in_an_invocation_gets_only_the_time_left():
