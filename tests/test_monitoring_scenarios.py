@@ -455,20 +455,58 @@ def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
         (ROOT_PATTERN, '{"userIdentity": {"type": "Root"}, "eventType": "x"}'),
         ('{ $.userIdentity.userName = "José" }', '{"userIdentity": {"userName": "José"}}'),
         (
+            "{ $.requestParameters.description = "
+            '"Überwachung der Konfigurationsänderungen aller Konten der Organisation" }',
+            '{"requestParameters": {"description": "Überwachung der Konfigurationsänderun..."}}',
+        ),
+        (
             '{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") && '
             '($.userAgent = "console.amazonaws.com") }',
             '{"eventSource": "organizat...", "eventName": "LeaveOrga...", "userAgent": "console.a..."}',
+        ),
+        (
+            '{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") && '
+            '($.userAgent = "console.amazonaws.com") && ($.sourceIPAddress = "AWS Internal") }',
+            '{"eventSource": "organizat...", "eventName": "LeaveOrga...", "userAgent": "console.a...", '
+            '"sourceIPAddress...}',
         ),
     ],
     ids=[
         "root_usage_two_fields_as_compact_json",
         "a_name_outside_ascii_as_written",
+        "a_long_description_outside_ascii_cut_to_forty_characters_as_written",
         "three_values_cut_to_twelve_characters_when_twenty_four_are_too_long",
+        "four_values_too_long_even_at_twelve_characters_cut_at_the_annotation_s_bound",
     ],
 )
 def test_the_event_no_filter_tests_as_the_annotation_shows_it(accepted, event):
     unrelated = MetricFilter("unrelated", LOG_GROUP, REGION, '{ $.eventName = "Other" }', ())
     assert closest_miss([unrelated], (accepted,)) == f"; no filter tests this control's events, e.g. {event}"
+
+
+def test_the_closest_filter_read_late_in_an_invocation_is_not_credited_when_no_time_is_left():
+    # Asked on its own (no judge's memo), with 34 s left of a five-minute invocation: the 30 s
+    # kept for sending and the 5 s kept for the chain leave the search no time. With time, the
+    # same filter misses AccessDenied followed by anything.
+    narrow = MetricFilter("narrow", LOG_GROUP, REGION, "{ $.errorCode = %Unauthorized|^AccessDenied$% }", ())
+
+    class Context:
+        millis = 300_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.millis
+
+    context = Context()
+    cis_pattern_coverage.clear_caches()
+    cis_rule._DEADLINE.start(context)
+    context.millis = 34_000
+    try:
+        late = closest_miss([narrow], (PATTERN,))
+    finally:
+        cis_rule._DEADLINE.stop()
+        cis_pattern_coverage.clear_caches()
+    assert late == "; the closest, narrow, could not be decided, so it is not credited"
+    assert closest_miss([narrow], (PATTERN,)) == '; the closest, narrow, misses {"errorCode": "AccessDeniedx"}'
 
 
 def test_a_group_decided_late_in_an_invocation_gets_only_the_time_left():
