@@ -365,13 +365,18 @@ def test_a_topic_arn_without_an_account(account):
     )
 
 
-def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("cis-alarms", "cis-alarms"), ("t" * 200, "t" * 94)],
+    ids=["named_whole", "a_topic_name_of_200_characters_cut_to_120_for_the_whole_action"],
+)
+def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account, name, shown):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
-    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:cis-alarms",)))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:{name}",)))
     with pytest.raises(EvaluationError) as error:
         account.judge()
-    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:cis-alarms' is not a valid SNS topic ARN."
+    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:{shown}' is not a valid SNS topic ARN."
 
 
 # --- Filters and their coverage ------------------------------------------------------------------
