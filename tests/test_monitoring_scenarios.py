@@ -382,6 +382,19 @@ def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account, name
 # --- Filters and their coverage ------------------------------------------------------------------
 
 
+def test_a_filter_with_an_empty_pattern_counts_every_event(account):
+    # CloudWatch Logs accepts the empty filter pattern: it matches every log event.
+    trails(account, trail_item())
+    filters(account, filter_item("every-event", ""))
+    alarms_for_metric(account, alarm_item("every-event-alarm"))
+    subscribed(account)
+    assert verdict(account.judge()) == (
+        "COMPLIANT",
+        "Trail cis-trail feeds filter every-event on log group CloudTrail/cis; alarm every-event-alarm notifies "
+        "SNS topic cis-alarms, which has a confirmed subscription.",
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "shown"),
     [("f" * 48, "f" * 48), ("f" * 49, "f" * 45 + "...")],
