@@ -836,6 +836,8 @@ def test_a_decision_gets_at_most_what_the_invocation_has_left():
         # 37 s left, less the 30 s kept for sending (cis_rule.send_margin) and the 5 s kept for the chain
         context.millis = 37_000
         assert cis_monitoring.decision_seconds() == 2.0
+        context.millis = 37_340  # in tenths of a second
+        assert cis_monitoring.decision_seconds() == 2.3
         context.millis = 34_000
         assert cis_monitoring.decision_seconds() == 0.0
     finally:
