@@ -379,6 +379,52 @@ def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account, name
     assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:{shown}' is not a valid SNS topic ARN."
 
 
+def test_two_trails_that_are_not_multi_region_the_first_is_named(account):
+    trails(account, REGIONAL, trail_item("b-regional", multi_region=False), logging=0)
+    assert verdict(account.judge()) == (NON_COMPLIANT, "Trail a-regional is not a multi-region trail.")
+
+
+def test_a_control_without_an_accepted_pattern_is_a_defect_of_the_pack(account):
+    with pytest.raises(EvaluationError) as error:
+        account.judge("3.1", ())
+    assert str(error.value) == "CIS 3.1 has no accepted filter pattern."
+
+
+class Readings:
+    """Lambda's remaining time for a five-minute invocation, as successive readings return it."""
+
+    def __init__(self, *millis: int) -> None:
+        self.millis = list(millis)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis.pop(0) if len(self.millis) > 1 else self.millis[0]
+
+
+@pytest.mark.parametrize(
+    ("readings", "progress"),
+    [
+        ((300_000, 1_000), "CIS 3.1: 0 of 2 trails judged"),
+        ((300_000, 300_000, 300_000, 1_000), "CIS 3.1: 0 of 1 metric filter groups on CloudTrail/cis judged"),
+    ],
+    ids=["before_the_first_trail", "before_the_first_metric_filter_group"],
+)
+def test_a_run_out_of_time_says_how_far_it_got(account, readings, progress):
+    # The regional trail costs no call and no reading; the clock is read before each trail and
+    # before each group of filters writing one metric.
+    if len(readings) > 2:
+        trails(account, REGIONAL, trail_item())
+        filters(account, filter_item("cis-filter", PATTERN))
+    else:
+        trails(account, REGIONAL, trail_item(), logging=0)
+    cis_rule._DEADLINE.start(Readings(*readings))
+    try:
+        with pytest.raises(cis_rule.OutOfTime) as error:
+            account.judge()
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert str(error.value).startswith(f"Stopped with 1.0 s left before the Lambda timeout after {progress}, ")
+
+
 # --- Filters and their coverage ------------------------------------------------------------------
 
 
