@@ -354,6 +354,18 @@ def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actio
     )
 
 
+def test_a_topic_whose_listing_names_no_subscription(account):
+    # ListSubscriptionsByTopic may leave the list out when the topic has no subscription.
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    account.answer("sns", "list_subscriptions_by_topic", {}, {"TopicArn": topic()})
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "SNS topic cis-alarms of alarm cis-alarm has no confirmed subscription.",
+    )
+
+
 def test_a_topic_arn_without_an_account(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
