@@ -378,6 +378,28 @@ def test_a_topic_arn_without_an_account(account):
 
 
 @pytest.mark.parametrize(
+    ("action", "annotation"),
+    [
+        (
+            "arn:aws:sns:us-east-1",
+            "SNS topic us-east-1 of alarm cis-alarm is owned by account unknown, which the rule parameter "
+            "trustedTopicAccounts does not list.",
+        ),
+        (
+            f"urn:aws:sns:us-east-1:{ACCOUNT}:cis-alarms",
+            "Alarm cis-alarm on metric CISBenchmark/cis-metric of filter cis-filter notifies no SNS topic.",
+        ),
+    ],
+    ids=["an_sns_arn_cut_after_its_region", "a_name_that_is_not_an_arn"],
+)
+def test_an_alarm_action_that_is_not_a_whole_sns_topic_arn(account, action, annotation):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(action,)))
+    assert verdict(account.judge()) == (NON_COMPLIANT, annotation)
+
+
+@pytest.mark.parametrize(
     ("name", "shown"),
     [("cis-alarms", "cis-alarms"), ("t" * 200, "t" * 94)],
     ids=["named_whole", "a_topic_name_of_200_characters_cut_to_120_for_the_whole_action"],
