@@ -354,6 +354,31 @@ def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actio
     )
 
 
+def test_a_log_group_whose_listing_names_no_metric_filter(account):
+    # DescribeMetricFilters may leave the list out when the log group has no metric filter.
+    trails(account, trail_item())
+    request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
+    account.answer("logs", "describe_metric_filters", {}, request)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern; the log "
+        "group has no metric filter.",
+    )
+
+
+def test_a_metric_whose_listing_names_no_alarm(account):
+    # DescribeAlarmsForMetric may leave the list out when no alarm watches the metric.
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    account.answer(
+        "cloudwatch", "describe_alarms_for_metric", {}, {"MetricName": "cis-metric", "Namespace": "CISBenchmark"}
+    )
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"No alarm on {METRIC} of filter cis-filter on log group CloudTrail/cis.",
+    )
+
+
 def test_a_topic_whose_listing_names_no_subscription(account):
     # ListSubscriptionsByTopic may leave the list out when the topic has no subscription.
     trails(account, trail_item())
