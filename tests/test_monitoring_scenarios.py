@@ -341,6 +341,42 @@ def test_a_trusted_central_topic_is_named_rather_than_a_central_log_group(accoun
     )
 
 
+def compliant_text(alarm: str, filter_name: str = "cis-filter") -> str:
+    return (
+        f"Trail cis-trail feeds filter {filter_name} on log group CloudTrail/cis; alarm {alarm} notifies SNS topic "
+        "cis-alarms, which has a confirmed subscription."
+    )
+
+
+def test_an_alarm_notifying_no_topic_does_not_hide_the_next_one(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("a-silent", actions=()), alarm_item("b-cis"))
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("b-cis"))
+
+
+def test_a_central_topic_does_not_hide_the_alarm_s_own_topic(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(topic(CENTRAL), topic())))
+    subscribed(account)
+    assert verdict(account.judge(trusted=(CENTRAL,))) == ("COMPLIANT", compliant_text("cis-alarm"))
+
+
+def test_an_alarm_on_another_identity_type_does_not_hide_the_alarm_on_root(account):
+    # CIS 3.3: alarms on the series Type=IAMUser and Type=Root; only the second counts the events.
+    trails(account, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    alarms = [
+        alarm_item("a-iam-user", dimensions={"Type": "IAMUser"}),
+        alarm_item("b-root", dimensions={"Type": "Root"}),
+    ]
+    all_alarms(account, {"MetricAlarms": alarms})
+    subscribed(account)
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == ("COMPLIANT", compliant_text("b-root", "root"))
+
+
 def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actions_disabled(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
