@@ -348,6 +348,66 @@ def compliant_text(alarm: str, filter_name: str = "cis-filter") -> str:
     )
 
 
+def on_metric(item: dict[str, Any], metric: str) -> dict[str, Any]:
+    """A filter or alarm item moved to another metric of the namespace."""
+    if "metricTransformations" in item:
+        return {**item, "metricTransformations": [{**t, "metricName": metric} for t in item["metricTransformations"]]}
+    return {**item, "MetricName": metric}
+
+
+def test_each_metric_s_alarms_are_read_for_it(account):
+    # Two filters each covering the control, on metrics cis-a and cis-b: cis-a's alarm has its
+    # actions disabled, cis-b's completes the chain.
+    trails(account, trail_item())
+    filters(account, on_metric(filter_item("a", PATTERN), "cis-a"), on_metric(filter_item("b", PATTERN), "cis-b"))
+    for metric, alarm in (("cis-a", alarm_item("a-alarm", enabled=False)), ("cis-b", alarm_item("b-alarm"))):
+        request = {"MetricName": metric, "Namespace": "CISBenchmark"}
+        account.answer(
+            "cloudwatch", "describe_alarms_for_metric", {"MetricAlarms": [on_metric(alarm, metric)]}, request
+        )
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("b-alarm", "b"))
+
+
+def test_one_metric_written_with_and_without_a_dimension_has_an_alarm_for_each_series(account):
+    # CIS 3.3: a-root writes cis-metric without dimensions, b-root the same metric with the
+    # identity type. The series without dimensions has an alarm with its actions disabled; the
+    # series Type=Root has one that completes the chain.
+    trails(account, trail_item())
+    filters(
+        account,
+        filter_item("a-root", ROOT_PATTERN),
+        filter_item("b-root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}),
+    )
+    alarms_for_metric(account, alarm_item("a-disabled", enabled=False))
+    page = {
+        "MetricAlarms": [alarm_item("a-disabled", enabled=False), alarm_item("b-root", dimensions={"Type": "Root"})]
+    }
+    all_alarms(account, page)
+    subscribed(account)
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == ("COMPLIANT", compliant_text("b-root", "b-root"))
+
+
+def test_an_alarm_on_another_metric_of_the_namespace_does_not_count(account):
+    # The region's alarms are paged through (the filter writes a dimension): the only alarm with
+    # the right dimension watches another metric of the same namespace.
+    trails(account, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    all_alarms(account, {"MetricAlarms": [on_metric(alarm_item("other", dimensions={"Type": "Root"}), "other-metric")]})
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == (
+        NON_COMPLIANT,
+        f"No alarm on {METRIC} of filter root on log group CloudTrail/cis.",
+    )
+
+
+def test_a_filter_publishing_no_metric_is_named_rather_than_a_single_region_trail(account):
+    trails(account, REGIONAL, trail_item())
+    item = filter_item("cis-filter", PATTERN)
+    del item["metricTransformations"]
+    filters(account, item)
+    assert verdict(account.judge()) == (NON_COMPLIANT, "Filter cis-filter on log group CloudTrail/cis has no metric.")
+
+
 def test_an_alarm_notifying_no_topic_does_not_hide_the_next_one(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
