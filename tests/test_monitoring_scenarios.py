@@ -463,8 +463,9 @@ def test_a_log_group_whose_listing_names_no_metric_filter(account):
 
 
 def test_a_metric_whose_listing_names_no_alarm(account):
-    # DescribeAlarmsForMetric may leave the list out when no alarm watches the metric.
-    trails(account, trail_item())
+    # DescribeAlarmsForMetric may leave the list out when no alarm watches the metric. The
+    # missing alarm is named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
     account.answer(
         "cloudwatch", "describe_alarms_for_metric", {}, {"MetricName": "cis-metric", "Namespace": "CISBenchmark"}
