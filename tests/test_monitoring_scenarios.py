@@ -72,6 +72,10 @@ class Account:
         self.client(service, region)
         self._stubs[(service, region)].add_response(operation, response, expected)
 
+    def fail(self, service: str, operation: str, code: str, expected: Any = None, region: str = REGION) -> None:
+        self.client(service, region)
+        self._stubs[(service, region)].add_client_error(operation, service_error_code=code, expected_params=expected)
+
     def judge(self, control: str = "3.1", patterns: tuple[str, ...] = (PATTERN,), trusted: tuple[str, ...] = ()):
         outcome = MonitoringChains(self.client, ACCOUNT, REGION, trusted).judge(control, patterns)
         for stub in self._stubs.values():
@@ -488,6 +492,14 @@ def test_a_topic_whose_listing_names_no_subscription(account):
     )
 
 
+def test_a_deleted_topic_is_named_rather_than_a_single_region_trail(account):
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    account.fail("sns", "list_subscriptions_by_topic", "NotFound", {"TopicArn": topic()})
+    assert verdict(account.judge()) == (NON_COMPLIANT, "SNS topic cis-alarms of alarm cis-alarm does not exist.")
+
+
 def test_a_topic_arn_without_an_account(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
@@ -515,7 +527,8 @@ def test_a_topic_arn_without_an_account(account):
     ids=["an_sns_arn_cut_after_its_region", "a_name_that_is_not_an_arn"],
 )
 def test_an_alarm_action_that_is_not_a_whole_sns_topic_arn(account, action, annotation):
-    trails(account, trail_item())
+    # Named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
     alarms_for_metric(account, alarm_item("cis-alarm", actions=(action,)))
     assert verdict(account.judge()) == (NON_COMPLIANT, annotation)
