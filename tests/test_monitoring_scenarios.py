@@ -742,6 +742,25 @@ def test_the_closest_filter_read_late_in_an_invocation_is_not_credited_when_no_t
     assert closest_miss([narrow], (PATTERN,)) == '; the closest, narrow, misses {"errorCode": "AccessDeniedx"}'
 
 
+def test_a_filter_judged_late_in_an_invocation_is_not_credited_when_no_time_is_left(account):
+    # 34 s left of a five-minute invocation: the 30 s kept for sending and the 5 s kept for the
+    # rest of the chain leave the search no time (it would take well under its own ten seconds).
+    trails(account, trail_item())
+    filters(account, filter_item("hard", NEEDS_SEARCH))
+    cis_pattern_coverage.clear_caches()
+    cis_rule._DEADLINE.start(Readings(300_000, 34_000))
+    try:
+        outcome = account.judge()
+    finally:
+        cis_rule._DEADLINE.stop()
+        cis_pattern_coverage.clear_caches()
+    assert verdict(outcome) == (
+        NON_COMPLIANT,
+        "Could not evaluate: could not decide whether filter hard on log group CloudTrail/cis covers the CIS 3.1 "
+        "pattern within 0 s.",
+    )
+
+
 def test_a_group_decided_late_in_an_invocation_gets_only_the_time_left():
     # A five-minute invocation with 34 s left: the 30 s kept for sending and the 5 s kept for the
     # rest of the chain leave no time for the decision, not its own ten seconds.
