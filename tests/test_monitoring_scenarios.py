@@ -454,6 +454,21 @@ def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actio
     )
 
 
+def test_each_trail_s_log_group_has_its_own_filters(account):
+    # a-trail delivers to CloudTrail/other, whose only filter is for another control; b-trail to
+    # CloudTrail/cis, whose filter covers the control.
+    other = trail_item("a-trail")
+    other["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:CloudTrail/other:*"
+    trails(account, other, trail_item("b-trail"), logging=2)
+    unrelated = {**filter_item("unrelated", '{ $.eventName = "Other" }'), "logGroupName": "CloudTrail/other"}
+    request = {"logGroupName": "CloudTrail/other", "limit": METRIC_FILTERS_PAGE}
+    account.answer("logs", "describe_metric_filters", {"metricFilters": [unrelated]}, request)
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("cis-alarm").replace("cis-trail", "b-trail"))
+
+
 def test_a_log_group_whose_listing_names_no_metric_filter(account):
     # DescribeMetricFilters may leave the list out when the log group has no metric filter.
     trails(account, trail_item())
