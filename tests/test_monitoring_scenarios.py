@@ -469,6 +469,16 @@ def test_each_trail_s_log_group_has_its_own_filters(account):
     assert verdict(account.judge()) == ("COMPLIANT", compliant_text("cis-alarm").replace("cis-trail", "b-trail"))
 
 
+def test_a_deleted_log_group_of_two_trails_is_read_once_and_missing_for_both(account):
+    trails(account, trail_item("a-cis"), trail_item("b-cis"), logging=2)
+    request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
+    account.fail("logs", "describe_metric_filters", "ResourceNotFoundException", request)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Log group CloudTrail/cis of trail a-cis does not exist in us-east-1.",
+    )
+
+
 def test_a_log_group_whose_listing_names_no_metric_filter(account):
     # DescribeMetricFilters may leave the list out when the log group has no metric filter.
     trails(account, trail_item())
