@@ -635,8 +635,14 @@ class MonitoringChainTest(RuleTestCase):
         add_chain(self, NEEDS_SEARCH, filter_name="a-hard")
         add_metric_filter(self, "b-exact", PATTERN)
         add_alarm(self, "b-exact-alarm", "b-exact", actions=[topic_arn()])
+        self.forget_decisions()  # a-hard decided by an earlier test would not meet the bound
         with mock.patch.object(cis_pattern_coverage, "DECISION_STATES", 3):
             self.assertEqual(compliant(filter="b-exact", alarm="b-exact-alarm"), self.run_rule().verdicts)
+
+    def forget_decisions(self):
+        """No coverage decision remembered from another test, nor left for the next one."""
+        cis_pattern_coverage.clear_caches()
+        self.addCleanup(cis_pattern_coverage.clear_caches)
 
     def count_decisions(self):
         decided = []
@@ -646,8 +652,7 @@ class MonitoringChainTest(RuleTestCase):
             decided.append(filters)
             return real(filters, accepted, budget)
 
-        cis_pattern_coverage.clear_caches()
-        self.addCleanup(cis_pattern_coverage.clear_caches)
+        self.forget_decisions()
         patcher = mock.patch.object(cis_pattern_coverage, "_decide", counting)
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -831,6 +836,8 @@ def test_a_decision_gets_at_most_what_the_invocation_has_left():
         # 37 s left, less the 30 s kept for sending (cis_rule.send_margin) and the 5 s kept for the chain
         context.millis = 37_000
         assert cis_monitoring.decision_seconds() == 2.0
+        context.millis = 37_340  # in tenths of a second
+        assert cis_monitoring.decision_seconds() == 2.3
         context.millis = 34_000
         assert cis_monitoring.decision_seconds() == 0.0
     finally:

@@ -72,6 +72,10 @@ class Account:
         self.client(service, region)
         self._stubs[(service, region)].add_response(operation, response, expected)
 
+    def fail(self, service: str, operation: str, code: str, expected: Any = None, region: str = REGION) -> None:
+        self.client(service, region)
+        self._stubs[(service, region)].add_client_error(operation, service_error_code=code, expected_params=expected)
+
     def judge(self, control: str = "3.1", patterns: tuple[str, ...] = (PATTERN,), trusted: tuple[str, ...] = ()):
         outcome = MonitoringChains(self.client, ACCOUNT, REGION, trusted).judge(control, patterns)
         for stub in self._stubs.values():
@@ -341,6 +345,102 @@ def test_a_trusted_central_topic_is_named_rather_than_a_central_log_group(accoun
     )
 
 
+def compliant_text(alarm: str, filter_name: str = "cis-filter") -> str:
+    return (
+        f"Trail cis-trail feeds filter {filter_name} on log group CloudTrail/cis; alarm {alarm} notifies SNS topic "
+        "cis-alarms, which has a confirmed subscription."
+    )
+
+
+def on_metric(item: dict[str, Any], metric: str) -> dict[str, Any]:
+    """A filter or alarm item moved to another metric of the namespace."""
+    if "metricTransformations" in item:
+        return {**item, "metricTransformations": [{**t, "metricName": metric} for t in item["metricTransformations"]]}
+    return {**item, "MetricName": metric}
+
+
+def test_each_metric_s_alarms_are_read_for_it(account):
+    # Two filters each covering the control, on metrics cis-a and cis-b: cis-a's alarm has its
+    # actions disabled, cis-b's completes the chain.
+    trails(account, trail_item())
+    filters(account, on_metric(filter_item("a", PATTERN), "cis-a"), on_metric(filter_item("b", PATTERN), "cis-b"))
+    for metric, alarm in (("cis-a", alarm_item("a-alarm", enabled=False)), ("cis-b", alarm_item("b-alarm"))):
+        request = {"MetricName": metric, "Namespace": "CISBenchmark"}
+        account.answer(
+            "cloudwatch", "describe_alarms_for_metric", {"MetricAlarms": [on_metric(alarm, metric)]}, request
+        )
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("b-alarm", "b"))
+
+
+def test_one_metric_written_with_and_without_a_dimension_has_an_alarm_for_each_series(account):
+    # CIS 3.3: a-root writes cis-metric without dimensions, b-root the same metric with the
+    # identity type. The series without dimensions has an alarm with its actions disabled; the
+    # series Type=Root has one that completes the chain.
+    trails(account, trail_item())
+    filters(
+        account,
+        filter_item("a-root", ROOT_PATTERN),
+        filter_item("b-root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}),
+    )
+    alarms_for_metric(account, alarm_item("a-disabled", enabled=False))
+    page = {
+        "MetricAlarms": [alarm_item("a-disabled", enabled=False), alarm_item("b-root", dimensions={"Type": "Root"})]
+    }
+    all_alarms(account, page)
+    subscribed(account)
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == ("COMPLIANT", compliant_text("b-root", "b-root"))
+
+
+def test_an_alarm_on_another_metric_of_the_namespace_does_not_count(account):
+    # The region's alarms are paged through (the filter writes a dimension): the only alarm with
+    # the right dimension watches another metric of the same namespace.
+    trails(account, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    all_alarms(account, {"MetricAlarms": [on_metric(alarm_item("other", dimensions={"Type": "Root"}), "other-metric")]})
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == (
+        NON_COMPLIANT,
+        f"No alarm on {METRIC} of filter root on log group CloudTrail/cis.",
+    )
+
+
+def test_a_filter_publishing_no_metric_is_named_rather_than_a_single_region_trail(account):
+    trails(account, REGIONAL, trail_item())
+    item = filter_item("cis-filter", PATTERN)
+    del item["metricTransformations"]
+    filters(account, item)
+    assert verdict(account.judge()) == (NON_COMPLIANT, "Filter cis-filter on log group CloudTrail/cis has no metric.")
+
+
+def test_an_alarm_notifying_no_topic_does_not_hide_the_next_one(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("a-silent", actions=()), alarm_item("b-cis"))
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("b-cis"))
+
+
+def test_a_central_topic_does_not_hide_the_alarm_s_own_topic(account):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(topic(CENTRAL), topic())))
+    subscribed(account)
+    assert verdict(account.judge(trusted=(CENTRAL,))) == ("COMPLIANT", compliant_text("cis-alarm"))
+
+
+def test_an_alarm_on_another_identity_type_does_not_hide_the_alarm_on_root(account):
+    # CIS 3.3: alarms on the series Type=IAMUser and Type=Root; only the second counts the events.
+    trails(account, trail_item())
+    filters(account, filter_item("root", ROOT_PATTERN, dimensions={"Type": "$.userIdentity.type"}))
+    alarms = [
+        alarm_item("a-iam-user", dimensions={"Type": "IAMUser"}),
+        alarm_item("b-root", dimensions={"Type": "Root"}),
+    ]
+    all_alarms(account, {"MetricAlarms": alarms})
+    subscribed(account)
+    assert verdict(account.judge("3.3", (ROOT_PATTERN,))) == ("COMPLIANT", compliant_text("b-root", "root"))
+
+
 def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actions_disabled(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
@@ -354,6 +454,77 @@ def test_a_topic_of_an_unlisted_account_is_named_rather_than_an_alarm_with_actio
     )
 
 
+def test_each_trail_s_log_group_has_its_own_filters(account):
+    # a-trail delivers to CloudTrail/other, whose only filter is for another control; b-trail to
+    # CloudTrail/cis, whose filter covers the control.
+    other = trail_item("a-trail")
+    other["CloudWatchLogsLogGroupArn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:CloudTrail/other:*"
+    trails(account, other, trail_item("b-trail"), logging=2)
+    unrelated = {**filter_item("unrelated", '{ $.eventName = "Other" }'), "logGroupName": "CloudTrail/other"}
+    request = {"logGroupName": "CloudTrail/other", "limit": METRIC_FILTERS_PAGE}
+    account.answer("logs", "describe_metric_filters", {"metricFilters": [unrelated]}, request)
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    subscribed(account)
+    assert verdict(account.judge()) == ("COMPLIANT", compliant_text("cis-alarm").replace("cis-trail", "b-trail"))
+
+
+def test_a_deleted_log_group_of_two_trails_is_read_once_and_missing_for_both(account):
+    trails(account, trail_item("a-cis"), trail_item("b-cis"), logging=2)
+    request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
+    account.fail("logs", "describe_metric_filters", "ResourceNotFoundException", request)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Log group CloudTrail/cis of trail a-cis does not exist in us-east-1.",
+    )
+
+
+def test_a_log_group_whose_listing_names_no_metric_filter(account):
+    # DescribeMetricFilters may leave the list out when the log group has no metric filter.
+    trails(account, trail_item())
+    request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
+    account.answer("logs", "describe_metric_filters", {}, request)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern; the log "
+        "group has no metric filter.",
+    )
+
+
+def test_a_metric_whose_listing_names_no_alarm(account):
+    # DescribeAlarmsForMetric may leave the list out when no alarm watches the metric. The
+    # missing alarm is named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    account.answer(
+        "cloudwatch", "describe_alarms_for_metric", {}, {"MetricName": "cis-metric", "Namespace": "CISBenchmark"}
+    )
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"No alarm on {METRIC} of filter cis-filter on log group CloudTrail/cis.",
+    )
+
+
+def test_a_topic_whose_listing_names_no_subscription(account):
+    # ListSubscriptionsByTopic may leave the list out when the topic has no subscription.
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    account.answer("sns", "list_subscriptions_by_topic", {}, {"TopicArn": topic()})
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "SNS topic cis-alarms of alarm cis-alarm has no confirmed subscription.",
+    )
+
+
+def test_a_deleted_topic_is_named_rather_than_a_single_region_trail(account):
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    account.fail("sns", "list_subscriptions_by_topic", "NotFound", {"TopicArn": topic()})
+    assert verdict(account.judge()) == (NON_COMPLIANT, "SNS topic cis-alarms of alarm cis-alarm does not exist.")
+
+
 def test_a_topic_arn_without_an_account(account):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
@@ -365,16 +536,103 @@ def test_a_topic_arn_without_an_account(account):
     )
 
 
-def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account):
+@pytest.mark.parametrize(
+    ("action", "annotation"),
+    [
+        (
+            "arn:aws:sns:us-east-1",
+            "SNS topic us-east-1 of alarm cis-alarm is owned by account unknown, which the rule parameter "
+            "trustedTopicAccounts does not list.",
+        ),
+        (
+            f"urn:aws:sns:us-east-1:{ACCOUNT}:cis-alarms",
+            "Alarm cis-alarm on metric CISBenchmark/cis-metric of filter cis-filter notifies no SNS topic.",
+        ),
+    ],
+    ids=["an_sns_arn_cut_after_its_region", "a_name_that_is_not_an_arn"],
+)
+def test_an_alarm_action_that_is_not_a_whole_sns_topic_arn(account, action, annotation):
+    # Named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(action,)))
+    assert verdict(account.judge()) == (NON_COMPLIANT, annotation)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("cis-alarms", "cis-alarms"), ("t" * 200, "t" * 94)],
+    ids=["named_whole", "a_topic_name_of_200_characters_cut_to_120_for_the_whole_action"],
+)
+def test_an_alarm_action_without_a_region_is_named_in_one_sentence(account, name, shown):
     trails(account, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
-    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:cis-alarms",)))
+    alarms_for_metric(account, alarm_item("cis-alarm", actions=(f"arn:aws:sns::{ACCOUNT}:{name}",)))
     with pytest.raises(EvaluationError) as error:
         account.judge()
-    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:cis-alarms' is not a valid SNS topic ARN."
+    assert str(error.value) == f"Alarm action 'arn:aws:sns::{ACCOUNT}:{shown}' is not a valid SNS topic ARN."
+
+
+def test_two_trails_that_are_not_multi_region_the_first_is_named(account):
+    trails(account, REGIONAL, trail_item("b-regional", multi_region=False), logging=0)
+    assert verdict(account.judge()) == (NON_COMPLIANT, "Trail a-regional is not a multi-region trail.")
+
+
+def test_a_control_without_an_accepted_pattern_is_a_defect_of_the_pack(account):
+    with pytest.raises(EvaluationError) as error:
+        account.judge("3.1", ())
+    assert str(error.value) == "CIS 3.1 has no accepted filter pattern."
+
+
+class Readings:
+    """Lambda's remaining time for a five-minute invocation, as successive readings return it."""
+
+    def __init__(self, *millis: int) -> None:
+        self.millis = list(millis)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.millis.pop(0) if len(self.millis) > 1 else self.millis[0]
+
+
+@pytest.mark.parametrize(
+    ("readings", "progress"),
+    [
+        ((300_000, 1_000), "CIS 3.1: 0 of 2 trails judged"),
+        ((300_000, 300_000, 300_000, 1_000), "CIS 3.1: 0 of 1 metric filter groups on CloudTrail/cis judged"),
+    ],
+    ids=["before_the_first_trail", "before_the_first_metric_filter_group"],
+)
+def test_a_run_out_of_time_says_how_far_it_got(account, readings, progress):
+    # The regional trail costs no call and no reading; the clock is read before each trail and
+    # before each group of filters writing one metric.
+    if len(readings) > 2:
+        trails(account, REGIONAL, trail_item())
+        filters(account, filter_item("cis-filter", PATTERN))
+    else:
+        trails(account, REGIONAL, trail_item(), logging=0)
+    cis_rule._DEADLINE.start(Readings(*readings))
+    try:
+        with pytest.raises(cis_rule.OutOfTime) as error:
+            account.judge()
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert str(error.value).startswith(f"Stopped with 1.0 s left before the Lambda timeout after {progress}, ")
 
 
 # --- Filters and their coverage ------------------------------------------------------------------
+
+
+def test_a_filter_with_an_empty_pattern_counts_every_event(account):
+    # CloudWatch Logs accepts the empty filter pattern: it matches every log event.
+    trails(account, trail_item())
+    filters(account, filter_item("every-event", ""))
+    alarms_for_metric(account, alarm_item("every-event-alarm"))
+    subscribed(account)
+    assert verdict(account.judge()) == (
+        "COMPLIANT",
+        "Trail cis-trail feeds filter every-event on log group CloudTrail/cis; alarm every-event-alarm notifies "
+        "SNS topic cis-alarms, which has a confirmed subscription.",
+    )
 
 
 @pytest.mark.parametrize(
@@ -389,6 +647,51 @@ def test_a_long_filter_name_is_shortened_in_the_annotation(name, shown):
     )
 
 
+BROKEN = "expected '&&', '||' or '}' but found end of pattern"
+
+
+@pytest.mark.parametrize(
+    ("patterns", "annotation"),
+    [
+        (
+            {"broken-denied": '{ $.errorCode = "AccessDenied*" '},
+            f"; the closest, broken-denied, could not be read ({BROKEN})",
+        ),
+        (
+            {
+                "broken-both": '{ $.errorCode = "AccessDenied*" || $.errorCode = "*UnauthorizedOperation" ',
+                "event-named": '{ $.eventName = "UnauthorizedOperation" }',
+            },
+            f"; the closest, broken-both, could not be read ({BROKEN})",
+        ),
+        (
+            {"broken-other": "{ $.eventName = CreateUser ", "unrelated": "{ $.eventName = CreateUser }"},
+            '; no filter tests this control\'s events, e.g. {"errorCode": "UnauthorizedOperation"}',
+        ),
+        (
+            {
+                "a-broken": "{ $.eventName = CreateUser ",
+                "b-broken": "{ $.eventName = DeleteUser ",
+                "c-broken": "{ ($.eventName = PutUser }",
+            },
+            "; a-broken, b-broken and 1 more could not be read",
+        ),
+    ],
+    ids=[
+        "the_only_filter_unreadable_and_naming_a_code_of_the_control",
+        "an_unreadable_filter_naming_both_codes_before_a_readable_one_naming_one_on_another_field",
+        "an_unreadable_filter_of_another_control_is_not_blamed_for_an_unrelated_readable_one",
+        "only_unreadable_filters_of_other_controls_two_named",
+    ],
+)
+def test_the_closest_filter_an_unreadable_one_or_a_readable_one(patterns, annotation):
+    # CIS 3.1 (error codes *UnauthorizedOperation and AccessDenied*). An unreadable filter is
+    # named when it names more of the control's values than any readable filter that matches none
+    # of the control's events; filters that name none of them are listed, two at most.
+    found = [MetricFilter(name, LOG_GROUP, REGION, pattern, ()) for name, pattern in patterns.items()]
+    assert closest_miss(found, (PATTERN,)) == annotation
+
+
 def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
     # The event no filter matches is too long for the annotation: long values are cut (keeping
     # their start, ending with "...") first to 40 characters, then to 24, inside lists too; a value
@@ -401,6 +704,85 @@ def test_a_long_witness_event_is_shortened_to_fit_the_annotation():
     assert closest_miss([unrelated], accepted) == (
         "; no filter tests this control's events, e.g. "
         '{"resources": ["arn:aws:organizations..."], "eventName": "DeleteOrganizationalUnit", "readOnly": false}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("accepted", "event"),
+    [
+        (ROOT_PATTERN, '{"userIdentity": {"type": "Root"}, "eventType": "x"}'),
+        ('{ $.userIdentity.userName = "José" }', '{"userIdentity": {"userName": "José"}}'),
+        (
+            "{ $.requestParameters.description = "
+            '"Überwachung der Konfigurationsänderungen aller Konten der Organisation" }',
+            '{"requestParameters": {"description": "Überwachung der Konfigurationsänderun..."}}',
+        ),
+        (
+            '{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") && '
+            '($.userAgent = "console.amazonaws.com") }',
+            '{"eventSource": "organizat...", "eventName": "LeaveOrga...", "userAgent": "console.a..."}',
+        ),
+        (
+            '{ ($.eventSource = "organizations.amazonaws.com") && ($.eventName = "LeaveOrganization") && '
+            '($.userAgent = "console.amazonaws.com") && ($.sourceIPAddress = "AWS Internal") }',
+            '{"eventSource": "organizat...", "eventName": "LeaveOrga...", "userAgent": "console.a...", '
+            '"sourceIPAddress...}',
+        ),
+    ],
+    ids=[
+        "root_usage_two_fields_as_compact_json",
+        "a_name_outside_ascii_as_written",
+        "a_long_description_outside_ascii_cut_to_forty_characters_as_written",
+        "three_values_cut_to_twelve_characters_when_twenty_four_are_too_long",
+        "four_values_too_long_even_at_twelve_characters_cut_at_the_annotation_s_bound",
+    ],
+)
+def test_the_event_no_filter_tests_as_the_annotation_shows_it(accepted, event):
+    unrelated = MetricFilter("unrelated", LOG_GROUP, REGION, '{ $.eventName = "Other" }', ())
+    assert closest_miss([unrelated], (accepted,)) == f"; no filter tests this control's events, e.g. {event}"
+
+
+def test_the_closest_filter_read_late_in_an_invocation_is_not_credited_when_no_time_is_left():
+    # Asked on its own (no judge's memo), with 34 s left of a five-minute invocation: the 30 s
+    # kept for sending and the 5 s kept for the chain leave the search no time. With time, the
+    # same filter misses AccessDenied followed by anything.
+    narrow = MetricFilter("narrow", LOG_GROUP, REGION, "{ $.errorCode = %Unauthorized|^AccessDenied$% }", ())
+
+    class Context:
+        millis = 300_000
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.millis
+
+    context = Context()
+    cis_pattern_coverage.clear_caches()
+    cis_rule._DEADLINE.start(context)
+    context.millis = 34_000
+    try:
+        late = closest_miss([narrow], (PATTERN,))
+    finally:
+        cis_rule._DEADLINE.stop()
+        cis_pattern_coverage.clear_caches()
+    assert late == "; the closest, narrow, could not be decided, so it is not credited"
+    assert closest_miss([narrow], (PATTERN,)) == '; the closest, narrow, misses {"errorCode": "AccessDeniedx"}'
+
+
+def test_a_filter_judged_late_in_an_invocation_is_not_credited_when_no_time_is_left(account):
+    # 34 s left of a five-minute invocation: the 30 s kept for sending and the 5 s kept for the
+    # rest of the chain leave the search no time (it would take well under its own ten seconds).
+    trails(account, trail_item())
+    filters(account, filter_item("hard", NEEDS_SEARCH))
+    cis_pattern_coverage.clear_caches()
+    cis_rule._DEADLINE.start(Readings(300_000, 34_000))
+    try:
+        outcome = account.judge()
+    finally:
+        cis_rule._DEADLINE.stop()
+        cis_pattern_coverage.clear_caches()
+    assert verdict(outcome) == (
+        NON_COMPLIANT,
+        "Could not evaluate: could not decide whether filter hard on log group CloudTrail/cis covers the CIS 3.1 "
+        "pattern within 0 s.",
     )
 
 
