@@ -217,27 +217,27 @@ def test_a_filter_regex_at_the_limits_is_accepted(regex: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "value", "counted"),
+    ("value_in_pattern", "value", "counted"),
     [
-        (exact("AccessDenied"), "AccessDenied", True),
-        (exact("AccessDenied"), "AccessDeniedException", False),
-        (exact(""), "", True),
-        (glob("Denied", True, False), "AccessDenied", True),
-        (glob("Denied", True, False), "Denied", True),
-        (glob("Denied", True, False), "DeniedX", False),
-        (glob("Access", False, True), "AccessDenied", True),
-        (glob("Access", False, True), "xAccess", False),
-        (glob("Access", False, False), "Access", True),
-        (glob("Access", False, False), "Accessx", False),
-        (glob("", True, False), "", True),
-        (contains("Unauthorized"), "Client.UnauthorizedOperation", True),
-        (contains("Unauthorized"), "unauthorized", False),
-        (contains(""), "", True),
+        ("=AccessDenied", "AccessDenied", True),
+        ("=AccessDenied", "AccessDeniedException", False),
+        ("=", "", True),
+        ("*Denied", "AccessDenied", True),
+        ("*Denied", "Denied", True),
+        ("*Denied", "DeniedX", False),
+        ("Access*", "AccessDenied", True),
+        ("Access*", "xAccess", False),
+        ("Access", "Access", True),
+        ("Access", "Accessx", False),
+        ("*", "", True),
+        ("*Unauthorized*", "Client.UnauthorizedOperation", True),
+        ("*Unauthorized*", "unauthorized", False),
+        ("**", "", True),
     ],
-    ids=lambda value: value.description if isinstance(value, Language) else None,
+    ids=repr,
 )
-def test_what_a_value_with_wildcards_counts(language: Language, value: str, counted: bool) -> None:
-    assert language.matches(value) is counted
+def test_what_a_value_with_wildcards_counts(value_in_pattern: str, value: str, counted: bool) -> None:
+    assert _language(value_in_pattern).matches(value) is counted
 
 
 # ------------------------------------------------------- a value that tells filters apart
@@ -303,8 +303,11 @@ def _language(text: str) -> Language:
         return search(text[1:-1])
     if text.startswith("="):
         return exact(text[1:])
-    core = text.strip("*") if text != "*" else ""
-    return glob(core, text.startswith("*"), text.endswith("*") and text != "*")
+    if text.strip("*") == "":
+        return glob("", True, False)
+    if text.startswith("*") and text.endswith("*"):
+        return contains(text[1:-1])
+    return glob(text.strip("*"), text.startswith("*"), text.endswith("*"))
 
 
 # ----------------------------------------------------------------------------------- budgets
