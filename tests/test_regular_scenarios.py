@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+import cis_regular
 from cis_regular import (
     Budget,
     Language,
@@ -27,6 +28,22 @@ from cis_regular import (
     search,
     witness,
 )
+
+
+@pytest.fixture(autouse=True)
+def _build_afresh() -> None:
+    """Each scenario builds its own automata: the module's caches would otherwise hand back what an
+    earlier test built (mutation testing forks each mutant from a process that ran the tests)."""
+    for cached in (
+        cis_regular.exact,
+        cis_regular.glob,
+        cis_regular.contains,
+        cis_regular.search,
+        cis_regular._parse_regex,
+        cis_regular._union,
+    ):
+        cached.cache_clear()
+
 
 # ---------------------------------------------------------------- what an expression finds
 
@@ -71,6 +88,10 @@ from cis_regular import (
         ("^[abc]+$", "abd", False),
         ("^[a-c]$", "b", True),
         ("^[a-c]$", "d", False),
+        ("^[ac]$", "b", False),
+        ("^[ac]$", "c", True),
+        ("^[a-zb]$", "q", True),
+        ("^[b-da-b]$", "d", True),
         ("^[^a-c]$", "d", True),
         ("^[^a-c]$", "b", False),
         ("^[^a-c]$", "", False),
