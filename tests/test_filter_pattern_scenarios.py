@@ -182,6 +182,13 @@ ROOT_SIGN_IN: dict[str, Any] = {
         pytest.param(
             "{ $.a IS MAYBE }", "expected 'IS NULL' or 'IS TRUE' or 'IS FALSE' (at position 9)", id="IS MAYBE"
         ),
+        pytest.param("{ $.a IS", "expected a space after 'IS' (at position 8)", id="IS at the end"),
+        pytest.param(
+            "{ $.a IS NULL",
+            "expected '&&', '||' or '}' but found end of pattern (at position 13)",
+            id="IS NULL at the end",
+        ),
+        pytest.param('"a\\"', "unterminated double-quoted string (at position 0)", id="escaped quote at the end"),
         pytest.param("{ $.a IS(NULL) }", "expected a space after 'IS' (at position 8)", id="IS(NULL)"),
         pytest.param("{ $.a NOT NULL }", "expected 'NOT EXISTS' (at position 10)", id="NOT NULL"),
         pytest.param("{ $.a NOT EXISTSx }", "expected 'NOT EXISTS' (at position 10)", id="NOT EXISTSx"),
@@ -255,6 +262,7 @@ def test_only_a_string_is_a_filter_pattern() -> None:
         pytest.param("{ ($.a IS NULL)}", Check(sel("a"), "IS NULL"), id="(IS NULL)"),
         pytest.param(r'{ $.a = "\\" }', eq("a", "\\"), id="escaped backslash"),
         pytest.param(r'{ $.a = "a\b" }', eq("a", "a\\b"), id="lone backslash kept"),
+        pytest.param(r'{ $.a = "\X" }', eq("a", "\\X"), id="backslash before X kept"),
         pytest.param(
             "{ $.a = 1 || $.b = 2 || $.c = 3 }",
             Or(tuple(Comparison(sel(n), "=", NumberValue(Decimal(v), v)) for n, v in zip("abc", "123", strict=True))),
