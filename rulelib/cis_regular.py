@@ -145,9 +145,6 @@ class Language:
     _ends: dict[tuple[frozenset[int], bool], bool] = field(default_factory=dict, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def charsets(self) -> list[CharSet]:
-        return [chars for edges in self.nfa.chars for chars, _ in edges]
-
     @property
     def live(self) -> frozenset[int]:
         """States from which the accepting state can be reached (assertions read as satisfiable)."""

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import cis_filter_pattern
 from cis_filter_pattern import (
     MAX_NESTING,
     MAX_PATTERN_LENGTH,
@@ -51,6 +52,13 @@ GUIDE_COMPOUND_EVENT: dict[str, Any] = {
     "actions": ["GET", "PUT", "DELETE"],
     "coordinates": [[0, 1, 2], [4, 5, 6], [7, 8, 9]],
 }
+
+
+@pytest.fixture(autouse=True)
+def _parse_afresh() -> None:
+    """Each scenario parses its own pattern: the parser's cache would otherwise hand back what an
+    earlier test parsed (mutation testing forks each mutant from a process that ran the tests)."""
+    cis_filter_pattern._parse_cached.cache_clear()
 
 
 def sel(*path: str | int) -> Selector:
