@@ -15,3 +15,11 @@ def aws(monkeypatch):
         monkeypatch.setenv(key, value)
     with mock_aws():
         yield
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A text parameter outside printable ASCII gets an id that names its characters (``caf U+00E9``)
+    instead of pytest's backslash escape, which ``./pack mutants`` cannot select back."""
+    if isinstance(val, str) and not (val.isascii() and val.isprintable()):
+        return "".join(c if c.isascii() and c.isprintable() else f"U+{ord(c):04X}" for c in val)
+    return None

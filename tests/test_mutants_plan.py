@@ -121,3 +121,42 @@ def test_an_interrupted_pass_prints_its_unrun_mutants_and_exits_1(monkeypatch, c
     out = capsys.readouterr().out
     assert "cis_a: 1 of 10 mutants were not run; the pass is incomplete." in out
     assert out.rstrip().endswith("| `cis_a` | 10 | 9 | 0 | 0 | 1 | 90.0 % |")
+
+
+def test_test_ids_mutmut_cannot_select_back_are_found():
+    # pytest writes a non-ASCII or control character of a parameter as an escape: mutmut 3.8 would
+    # then ask for an id pytest does not know, and count every mutant the test covers as killed.
+    collected = "\n".join(
+        [
+            "tests/test_a.py::test_kept[plain ascii]",
+            "tests/test_a.py::test_escaped[Bucket caf\\xe9 is public]",
+            "tests/test_a.py::test_newline[Root  used\\n today.]",
+            "",
+            "3 tests collected in 0.01s",
+        ]
+    )
+    assert mutants_tool.unselectable(collected) == [
+        "tests/test_a.py::test_escaped[Bucket caf\\xe9 is public]",
+        "tests/test_a.py::test_newline[Root  used\\n today.]",
+    ]
+
+
+def test_a_module_whose_tests_mutmut_cannot_select_back_is_refused_before_the_pass(tmp_path: Path):
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_names.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('name', ['plain', 'caf\\u00e9'])\n"
+        "def test_name(name):\n"
+        "    assert name\n",
+        encoding="utf-8",
+    )
+    refused = r"^1 test ids of cis_a hold a backslash, .* the first: tests/test_names.py::test_name\[caf\\xe9\]"
+    with pytest.raises(RuntimeError, match=refused):
+        mutants_tool._refuse_unselectable(Module("cis_a", ("tests/test_names.py",)), tmp_path)
+
+
+def test_every_planned_test_id_can_be_selected_back():
+    modules, _ = load_plan()
+    ids = [test for module in modules.values() for test in module.tests]
+    assert not mutants_tool.unselectable("\n".join(i for i in ids if "::" in i))
