@@ -29,6 +29,7 @@ from cis_trail_buckets import TrailBucket
 from cispack import RULES_DIR
 from cispack.local.config import ComplianceLedger
 from cispack.local.events import scheduled_event
+from cispack.testing.cases import RunningOut
 
 NOT_PUBLIC = "CLOUDTRAIL_S3_BUCKET_NOT_PUBLIC"
 ACCESS_LOGGING = "CLOUDTRAIL_S3_BUCKET_ACCESS_LOGGING"
@@ -457,18 +458,6 @@ def test_bucket_of_another_account_is_not_applicable_on_change_and_reads_nothing
 
 
 # --- The handlers ---------------------------------------------------------------------------------
-
-
-class RunningOut:
-    """Lambda's context for a 10-second invocation whose time is spent before the rule's first
-    request: 10 s left when the handler starts, 1 s at every later reading."""
-
-    def __init__(self) -> None:
-        self.readings = 0
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.readings += 1
-        return 10_000 if self.readings == 1 else 1_000
 
 
 @pytest.mark.parametrize("module", [not_public, access_logging], ids=[NOT_PUBLIC, ACCESS_LOGGING])

@@ -24,6 +24,7 @@ from cis_rule import Clients, EvaluationError, OutOfTime, RuleFailed
 from cispack import RULES_DIR
 from cispack.local.config import ComplianceLedger
 from cispack.local.events import scheduled_event
+from cispack.testing.cases import RunningOut
 
 NAME = "CONFIG_ENABLED_ALL_REGIONS"
 # Appended, not prepended: a module of this name found earlier on the path (or already imported) wins.
@@ -445,18 +446,6 @@ def test_time_running_out_while_regions_are_read_says_how_far_it_got():
 
 
 # --- The handler ----------------------------------------------------------------------------------
-
-
-class RunningOut:
-    """Lambda's context for a 10-second invocation whose time is spent before the rule's first
-    request: 10 s left when the handler starts, 1 s at every later reading."""
-
-    def __init__(self) -> None:
-        self.readings = 0
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.readings += 1
-        return 10_000 if self.readings == 1 else 1_000
 
 
 def test_handler_out_of_time_stops_before_its_first_request(monkeypatch):

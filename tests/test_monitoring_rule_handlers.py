@@ -13,7 +13,7 @@ from cis_rule import RuleFailed
 from cispack import RULES_DIR
 from cispack.local.config import ComplianceLedger
 from cispack.local.events import scheduled_event
-from cispack.testing.cases import ACCOUNT_ID, REGION
+from cispack.testing.cases import ACCOUNT_ID, REGION, RunningOut
 
 # The fourteen CIS v1.2.0 rules and the later versions' Organizations rule.
 MONITORING = sorted(path.name for path in RULES_DIR.glob("METRIC_FILTER_ALARM_*"))
@@ -25,18 +25,6 @@ def lambda_handler(name: str):
     if folder not in sys.path:
         sys.path.append(folder)
     return importlib.import_module(name).lambda_handler
-
-
-class RunningOut:
-    """Lambda's context for a 10-second invocation whose time is spent before the rule's first
-    request: 10 s left when the handler starts, 1 s at every later reading."""
-
-    def __init__(self) -> None:
-        self.readings = 0
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.readings += 1
-        return 10_000 if self.readings == 1 else 1_000
 
 
 @pytest.mark.parametrize("name", MONITORING)
