@@ -780,6 +780,6 @@ class MetricFilterAlarmRule(CisRule):
         self, event: Mapping[str, Any], client_factory: Any, valid_rule_parameters: Mapping[str, Any]
     ) -> list[Evaluation]:
         account = account_id(event)
-        trusted = valid_rule_parameters.get("trustedTopicAccounts", ())
+        trusted = valid_rule_parameters["trustedTopicAccounts"]
         chains = MonitoringChains(client_factory.build_client, account, event_region(event), trusted)
         return [chains.judge(self.CONTROL, self.ACCEPTED_PATTERNS).evaluation(account)]

@@ -6,6 +6,7 @@ import pytest
 from moto import mock_aws
 
 from cispack.testing.cases import FAKE_ENV
+from cispack.testing.mutants import forget_remembered_answers, under_mutation
 
 
 @pytest.fixture
@@ -23,3 +24,12 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
     if isinstance(val, str) and not (val.isascii() and val.isprintable()):
         return "".join(c if c.isascii() and c.isprintable() else f"U+{ord(c):04X}" for c in val)
     return None
+
+
+@pytest.fixture(autouse=True)
+def _cold_caches_under_mutation():
+    """Under ``./pack mutants`` every test starts with the pack's caches empty (see
+    :func:`cispack.testing.mutants.forget_remembered_answers`); a normal run keeps them warm."""
+    if under_mutation():
+        forget_remembered_answers()
+    yield

@@ -78,9 +78,13 @@ class Account:
 
     def judge(self, control: str = "3.1", patterns: tuple[str, ...] = (PATTERN,), trusted: tuple[str, ...] = ()):
         outcome = MonitoringChains(self.client, ACCOUNT, REGION, trusted).judge(control, patterns)
+        self.settled()
+        return outcome
+
+    def settled(self) -> None:
+        """Every queued answer was asked for."""
         for stub in self._stubs.values():
             stub.assert_no_pending_responses()
-        return outcome
 
 
 def trail_item(name: str = "cis-trail", *, multi_region: bool = True, region: str = REGION, **log_group: str):
@@ -812,3 +816,160 @@ def test_filters_on_one_metric_cover_together_what_neither_covers_alone():
     assert group_coverage([unauthorized, denied, unauthorized], (PATTERN,)).covered
     assert not group_coverage([unauthorized], (PATTERN,)).covered
     assert not group_coverage([denied], (PATTERN,)).covered
+
+
+# --- Trails, read errors and the rule itself -----------------------------------------------------
+
+
+def status_of(account: Account, trail: dict[str, Any], logging: bool, selectors: dict[str, Any] | None = None) -> None:
+    """``GetTrailStatus`` and, for a logging trail, ``GetEventSelectors`` of ``trail``, asked by ARN."""
+    account.answer("cloudtrail", "get_trail_status", {"IsLogging": logging}, {"Name": trail["TrailARN"]})
+    if selectors is not None:
+        account.answer("cloudtrail", "get_event_selectors", selectors, {"TrailName": trail["TrailARN"]})
+
+
+WRITE_ONLY = {"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]}
+EVERY_EVENT = {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}]}
+
+
+def test_an_account_without_a_trail(account):
+    account.answer("cloudtrail", "describe_trails", {}, {"includeShadowTrails": True})
+    assert verdict(account.judge()) == (NON_COMPLIANT, "No CloudTrail trail exists in this account.")
+
+
+def test_a_multi_region_trail_without_a_log_group_is_named_rather_than_a_single_region_one(account):
+    no_logs = {k: v for k, v in trail_item("b-cis").items() if k != "CloudWatchLogsLogGroupArn"}
+    trails(account, REGIONAL, no_logs, logging=0)
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Multi-region trail b-cis does not deliver to a CloudWatch Logs log group.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("logging", "selectors", "annotation"),
+    [
+        (False, None, "Multi-region trail b-cis is not logging."),
+        (True, WRITE_ONLY, "Multi-region trail b-cis does not log all management events, read and write."),
+    ],
+    ids=["stopped", "write_events_only"],
+)
+def test_a_trail_that_cannot_feed_the_chain_is_named_rather_than_one_without_a_log_group(
+    account, logging, selectors, annotation
+):
+    # The trail without a log group (a-) is judged first and costs no call; the trail that got
+    # further (b-) is named. Its status and selectors are read once, by ARN.
+    no_logs = {k: v for k, v in trail_item("a-no-logs").items() if k != "CloudWatchLogsLogGroupArn"}
+    stopped = trail_item("b-cis")
+    trails(account, no_logs, stopped, logging=0)
+    status_of(account, stopped, logging, selectors)
+    assert verdict(account.judge()) == (NON_COMPLIANT, annotation)
+
+
+def test_a_stopped_trail_does_not_hide_a_complete_chain_of_the_next_one(account):
+    stopped, logging = trail_item("a-stopped"), trail_item("b-cis")
+    trails(account, stopped, logging, logging=0)
+    status_of(account, stopped, False)
+    status_of(account, logging, True, EVERY_EVENT)
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    subscribed(account)
+    assert verdict(account.judge())[0] == "COMPLIANT"
+
+
+def test_a_trail_read_for_one_control_is_not_read_again_for_the_next(account):
+    # One MonitoringChains per evaluation: the second control costs no trail call (the Stubber
+    # would refuse one it has no answer for).
+    stopped = trail_item()
+    trails(account, stopped, logging=0)
+    status_of(account, stopped, False)
+    chains = MonitoringChains(account.client, ACCOUNT, REGION)
+    first = chains.judge("3.1", (PATTERN,))
+    second = chains.judge("3.3", (ROOT_PATTERN,))
+    account.settled()
+    assert verdict(first) == verdict(second) == (NON_COMPLIANT, "Multi-region trail cis-trail is not logging.")
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code"),
+    [
+        ("logs", "describe_metric_filters", "AccessDeniedException"),
+        ("sns", "list_subscriptions_by_topic", "AuthorizationError"),
+    ],
+    ids=["metric_filters_denied", "subscriptions_denied"],
+)
+def test_a_link_that_cannot_be_read_is_an_error_not_a_missing_link(account, service, operation, code):
+    trails(account, trail_item())
+    if service == "logs":
+        account.fail("logs", operation, code, {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE})
+    else:
+        filters(account, filter_item("cis-filter", PATTERN))
+        alarms_for_metric(account, alarm_item("cis-alarm"))
+        account.fail("sns", operation, code, {"TopicArn": topic()})
+    with pytest.raises(cis_monitoring.ClientError) as error:
+        account.judge()
+    assert error.value.response["Error"]["Code"] == code
+
+
+class UnauthorizedCalls(cis_monitoring.MetricFilterAlarmRule):
+    CONTROL = "3.1"
+    ACCEPTED_PATTERNS = (PATTERN,)
+
+
+class Factory:
+    def __init__(self, account: Account) -> None:
+        self.build_client = account.client
+
+
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        (
+            {},
+            (
+                NON_COMPLIANT,
+                f"SNS topic cis-alarms of alarm cis-alarm is owned by account {CENTRAL}, which the rule parameter "
+                "trustedTopicAccounts does not list.",
+            ),
+        ),
+        (
+            {"trustedTopicAccounts": f"111122223333, {CENTRAL}"},
+            (
+                NOT_APPLICABLE,
+                f"SNS topic cis-alarms of alarm cis-alarm is owned by account {CENTRAL}, so its subscriptions "
+                "cannot be verified from this account.",
+            ),
+        ),
+    ],
+    ids=["topic_account_not_listed", "topic_account_listed"],
+)
+def test_the_rule_judges_its_control_in_its_own_region_for_its_account(account, monkeypatch, parameters, expected):
+    # The rule runs in eu-west-1: the trails are listed there, and its account is the resource.
+    monkeypatch.setenv("AWS_REGION", OTHER_REGION)
+    home = trail_item(region=OTHER_REGION)
+    account.answer("cloudtrail", "describe_trails", {"trailList": [home]}, region=OTHER_REGION)
+    account.answer("cloudtrail", "get_trail_status", {"IsLogging": True}, region=OTHER_REGION)
+    account.answer("cloudtrail", "get_event_selectors", EVERY_EVENT, region=OTHER_REGION)
+    filters(account, filter_item("cis-filter", PATTERN), region=OTHER_REGION)
+    request = {"MetricName": "cis-metric", "Namespace": "CISBenchmark"}
+    central = alarm_item("cis-alarm", actions=(topic(CENTRAL, OTHER_REGION),))
+    account.answer("cloudwatch", "describe_alarms_for_metric", {"MetricAlarms": [central]}, request, OTHER_REGION)
+    rule = UnauthorizedCalls()
+    event = {"accountId": ACCOUNT, "configRuleArn": f"arn:aws:config:{OTHER_REGION}:{ACCOUNT}:config-rule/r"}
+    [evaluation] = rule.evaluate_periodic(event, Factory(account), rule.evaluate_parameters(parameters))
+    account.settled()
+    assert (evaluation.complianceResourceType, evaluation.complianceResourceId) == ("AWS::::Account", ACCOUNT)
+    assert (evaluation.complianceType, evaluation.annotation) == expected
+
+
+def test_a_compliant_chain_is_the_account_s_compliant_evaluation(account, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", REGION)
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    subscribed(account)
+    rule = UnauthorizedCalls()
+    [evaluation] = rule.evaluate_periodic({"accountId": ACCOUNT}, Factory(account), rule.evaluate_parameters({}))
+    account.settled()
+    assert (evaluation.complianceResourceId, evaluation.complianceType) == (ACCOUNT, "COMPLIANT")
+    assert evaluation.annotation.startswith("Trail cis-trail feeds filter cis-filter on log group CloudTrail/cis;")

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import cis_filter_pattern
+import cis_pattern_coverage
+import cis_regular
 from cispack import ROOT
 from cispack.testing import mutants as mutants_tool
 from cispack.testing.mutants import (
@@ -160,3 +163,30 @@ def test_every_planned_test_id_can_be_selected_back():
     modules, _ = load_plan()
     ids = [test for module in modules.values() for test in module.tests]
     assert not mutants_tool.unselectable("\n".join(i for i in ids if "::" in i))
+
+
+def test_remembered_parses_and_decisions_are_forgotten_before_a_mutant_s_test():
+    # A parse and a coverage decision remembered by the clean run would be handed to the mutant.
+    cis_filter_pattern.parse('{ $.eventName = "ConsoleLogin" }')
+    cis_pattern_coverage.covers((cis_filter_pattern.parse("{ $.a = 1 }"),), ("{ $.a = 1 }",))
+    assert cis_filter_pattern._parse_cached.cache_info().currsize > 0
+    assert cis_pattern_coverage._DECIDED
+    emptied = mutants_tool.forget_remembered_answers([cis_filter_pattern, cis_pattern_coverage])
+    assert cis_filter_pattern._parse_cached.cache_info().currsize == 0
+    assert cis_pattern_coverage._accepted.cache_info().currsize == 0
+    assert not cis_pattern_coverage._DECIDED
+    assert emptied >= 3
+
+
+def test_every_loaded_rule_module_s_caches_are_forgotten_by_default():
+    cis_regular.search("a+b")
+    assert cis_regular.search.cache_info().currsize > 0
+    mutants_tool.forget_remembered_answers()
+    assert cis_regular.search.cache_info().currsize == 0
+
+
+def test_tests_run_by_mutmut_are_told_apart_from_a_normal_run(monkeypatch):
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
+    assert not mutants_tool.under_mutation()
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "cis_rule.x_account_id__mutmut_1")
+    assert mutants_tool.under_mutation()
