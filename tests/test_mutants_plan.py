@@ -190,3 +190,32 @@ def test_tests_run_by_mutmut_are_told_apart_from_a_normal_run(monkeypatch):
     assert not mutants_tool.under_mutation()
     monkeypatch.setenv("MUTANT_UNDER_TEST", "cis_rule.x_account_id__mutmut_1")
     assert mutants_tool.under_mutation()
+
+
+def test_survivors_cannot_be_run_again_without_an_earlier_pass(tmp_path: Path):
+    module = Module("cis_regions", ("tests/test_regions.py",))
+    with pytest.raises(RuntimeError) as error:
+        mutants_tool.rerun_module(module, [], work_root=tmp_path)
+    assert str(error.value) == "cis_regions has no earlier pass to resume; run `./pack mutants cis_regions` first."
+
+
+def test_survivors_are_not_run_again_once_the_module_itself_changed(tmp_path: Path):
+    # The mutants of the last pass were made from other code: every one needs running again.
+    module = Module("cis_regions", ("tests/test_regions.py",))
+    (tmp_path / "cis_regions" / "mutants").mkdir(parents=True)
+    (tmp_path / "cis_regions" / "src").mkdir()
+    (tmp_path / "cis_regions" / "src" / "cis_regions.py").write_text("REGIONS = ()\n", encoding="utf-8")
+    with pytest.raises(RuntimeError) as error:
+        mutants_tool.rerun_module(module, [], work_root=tmp_path)
+    assert str(error.value) == (
+        "rulelib/cis_regions.py changed since its last pass; run a complete pass: `./pack mutants cis_regions`."
+    )
+
+
+def test_the_survivors_option_resumes_each_module_instead_of_a_new_pass(monkeypatch, capsys):
+    resumed = Score("cis_a", mutants=10, killed=10)
+    monkeypatch.setattr(mutants_tool, "load_plan", lambda: ({"cis_a": Module("cis_a", ("tests",))}, []))
+    monkeypatch.setattr(mutants_tool, "run_module", lambda module, equivalents: pytest.fail("a new pass"))
+    monkeypatch.setattr(mutants_tool, "rerun_module", lambda module, equivalents: resumed)
+    assert mutants_tool.main(["cis_a"], again=True) == 0
+    assert capsys.readouterr().out.rstrip().endswith("| `cis_a` | 10 | 10 | 0 | 0 | 0 | 100.0 % |")

@@ -151,8 +151,16 @@ def stage(module: Module, work: Path) -> None:
     if work.exists():
         shutil.rmtree(work)
     (work / "src").mkdir(parents=True)
+    shutil.copy2(module.source, work / "src" / f"{module.name}.py")
+    _stage_tests(module, work)
+
+
+def _stage_tests(module: Module, work: Path) -> None:
+    """Everything but the mutated module: ``rulelib/``, ``rules/``, ``tests/`` and the configuration."""
+    for old in ("rulelib", "rules", "tests"):
+        if (work / old).exists():
+            shutil.rmtree(work / old)
     target = f"{module.name}.py"
-    shutil.copy2(module.source, work / "src" / target)
     skip = shutil.ignore_patterns(target, "__pycache__", "*.pyc", "*_test.py.orig")
     shutil.copytree(RULELIB_DIR, work / "rulelib", ignore=skip)
     # symlinks=True keeps rules/<R>/cis_x.py -> ../../rulelib/cis_x.py pointing inside the workspace.
@@ -291,6 +299,33 @@ def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Pat
     _refuse_unselectable(module, work)
     print(f"{module.name}: mutating {module.source.relative_to(ROOT)} against {' '.join(module.tests)}", flush=True)
     _mutmut(work, "run", "--max-children", "1", log=work / "mutmut-run.log")
+    return _score_workspace(module, work, equivalents)
+
+
+def rerun_module(module: Module, equivalents: Sequence[Equivalent], work_root: Path = WORK) -> Score:
+    """Run again, against the current tests, the mutants the module's last pass did not kill
+    (survivors, equivalents, mutants not run); its kills stand. For the tests written after a
+    pass: the module itself must be unchanged since, or every mutant would need running again."""
+    work = work_root / module.name
+    staged = work / "src" / f"{module.name}.py"
+    if not (work / "mutants").is_dir() or not staged.is_file():
+        raise RuntimeError(f"{module.name} has no earlier pass to resume; run `./pack mutants {module.name}` first.")
+    if staged.read_bytes() != module.source.read_bytes():
+        raise RuntimeError(
+            f"{module.source.relative_to(ROOT)} changed since its last pass; "
+            f"run a complete pass: `./pack mutants {module.name}`."
+        )
+    _stage_tests(module, work)
+    _refuse_unselectable(module, work)
+    statuses = parse_results(_mutmut(work, "results", "--all", "true"))
+    again = sorted((name for name, status in statuses.items() if status not in KILLED), key=_mutant_order)
+    print(f"{module.name}: running the {len(again)} mutants its last pass did not kill again", flush=True)
+    if again:
+        _mutmut(work, "run", "--max-children", "1", *again, log=work / "mutmut-again.log")
+    return _score_workspace(module, work, equivalents)
+
+
+def _score_workspace(module: Module, work: Path, equivalents: Sequence[Equivalent]) -> Score:
     statuses = parse_results(_mutmut(work, "results", "--all", "true"))
     if not statuses:
         raise RuntimeError(f"mutmut made no mutant of {module.name} (see {work / 'mutmut-run.log'}).")
@@ -311,7 +346,7 @@ def format_table(scores: Sequence[Score]) -> list[str]:
     return lines
 
 
-def main(names: Sequence[str], goal: float = 90.0) -> int:
+def main(names: Sequence[str], goal: float = 90.0, again: bool = False) -> int:
     modules, equivalents = load_plan()
     unknown = [name for name in names if name not in modules]
     if unknown:
@@ -322,7 +357,7 @@ def main(names: Sequence[str], goal: float = 90.0) -> int:
     scores = []
     for name in names or list(modules):
         try:
-            score = run_module(modules[name], equivalents)
+            score = (rerun_module if again else run_module)(modules[name], equivalents)
         except RuntimeError as err:  # mutmut failed (its clean run, its stats): its own words, then stop
             print(err)
             return 1
