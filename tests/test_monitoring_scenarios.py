@@ -484,8 +484,9 @@ def test_a_deleted_log_group_of_two_trails_is_read_once_and_missing_for_both(acc
 
 
 def test_a_log_group_whose_listing_names_no_metric_filter(account):
-    # DescribeMetricFilters may leave the list out when the log group has no metric filter.
-    trails(account, trail_item())
+    # DescribeMetricFilters may leave the list out when the log group has no metric filter. The
+    # missing filter is named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
     request = {"logGroupName": LOG_GROUP, "limit": METRIC_FILTERS_PAGE}
     account.answer("logs", "describe_metric_filters", {}, request)
     assert verdict(account.judge()) == (
@@ -510,8 +511,9 @@ def test_a_metric_whose_listing_names_no_alarm(account):
 
 
 def test_a_topic_whose_listing_names_no_subscription(account):
-    # ListSubscriptionsByTopic may leave the list out when the topic has no subscription.
-    trails(account, trail_item())
+    # ListSubscriptionsByTopic may leave the list out when the topic has no subscription. The
+    # topic is named rather than the single-region trail judged first.
+    trails(account, REGIONAL, trail_item())
     filters(account, filter_item("cis-filter", PATTERN))
     alarms_for_metric(account, alarm_item("cis-alarm"))
     account.answer("sns", "list_subscriptions_by_topic", {}, {"TopicArn": topic()})
@@ -971,5 +973,134 @@ def test_a_compliant_chain_is_the_account_s_compliant_evaluation(account, monkey
     rule = UnauthorizedCalls()
     [evaluation] = rule.evaluate_periodic({"accountId": ACCOUNT}, Factory(account), rule.evaluate_parameters({}))
     account.settled()
-    assert (evaluation.complianceResourceId, evaluation.complianceType) == (ACCOUNT, "COMPLIANT")
+    assert (evaluation.complianceResourceType, evaluation.complianceResourceId) == ("AWS::::Account", ACCOUNT)
+    assert evaluation.complianceType == "COMPLIANT"
     assert evaluation.annotation.startswith("Trail cis-trail feeds filter cis-filter on log group CloudTrail/cis;")
+
+
+def test_outside_lambda_the_rule_runs_in_the_region_of_its_arn_and_names_its_control(account, monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    account.answer("cloudtrail", "describe_trails", {"trailList": []}, region=OTHER_REGION)
+    rule = UnauthorizedCalls()
+    event = {"accountId": ACCOUNT, "configRuleArn": f"arn:aws:config:{OTHER_REGION}:{ACCOUNT}:config-rule/r"}
+    [evaluation] = rule.evaluate_periodic(event, Factory(account), rule.evaluate_parameters({}))
+    account.settled()
+    assert (evaluation.complianceType, evaluation.annotation) == (
+        NON_COMPLIANT,
+        "No CloudTrail trail exists in this account.",
+    )
+
+
+def test_the_rule_names_its_own_control_in_the_annotation(account, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", REGION)
+    trails(account, trail_item())
+    filters(account, filter_item("other-control", '{ $.eventName = "CreateUser" }'))
+    rule = UnauthorizedCalls()
+    [evaluation] = rule.evaluate_periodic({"accountId": ACCOUNT}, Factory(account), rule.evaluate_parameters({}))
+    account.settled()
+    assert evaluation.annotation == (
+        "No metric filter on log group CloudTrail/cis of trail cis-trail covers the CIS 3.1 pattern; no filter "
+        'tests this control\'s events, e.g. {"errorCode": "UnauthorizedOperation"}.'
+    )
+
+
+def test_an_organisation_trail_alone_cannot_be_verified_from_a_member_account(account):
+    trails(account, organisation_trail(), logging=0)
+    assert verdict(account.judge()) == (
+        NOT_APPLICABLE,
+        f"Trail org-trail is owned by account {CENTRAL}, so its monitoring chain cannot be verified from this account.",
+    )
+
+
+def test_the_account_s_own_trail_is_judged_before_an_organisation_trail_that_sorts_first(account):
+    # The organisation trail's ARN (account 000011112222) sorts before this account's; the own
+    # trail, which can make the verdict COMPLIANT, is judged first all the same. The clock has
+    # time for the four readings the own chain takes, not for a fifth before it.
+    early = "000011112222"
+    org = {
+        **organisation_trail(),
+        "TrailARN": f"arn:aws:cloudtrail:{REGION}:{early}:trail/org-trail",
+        "CloudWatchLogsLogGroupArn": f"arn:aws:logs:{REGION}:{early}:log-group:org/CloudTrail:*",
+    }
+    trails(account, org, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN))
+    alarms_for_metric(account, alarm_item("cis-alarm"))
+    subscribed(account)
+    cis_rule._DEADLINE.start(Readings(300_000, 300_000, 300_000, 300_000, 1_000))
+    try:
+        outcome = account.judge()
+    finally:
+        cis_rule._DEADLINE.stop()
+    assert verdict(outcome)[0] == "COMPLIANT"
+
+
+def test_a_deleted_log_group_is_named_rather_than_a_single_region_trail(account):
+    trails(account, REGIONAL, trail_item())
+    account.fail(
+        "logs", "describe_metric_filters", "ResourceNotFoundException", {"logGroupName": LOG_GROUP, "limit": 50}
+    )
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        "Log group CloudTrail/cis of trail cis-trail does not exist in us-east-1.",
+    )
+
+
+def test_filters_that_cover_together_are_named_together(account):
+    # Two filters write one metric and cover the pattern together; the alarm on it is disabled.
+    trails(account, REGIONAL, trail_item())
+    filters(
+        account,
+        filter_item("cis-denied", '{ $.errorCode = "AccessDenied*" }'),
+        filter_item("cis-unauthorized", '{ $.errorCode = "*UnauthorizedOperation" }'),
+    )
+    alarms_for_metric(account, alarm_item("cis-alarm", enabled=False))
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"Alarm cis-alarm on {METRIC} of filters cis-denied and cis-unauthorized has its actions disabled.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "named", "annotation"),
+    [
+        (None, {"Code": "AccessDenied"}, "(written with no dimensions): alarm by-code names Code"),
+        ({"Code": "$.errorCode"}, None, "(written with Code): alarm by-code names no dimensions"),
+    ],
+    ids=["filter_without_dimensions", "alarm_without_dimensions"],
+)
+def test_an_alarm_on_another_series_of_the_metric_says_which_dimensions_each_has(account, written, named, annotation):
+    trails(account, trail_item())
+    filters(account, filter_item("cis-filter", PATTERN, dimensions=written))
+    if written:
+        all_alarms(account, {"MetricAlarms": [alarm_item("by-code", dimensions=named)]})
+    else:
+        alarms_for_metric(account, alarm_item("by-code", dimensions=named))
+    assert verdict(account.judge()) == (
+        NON_COMPLIANT,
+        f"No alarm watches the series of {METRIC} of filter cis-filter {annotation}, so it sees none of them.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("patterns", "annotation"),
+    [
+        (
+            {"a-unrelated": '{ $.eventName = "CreateUser" }', "b-close": '{ $.errorCode = "*UnauthorizedOperation" }'},
+            '; the closest, b-close, misses {"errorCode": "AccessDenied"}',
+        ),
+        (
+            {
+                "a-names-both": '{ $.userAgent = "*UnauthorizedOperation*" && $.sourceIPAddress = "AccessDenied" }',
+                "b-matches-some": '{ $.errorCode = "AccessDenied*" }',
+            },
+            '; the closest, b-matches-some, misses {"errorCode": "UnauthorizedOperation"}',
+        ),
+    ],
+    ids=["a_filter_matching_some_events_before_one_matching_none", "matching_events_before_naming_values"],
+)
+def test_the_closest_filter_is_the_one_matching_most_of_the_control_s_events(patterns, annotation):
+    # Several filters, none covering CIS 3.1: the one matching most of the control's sample
+    # events is named, whatever its name's order or how many of the control's values another names.
+    found = [MetricFilter(name, LOG_GROUP, REGION, pattern, ()) for name, pattern in patterns.items()]
+    assert closest_miss(found, (PATTERN,)) == annotation
