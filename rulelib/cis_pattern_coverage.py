@@ -320,11 +320,12 @@ class _Field:
     number: int | float | None
 
     def value(self, kind: str) -> Any:
+        """An example of ``kind``: never "absent", which the witness writes as no key at all."""
         if kind == "string":
             return self.string
         if kind == "number":
             return self.number
-        return _ABSENT if kind == "absent" else copy.deepcopy(_CONSTANTS[kind])
+        return copy.deepcopy(_CONSTANTS[kind])
 
 
 # ------------------------------------------------------------------------------- the search
@@ -699,9 +700,9 @@ def _decide(filters: tuple[Node, ...], accepted_patterns: tuple[str, ...], budge
             try:
                 missed = _first(_Search(formula, check, budget))
             except Undecided as error:
-                return Coverage(False, None, None, undecided=error.reason)
+                return Coverage(False, None, undecided=error.reason)
         if missed is None:
-            return Coverage(True, accepted, None)
+            return Coverage(True, accepted)
         if index == 0:
             first_missed = missed
     return Coverage(False, None, first_missed)
