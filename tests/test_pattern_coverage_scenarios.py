@@ -111,6 +111,13 @@ def test_a_text_value_every_event_of_which_a_filter_matches(pattern, filters):
     assert witness(pattern, *filters) is None
 
 
+def test_a_field_decided_once_is_decided_the_same_way_on_another_branch():
+    # The first branch (b = "1") fails on c; the second (b = "2") assumes a = "x" again, which the
+    # search has already checked once: the remembered answer must be the same answer.
+    pattern = '{ ($.b = "1" || $.b = "2") && $.a = "x" && $.c = "y" }'
+    assert witness(pattern, '{ $.b = "1" && $.c = "y" }') == {"b": "2", "a": "x", "c": "y"}
+
+
 # --- Numbers, null, booleans and absent fields ------------------------------------------------
 
 
@@ -129,6 +136,10 @@ def test_a_text_value_every_event_of_which_a_filter_matches(pattern, filters):
         ("{ $.a IS FALSE }", ['{ $.a = "false" }'], {"a": False}),
         ("{ $.a NOT EXISTS }", ["{ $.a IS NULL }"], {}),
         ('{ $.n = "5" && $.n > 4 }', [], {"n": 5}),
+        ("{ $.n IS NULL || $.n > 100 }", ["{ $.n IS NULL }"], {"n": 101}),
+        ('{ $.n = "12*" && $.n > 12.5 }', [], {"n": 120}),
+        ('{ $.n = "12*" && $.n > 121.5 }', [], {"n": 122}),
+        ('{ $.n = "NaN" }', ['{ $.n = "x" }'], {"n": "NaN"}),
     ],
     ids=[
         "between_two_bounds",
@@ -143,6 +154,10 @@ def test_a_text_value_every_event_of_which_a_filter_matches(pattern, filters):
         "false_against_the_text_false",
         "absent_against_null",
         "a_text_that_reads_as_a_number_and_a_bound",
+        "a_bound_after_a_check_on_the_same_field",
+        "a_number_whose_text_starts_with_a_prefix",
+        "a_larger_number_whose_text_starts_with_a_prefix",
+        "a_text_that_reads_as_not_a_number",
     ],
 )
 def test_a_value_of_another_kind_the_filters_miss(pattern, filters, event):
@@ -178,6 +193,8 @@ def test_a_value_of_another_kind_every_event_of_which_a_filter_matches(pattern, 
         ('{ $.a[0] = "x" }', ['{ $.a.b = "y" }'], {"a": ["x"]}),
         ('{ $.a = "x" }', ['{ $.a.b = "y" }'], {"a": "x"}),
         ('{ $.k = "v" || ($.a.b = "z" && $.a.b.c = "x") }', [], {"k": "v", "a": {"b": "x"}}),
+        ('{ $.a IS NULL || $.a.b = "y" }', ["{ $.a IS NULL }"], {"a": {"b": "y"}}),
+        ('{ $.a IS NULL || $.a[0] = "y" }', ["{ $.a IS NULL }"], {"a": ["y"]}),
     ],
     ids=[
         "a_sibling_field_with_another_value",
@@ -190,6 +207,8 @@ def test_a_value_of_another_kind_every_event_of_which_a_filter_matches(pattern, 
         "an_array_where_a_filter_expects_an_object",
         "a_text_where_a_filter_expects_an_object",
         "a_text_field_whose_nested_field_nothing_requires",
+        "an_object_rather_than_null",
+        "an_array_rather_than_null",
     ],
 )
 def test_a_nested_field_or_element_the_filters_miss(pattern, filters, event):
