@@ -244,13 +244,13 @@ def _put(container: Any, step: str | int, value: Any) -> None:
     container[step] = value
 
 
-def _language(leaf: Comparison) -> Language | None:
-    """The strings an ``=`` comparison accepts, or ``None`` when it accepts no string."""
+def _language(leaf: Comparison) -> Language:
+    """The strings an ``=`` comparison accepts (what ``!=`` refuses): for a number, its text."""
     value = leaf.value
     if isinstance(value, RegexValue):
         return search(value.pattern)
     if isinstance(value, NumberValue):
-        return exact(value.text) if leaf.operator in ("=", "!=") else None
+        return exact(value.text)
     if value.is_any:
         return glob("", True, False)
     if not value.leading_wildcard and not value.trailing_wildcard:
@@ -295,8 +295,7 @@ def _pin(atom: Atom, truth: bool) -> Any:
         return {"NOT EXISTS": _ABSENT, "IS NULL": None, "IS TRUE": True, "IS FALSE": False}[atom.kind]
     value = atom.value
     if atom.operator == "=" and isinstance(value, StringValue):
-        language = _language(atom)
-        text = language.literal if language is not None else None
+        text = _language(atom).literal
         # A text that reads as a number also matches JSON numbers: not one value then.
         if text is not None and not _looks_numeric(text):
             return text
@@ -394,12 +393,8 @@ class _Search:
             if isinstance(atom, Check) or atom.operator not in ("=", "!="):
                 string_possible = string_possible and not truth
                 continue
-            language = _language(atom)
-            if language is None:
-                string_possible = string_possible and not truth
-                continue
             member = truth if atom.operator == "=" else not truth
-            (positives if member else negatives).append(language)
+            (positives if member else negatives).append(_language(atom))
         string = None
         if string_possible:
             previous = self.fields.get(path)
@@ -559,12 +554,9 @@ class _Search:
             allowed = kinds[path]
             kind = "absent"
             if len(path) == 1 or chosen[path[:-1]] == ("array" if isinstance(path[-1], int) else "object"):
-                lower_absent = isinstance(path[-1], int) and any(
-                    chosen.get((*path[:-1], index)) == "absent" for index in range(path[-1])
-                )
+                # An element after an absent one is absent too: structure() has left it nothing else.
                 order = KINDS if path in self.by_path else ("object", "array", "absent")
-                if not lower_absent:
-                    kind = next(k for k in order if k in allowed)
+                kind = next(k for k in order if k in allowed)
             if kind not in allowed:
                 return self.inexact_leaf()
             chosen[path] = kind
