@@ -43,7 +43,8 @@ Event model and its limits (docs/rules.md, "How the pack decides that a metric f
 control"): values of a field compared both numerically and by text (a wildcard or regex on a
 JSON number) are drawn from the constants the patterns name and their neighbours, not from all
 numbers; a term that could only be found across JSON punctuation (``a":"b``) is not constructed.
-Neither form appears in CIS or CloudTrail filters.
+Neither form appears in CIS or CloudTrail filters. Numbers tried stay below :data:`NUMBER_BOUND`
+(10^15): a search over patterns comparing with a larger number that finds no event is undecided.
 
 Flat module: imports only the standard library, ``cis_regular`` and ``cis_filter_pattern``.
 """
@@ -104,6 +105,9 @@ class TooComplex(FilterPatternError):
         super().__init__(f"could not decide {reason}", 0)
 
 
+#: Numbers the search tries for a field stay below this size (a double holds every integer below it
+#: exactly); a pattern comparing with a larger one cannot be shown to have no event.
+NUMBER_BOUND: Final = 10**15
 # How many events of P a filter is tried against before the full search (per accepted pattern),
 # and what finding them may spend (the pack's own patterns: far below it).
 _SAMPLES: Final = 12
@@ -262,8 +266,9 @@ def _term_language(term: Term) -> Language:
     return search(term.text) if term.regex else contains(term.text)
 
 
-def _numbers(leaves: Sequence[Atom]) -> list[int | float]:
-    """Numbers for a field: the constants its tests name and their neighbours."""
+def _numbers(leaves: Sequence[Atom]) -> tuple[list[int | float], bool]:
+    """Numbers for a field: the constants its tests name and their neighbours, below
+    :data:`NUMBER_BOUND` in size; and whether a constant was left out for being beyond it."""
     found: set[Decimal] = {Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5")}
     for leaf in leaves:
         if not isinstance(leaf, Comparison):
@@ -279,12 +284,13 @@ def _numbers(leaves: Sequence[Atom]) -> list[int | float]:
                 found.add(Decimal(text))
             except ArithmeticError:  # not a number: nothing to add
                 continue
+    within = sorted(number for number in found if number.is_finite() and abs(number) < NUMBER_BOUND)
     numbers: list[int | float] = []
-    for base in sorted(number for number in found if number.is_finite() and abs(number) < 10**15):
+    for base in within:
         for delta in (Decimal(0), Decimal(1), Decimal(-1), Decimal("0.5"), Decimal("-0.5")):
             number = base + delta
             numbers.append(int(number) if number == number.to_integral_value() else float(number))
-    return numbers
+    return numbers, len(within) < len(found)
 
 
 def _pin(atom: Atom, truth: bool) -> Any:
@@ -347,7 +353,12 @@ class _Search:
         for path in self.by_path:
             ordered += [path[:end] for end in range(1, len(path) + 1) if path[:end] not in ordered]
         self.paths = ordered
-        self.numbers = {path: _numbers(atoms) for path, atoms in self.by_path.items()}
+        self.numbers: dict[Path, list[int | float]] = {}
+        #: A constant beyond the numbers tried: finding no event then proves nothing.
+        self.beyond = False
+        for path, path_atoms in self.by_path.items():
+            self.numbers[path], beyond = _numbers(path_atoms)
+            self.beyond = self.beyond or beyond
         self.assignment: dict[Atom, bool] = {}
         self.fields: dict[Path, _Field] = {}
         self.memo: dict[tuple[Path, frozenset[tuple[Atom, bool]], frozenset[Term]], _Field | None] = {}
@@ -602,6 +613,10 @@ def _first(search_: _Search) -> dict[str, Any] | None:
         raise Undecided("within the search's depth bound") from None
     if found is None and search_.inexact:
         raise Undecided("exactly: an event the search built was not matched as its assumptions said")
+    if found is None and search_.beyond:
+        raise Undecided(
+            "exactly: the patterns compare with a number of 10^15 or more, beyond the numbers the search tries"
+        )
     return found
 
 

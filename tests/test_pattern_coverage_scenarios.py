@@ -24,6 +24,7 @@ CIS_31 = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDe
 CIS_33 = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
 SIGNIN = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
 INEXACT = "exactly: an event the search built was not matched as its assumptions said"
+BEYOND = "exactly: the patterns compare with a number of 10^15 or more, beyond the numbers the search tries"
 
 
 @pytest.fixture(autouse=True)
@@ -285,6 +286,19 @@ def test_a_term_with_no_key_left_to_carry_it_makes_the_question_undecided():
     with pytest.raises(TooComplex) as error:
         find_event(parse(taken), [parse("-q")])
     assert error.value.reason == INEXACT
+
+
+@pytest.mark.parametrize("bound", ["1000000000000000", "10000000000000000000", "1e16"])
+def test_a_filter_bounded_beyond_the_numbers_the_search_tries_is_not_credited(bound):
+    # Every n > 5 below the bound is counted by the filter, n = bound is not: the filter does not
+    # cover the pattern. The search tries numbers below 10^15 only, so it cannot show that event;
+    # it must then say it could not decide, never that no such event exists.
+    coverage = covers(f"{{ $.n < {bound} }}", ["{ $.n > 5 }"])
+    assert (coverage.covered, coverage.undecided) == (False, BEYOND)
+
+
+def test_a_number_beyond_the_search_s_range_is_harmless_when_an_event_is_found():
+    assert covers("{ $.n < 1e16 && $.n > 7 }", ["{ $.n > 5 }"]) == Coverage(False, None, {"n": 6})
 
 
 def test_a_search_deeper_than_the_stack_is_undecided_not_a_crash():
