@@ -219,3 +219,18 @@ def test_the_survivors_option_resumes_each_module_instead_of_a_new_pass(monkeypa
     monkeypatch.setattr(mutants_tool, "rerun_module", lambda module, equivalents: resumed)
     assert mutants_tool.main(["cis_a"], again=True) == 0
     assert capsys.readouterr().out.rstrip().endswith("| `cis_a` | 10 | 10 | 0 | 0 | 0 | 100.0 % |")
+
+
+def test_a_workspace_runs_the_module_s_own_tests_and_stops_a_looping_mutant_early(tmp_path: Path):
+    import configparser
+
+    module = Module("cis_regions", ("tests/test_regions.py", "rules/IAM_ROOT_ACCOUNT_UNUSED"))
+    mutants_tool.stage(module, tmp_path / "cis_regions")
+    work = tmp_path / "cis_regions"
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(work / "setup.cfg", encoding="utf-8")
+    assert config["mutmut"]["pytest_add_cli_args_test_selection"].split() == list(module.tests)
+    assert float(config["mutmut"]["timeout_multiplier"]) == mutants_tool.TIMEOUT_MULTIPLIER < 15
+    assert config["tool:pytest"]["pythonpath"].split()[0] == "src"
+    assert (work / "src" / "cis_regions.py").is_file()
+    assert not (work / "rulelib" / "cis_regions.py").exists()

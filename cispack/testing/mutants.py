@@ -40,6 +40,9 @@ WORK = ROOT / "build" / "mutants"
 # mutmut's outcomes (``mutmut results --all true``) that count as a caught mutant.
 KILLED = frozenset({"killed", "timeout", "caught by type check", "segfault"})
 NOT_RUN = frozenset({"not checked", "skipped", "check was interrupted by user"})
+# How many times its tests' usual time (plus a second) a mutant may run before it counts as caught
+# by timeout (mutmut's own default is 15).
+TIMEOUT_MULTIPLIER = 4
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,9 @@ def _stage_tests(module: Module, work: Path) -> None:
         "also_copy": "\nrulelib\nrules",
         "pytest_add_cli_args_test_selection": "\n" + "\n".join(module.tests),
         "use_git_change_detection": "false",
+        # A mutant that loops runs until mutmut stops it: after (its tests' usual time + 1 s) times
+        # this, not mutmut's 15, so a search stuck in a loop costs a minute, not five.
+        "timeout_multiplier": str(TIMEOUT_MULTIPLIER),
     }
     with (work / "setup.cfg").open("w", encoding="utf-8") as handle:
         config.write(handle)
@@ -304,7 +310,7 @@ def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Pat
 
 def rerun_module(module: Module, equivalents: Sequence[Equivalent], work_root: Path = WORK) -> Score:
     """Run again, against the current tests, the mutants the module's last pass did not kill
-    (survivors, equivalents, mutants not run); its kills stand. For the tests written after a
+    (survivors, equivalents, mutants not run) and its timeouts; its other kills stand. For the tests written after a
     pass: the module itself must be unchanged since, or every mutant would need running again."""
     work = work_root / module.name
     staged = work / "src" / f"{module.name}.py"
@@ -318,7 +324,10 @@ def rerun_module(module: Module, equivalents: Sequence[Equivalent], work_root: P
     _stage_tests(module, work)
     _refuse_unselectable(module, work)
     statuses = parse_results(_mutmut(work, "results", "--all", "true"))
-    again = sorted((name for name, status in statuses.items() if status not in KILLED), key=_mutant_order)
+    # A timeout is run again too: mutmut forgets it when the allowed time changes.
+    again = sorted(
+        (name for name, status in statuses.items() if status not in KILLED or status == "timeout"), key=_mutant_order
+    )
     print(f"{module.name}: running the {len(again)} mutants its last pass did not kill again", flush=True)
     if again:
         _mutmut(work, "run", "--max-children", "1", *again, log=work / "mutmut-again.log")
