@@ -234,3 +234,40 @@ def test_a_workspace_runs_the_module_s_own_tests_and_stops_a_looping_mutant_earl
     assert config["tool:pytest"]["pythonpath"].split()[0] == "src"
     assert (work / "src" / "cis_regions.py").is_file()
     assert not (work / "rulelib" / "cis_regions.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("tests_changed", "run_again"),
+    [
+        (False, ["cis_regions.x_f__mutmut_3", "cis_regions.x_g__mutmut_2"]),
+        (
+            True,
+            [
+                "cis_regions.x_f__mutmut_2",
+                "cis_regions.x_f__mutmut_3",
+                "cis_regions.x_g__mutmut_1",
+                "cis_regions.x_g__mutmut_2",
+                "cis_regions.xǁJudgeǁ__call____mutmut_10",
+            ],
+        ),
+    ],
+    ids=["same_tests_only_what_was_not_run_and_timeouts", "new_tests_survivors_too"],
+)
+def test_survivors_are_run_again_only_when_the_tests_changed(tmp_path: Path, monkeypatch, tests_changed, run_again):
+    module = Module("cis_regions", ("tests/test_mutants_plan.py",))
+    mutants_tool.stage(module, tmp_path / "cis_regions")
+    (tmp_path / "cis_regions" / "mutants").mkdir()
+    if tests_changed:
+        (tmp_path / "cis_regions" / "tests" / "test_mutants_plan.py").write_text("# older\n", encoding="utf-8")
+    calls: list[tuple[str, ...]] = []
+
+    def mutmut(work: Path, *args: str, log: Path | None = None) -> str:
+        calls.append(args)
+        return RESULTS.replace("cis_a", "cis_regions")
+
+    monkeypatch.setattr(mutants_tool, "_mutmut", mutmut)
+    monkeypatch.setattr(mutants_tool, "_refuse_unselectable", lambda module, work: None)
+    monkeypatch.setattr(mutants_tool, "_diffs", lambda work, names: dict.fromkeys(names, ""))
+    mutants_tool.rerun_module(module, [], work_root=tmp_path)
+    [run] = [args for args in calls if args[0] == "run"]
+    assert sorted(run[3:]) == sorted(run_again)

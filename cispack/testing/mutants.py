@@ -21,6 +21,7 @@ repository itself is modified. mutmut runs there with one worker (``--max-childr
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
 import re
@@ -310,7 +311,8 @@ def run_module(module: Module, equivalents: Sequence[Equivalent], work_root: Pat
 
 def rerun_module(module: Module, equivalents: Sequence[Equivalent], work_root: Path = WORK) -> Score:
     """Run again, against the current tests, the mutants the module's last pass did not kill
-    (survivors, equivalents, mutants not run) and its timeouts; its other kills stand. For the tests written after a
+    (survivors and equivalents, when the tests changed since; mutants not run; timeouts); its
+    other kills stand. For the tests written after a
     pass: the module itself must be unchanged since, or every mutant would need running again."""
     work = work_root / module.name
     staged = work / "src" / f"{module.name}.py"
@@ -321,17 +323,34 @@ def rerun_module(module: Module, equivalents: Sequence[Equivalent], work_root: P
             f"{module.source.relative_to(ROOT)} changed since its last pass; "
             f"run a complete pass: `./pack mutants {module.name}`."
         )
+    same_tests = _tests_digest(module, work) == _tests_digest(module, ROOT)
     _stage_tests(module, work)
     _refuse_unselectable(module, work)
     statuses = parse_results(_mutmut(work, "results", "--all", "true"))
-    # A timeout is run again too: mutmut forgets it when the allowed time changes.
-    again = sorted(
-        (name for name, status in statuses.items() if status not in KILLED or status == "timeout"), key=_mutant_order
-    )
+    # A timeout is run again too: mutmut forgets it when the allowed time changes. A survivor is
+    # run again only when the tests changed: the same tests would let it survive again.
+    rerun = NOT_RUN | {"timeout"} if same_tests else NOT_RUN | {"timeout"} | (set(statuses.values()) - KILLED)
+    again = sorted((name for name, status in statuses.items() if status in rerun), key=_mutant_order)
     print(f"{module.name}: running the {len(again)} mutants its last pass did not kill again", flush=True)
     if again:
         _mutmut(work, "run", "--max-children", "1", *again, log=work / "mutmut-again.log")
     return _score_workspace(module, work, equivalents)
+
+
+def _tests_digest(module: Module, root: Path) -> str:
+    """One hash of the module's planned test files under ``root`` and of ``tests/conftest.py``."""
+    files: set[Path] = {root / "tests" / "conftest.py"}
+    for argument in module.tests:
+        named = root / argument.split("::")[0]
+        if named.is_dir():
+            files.update(found for found in named.rglob("*") if found.is_file())
+        else:
+            files.add(named)
+    digest = hashlib.sha256()
+    for path in sorted(f for f in files if "__pycache__" not in f.parts):
+        content = path.read_bytes() if path.is_file() else b"(missing)"
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + content + b"\0")
+    return digest.hexdigest()
 
 
 def _score_workspace(module: Module, work: Path, equivalents: Sequence[Equivalent]) -> Score:
