@@ -34,6 +34,7 @@ import cis_regular
 from cis_filter_pattern import normalize, parse, render
 from cis_monitoring import MetricFilter, closest_miss, group_coverage, metric_groups
 from cispack.catalog.rules import custom_rules, import_rule_module
+from cispack.testing.caches import forget_remembered_answers
 from cispack.testing.monitoring import superset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,20 +102,7 @@ def _filters(controls: dict[str, tuple[str, ...]]) -> list[MetricFilter]:
 
 
 def _clear_caches() -> None:
-    cis_pattern_coverage.clear_caches()
-    for function in (
-        cis_pattern_coverage._accepted,
-        cis_filter_pattern._parse_cached,
-        cis_monitoring.unreadable_reason,
-        cis_monitoring._constants,
-        cis_regular.exact,
-        cis_regular.glob,
-        cis_regular.contains,
-        cis_regular.search,
-        cis_regular._parse_regex,
-        cis_regular._union,
-    ):
-        function.cache_clear()
+    forget_remembered_answers([cis_pattern_coverage, cis_filter_pattern, cis_monitoring, cis_regular])
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
+from cispack.testing.caches import forget_remembered_answers
 from cispack.testing.cases import FAKE_ENV
-from cispack.testing.mutants import forget_remembered_answers, under_mutation
+from cispack.testing.mutants import under_mutation
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
 @pytest.fixture(autouse=True)
 def _cold_caches_under_mutation():
     """Under ``./pack mutants`` every test starts with the pack's caches empty (see
-    :func:`cispack.testing.mutants.forget_remembered_answers`); a normal run keeps them warm."""
+    :func:`cispack.testing.caches.forget_remembered_answers`); a normal run keeps them warm."""
     if under_mutation():
         forget_remembered_answers()
     yield

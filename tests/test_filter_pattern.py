@@ -32,6 +32,7 @@ from cis_filter_pattern import (
     parse,
     render,
 )
+from cispack.testing.caches import forget_remembered_answers
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -58,7 +59,7 @@ GUIDE_COMPOUND_EVENT: dict[str, Any] = {
 def _parse_afresh() -> None:
     """Each scenario parses its own pattern: the parser's cache would otherwise hand back what an
     earlier test parsed (mutation testing forks each mutant from a process that ran the tests)."""
-    cis_filter_pattern._parse_cached.cache_clear()
+    forget_remembered_answers([cis_filter_pattern])
 
 
 def sel(*path: str | int) -> Selector:

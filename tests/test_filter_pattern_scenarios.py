@@ -35,6 +35,7 @@ from cis_filter_pattern import (
     raw_text,
     render,
 )
+from cispack.testing.caches import forget_remembered_answers
 
 
 def case_id(value: object) -> str:
@@ -47,7 +48,7 @@ def case_id(value: object) -> str:
 def _parse_afresh() -> None:
     """Each scenario parses its own pattern: the parser's cache would otherwise hand back what an
     earlier test parsed (mutation testing forks each mutant from a process that ran the tests)."""
-    cis_filter_pattern._parse_cached.cache_clear()
+    forget_remembered_answers([cis_filter_pattern])
 
 
 def sel(*path: str | int) -> Selector:

@@ -12,6 +12,7 @@ import cis_pattern_coverage
 import cis_regular
 from cispack import ROOT
 from cispack.testing import mutants as mutants_tool
+from cispack.testing.caches import forget_remembered_answers
 from cispack.testing.mutants import (
     Equivalent,
     Module,
@@ -171,7 +172,7 @@ def test_remembered_parses_and_decisions_are_forgotten_before_a_mutant_s_test():
     cis_pattern_coverage.covers((cis_filter_pattern.parse("{ $.a = 1 }"),), ("{ $.a = 1 }",))
     assert cis_filter_pattern._parse_cached.cache_info().currsize > 0
     assert cis_pattern_coverage._DECIDED
-    emptied = mutants_tool.forget_remembered_answers([cis_filter_pattern, cis_pattern_coverage])
+    emptied = forget_remembered_answers([cis_filter_pattern, cis_pattern_coverage])
     assert cis_filter_pattern._parse_cached.cache_info().currsize == 0
     assert cis_pattern_coverage._accepted.cache_info().currsize == 0
     assert not cis_pattern_coverage._DECIDED
@@ -181,7 +182,7 @@ def test_remembered_parses_and_decisions_are_forgotten_before_a_mutant_s_test():
 def test_every_loaded_rule_module_s_caches_are_forgotten_by_default():
     cis_regular.search("a+b")
     assert cis_regular.search.cache_info().currsize > 0
-    mutants_tool.forget_remembered_answers()
+    forget_remembered_answers()
     assert cis_regular.search.cache_info().currsize == 0
 
 

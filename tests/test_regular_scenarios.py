@@ -28,6 +28,7 @@ from cis_regular import (
     search,
     witness,
 )
+from cispack.testing.caches import forget_remembered_answers
 
 
 def case_id(value: object) -> str:
@@ -40,15 +41,7 @@ def case_id(value: object) -> str:
 def _build_afresh() -> None:
     """Each scenario builds its own automata: the module's caches would otherwise hand back what an
     earlier test built (mutation testing forks each mutant from a process that ran the tests)."""
-    for cached in (
-        cis_regular.exact,
-        cis_regular.glob,
-        cis_regular.contains,
-        cis_regular.search,
-        cis_regular._parse_regex,
-        cis_regular._union,
-    ):
-        cached.cache_clear()
+    forget_remembered_answers([cis_regular])
 
 
 # ---------------------------------------------------------------- what an expression finds

@@ -32,7 +32,6 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from cispack import ROOT, RULELIB_DIR, RULES_DIR
 
@@ -114,31 +113,6 @@ def load_plan(path: Path = PLAN) -> tuple[dict[str, Module], list[Equivalent]]:
 def under_mutation() -> bool:
     """Whether this process runs tests for mutmut (it names the active mutant in the environment)."""
     return "MUTANT_UNDER_TEST" in os.environ
-
-
-def forget_remembered_answers(modules: Iterable[ModuleType] | None = None) -> int:
-    """Empty every cache of the pack's ``cis_*`` modules (``functools`` caches and a module's own
-    ``clear_caches()``); returns how many were emptied.
-
-    mutmut runs a mutant's tests in a process forked from the one that ran the clean suite, so a
-    parse or a decision remembered there would hand the mutated code the original's answer and
-    the mutant would survive unseen. tests/conftest.py calls this before every test under mutmut."""
-    chosen = (
-        list(modules)
-        if modules is not None
-        else [m for name, m in list(sys.modules.items()) if name.startswith("cis_") and m is not None]
-    )
-    emptied = 0
-    for module in chosen:
-        for value in list(vars(module).values()):
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
-                emptied += 1
-        clear = vars(module).get("clear_caches")
-        if callable(clear):
-            clear()
-            emptied += 1
-    return emptied
 
 
 # --- The workspace ------------------------------------------------------------------------
